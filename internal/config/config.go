@@ -1,0 +1,166 @@
+// Package config defines classroomd's settings, the flags that set them, and
+// the CLASSROOMD_* environment variables that give each flag its default.
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// EnvPrefix starts the environment variable of every flag: --data-dir reads CLASSROOMD_DATA_DIR.
+const EnvPrefix = "CLASSROOMD_"
+
+// Store says where the roster lives. Every subcommand needs it.
+type Store struct {
+	DataDir     string // homes, host key and (without DatabaseURL) the SQLite file
+	DatabaseURL string // postgres://... ; empty means embedded SQLite in DataDir
+	BcryptCost  int    // cost for new hashes; logins re-hash hashes of another cost
+}
+
+// Server holds the settings of `classroomd serve`.
+type Server struct {
+	SSHAddr             string
+	HTTPAddr            string
+	HandshakeTimeout    time.Duration // time to finish key exchange and authentication
+	IdleTimeout         time.Duration // an SSH connection with no traffic for this long is closed
+	MaxSessionsPerUser  int
+	MaxConnections      int // all connections, authenticated or not
+	MaxConnectionsPerIP int
+	Throttle            Throttle
+}
+
+// Throttle is the login-guessing policy. Failures are counted per username and per
+// remote IP within Window. From the UserFreeFailures+1-th failure on, the next attempt
+// for that username must wait BaseDelay, doubling per further failure up to MaxDelay;
+// other usernames from the same IP are not slowed until the IP itself has IPFreeFailures
+// failures (a whole class often shares one NAT address).
+type Throttle struct {
+	Window           time.Duration
+	UserFreeFailures int
+	IPFreeFailures   int
+	BaseDelay        time.Duration
+	MaxDelay         time.Duration
+}
+
+// Defaults for the flags; tests start from these too.
+const (
+	DefaultDataDir    = "./data"
+	DefaultSSHAddr    = ":2222"
+	DefaultHTTPAddr   = ":8080"
+	DefaultBcryptCost = 10
+)
+
+// DefaultThrottle is the login-guessing policy a class can live with.
+func DefaultThrottle() Throttle {
+	return Throttle{
+		Window:           15 * time.Minute,
+		UserFreeFailures: 4,
+		IPFreeFailures:   300,
+		BaseDelay:        time.Second,
+		MaxDelay:         30 * time.Second,
+	}
+}
+
+// RegisterStoreFlags adds --data-dir, --database-url and --bcrypt-cost to fs.
+func (s *Store) RegisterStoreFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&s.DataDir, "data-dir", DefaultDataDir, "folder for student homes, the SSH host key and the embedded SQLite database")
+	fs.StringVar(&s.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://user@host/db); empty uses SQLite in the data dir")
+	fs.IntVar(&s.BcryptCost, "bcrypt-cost", DefaultBcryptCost, "bcrypt cost for new password hashes (4-14)")
+}
+
+// RegisterServerFlags adds the flags of `serve` to fs.
+func (s *Server) RegisterServerFlags(fs *pflag.FlagSet) {
+	d := DefaultThrottle()
+	fs.StringVar(&s.SSHAddr, "ssh-addr", DefaultSSHAddr, "address the SSH server listens on")
+	fs.StringVar(&s.HTTPAddr, "http-addr", DefaultHTTPAddr, "address the web server listens on")
+	fs.DurationVar(&s.HandshakeTimeout, "handshake-timeout", 2*time.Minute, "time a client has to finish logging in")
+	fs.DurationVar(&s.IdleTimeout, "idle-timeout", time.Hour, "close an SSH connection after this long with no traffic")
+	fs.IntVar(&s.MaxSessionsPerUser, "max-sessions-per-user", 5, "concurrent sessions one user may have")
+	fs.IntVar(&s.MaxConnections, "max-connections", 2000, "concurrent SSH connections in all")
+	fs.IntVar(&s.MaxConnectionsPerIP, "max-connections-per-ip", 300, "concurrent SSH connections from one IP address (a class may share one NAT address)")
+	fs.DurationVar(&s.Throttle.Window, "login-failure-window", d.Window, "how long a failed login counts against a username or address")
+	fs.IntVar(&s.Throttle.UserFreeFailures, "login-free-failures", d.UserFreeFailures, "failed logins for one username before further attempts are slowed")
+	fs.IntVar(&s.Throttle.IPFreeFailures, "login-free-failures-per-ip", d.IPFreeFailures, "failed logins from one address (any username) before its attempts are slowed")
+	fs.DurationVar(&s.Throttle.BaseDelay, "login-delay", d.BaseDelay, "first delay once slowed; doubles with each further failure")
+	fs.DurationVar(&s.Throttle.MaxDelay, "login-max-delay", d.MaxDelay, "longest delay between attempts")
+}
+
+// EnvName is the environment variable that sets the flag named flag.
+func EnvName(flag string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// AnnotateEnv appends each flag's environment variable to its help text, so that
+// --help tells the truth about where a value can come from.
+func AnnotateEnv(fs *pflag.FlagSet) {
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Name == "help" || strings.Contains(f.Usage, EnvPrefix) {
+			return
+		}
+		f.Usage += " [$" + EnvName(f.Name) + "]"
+	})
+}
+
+// ApplyEnv sets every flag that was not given on the command line from its
+// environment variable, if that is set. A bad value is an error naming the variable.
+func ApplyEnv(fs *pflag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if err != nil || f.Changed || f.Name == "help" {
+			return
+		}
+		v, ok := os.LookupEnv(EnvName(f.Name))
+		if !ok {
+			return
+		}
+		if e := f.Value.Set(v); e != nil {
+			err = fmt.Errorf("environment variable %s=%q: %w", EnvName(f.Name), v, e)
+		}
+	})
+	return err
+}
+
+// Validate checks values no flag parser can, with messages that say what to do.
+func (s *Store) Validate() error {
+	if strings.TrimSpace(s.DataDir) == "" {
+		return fmt.Errorf("--data-dir is empty: give a folder for classroomd's data, e.g. --data-dir ./data")
+	}
+	if s.BcryptCost < 4 || s.BcryptCost > 14 {
+		return fmt.Errorf("--bcrypt-cost %d is out of range: use 4-14 (10 takes about 70 ms per login)", s.BcryptCost)
+	}
+	if s.DatabaseURL != "" && !strings.HasPrefix(s.DatabaseURL, "postgres://") && !strings.HasPrefix(s.DatabaseURL, "postgresql://") {
+		return fmt.Errorf("--database-url must start with postgres:// (or leave it empty for the embedded SQLite database)")
+	}
+	return nil
+}
+
+// Validate checks the server settings.
+func (s *Server) Validate() error {
+	switch {
+	case s.MaxSessionsPerUser < 1:
+		return fmt.Errorf("--max-sessions-per-user must be at least 1")
+	case s.MaxConnections < 1 || s.MaxConnectionsPerIP < 1:
+		return fmt.Errorf("--max-connections and --max-connections-per-ip must be at least 1")
+	case s.HandshakeTimeout <= 0:
+		return fmt.Errorf("--handshake-timeout must be positive")
+	case s.Throttle.Window <= 0 || s.Throttle.BaseDelay < 0 || s.Throttle.MaxDelay < s.Throttle.BaseDelay:
+		return fmt.Errorf("login throttling needs a positive --login-failure-window and --login-max-delay >= --login-delay")
+	case s.Throttle.MaxDelay >= s.HandshakeTimeout:
+		return fmt.Errorf("--login-max-delay (%s) must be shorter than --handshake-timeout (%s), or slowed logins would time out", s.Throttle.MaxDelay, s.HandshakeTimeout)
+	}
+	return nil
+}
+
+// HomesDir is where student homes live.
+func (s *Store) HomesDir() string { return filepath.Join(s.DataDir, "homes") }
+
+// SQLitePath is the embedded database file.
+func (s *Store) SQLitePath() string { return filepath.Join(s.DataDir, "classroomd.db") }
+
+// HostKeyPath is the SSH host key, generated on first start and kept.
+func (s *Store) HostKeyPath() string { return filepath.Join(s.DataDir, "ssh_host_ed25519_key") }
