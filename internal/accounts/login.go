@@ -1,0 +1,210 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/classroomd/classroomd/internal/config"
+	"github.com/classroomd/classroomd/internal/store"
+)
+
+// LoginResult says how a login attempt ended. Reason is for the audit log and the
+// server's log only; a client is never told whether a username exists.
+type LoginResult struct {
+	User   store.User // set when OK
+	OK     bool
+	Delay  time.Duration // how long throttling held this attempt back
+	Reason string        // "", "unknown user", "wrong password", "account disabled", "error"
+}
+
+// LoginPassword checks a password login from remote (host:port) and audits it.
+// Failed attempts slow further attempts for the same username (and, past a much
+// higher ceiling, from the same address); other users behind the same address are
+// not slowed. Unknown usernames cost one bcrypt comparison too, so they are not
+// told apart by timing. It returns an error only when ctx ends while waiting.
+func (s *Service) LoginPassword(ctx context.Context, username, password, remote string) (LoginResult, error) {
+	name, nameErr := NormalizeUsername(username)
+	if nameErr != nil {
+		name = Printable(username) // still throttled and audited under what was typed
+	}
+	ip := remoteIP(remote)
+	by := Actor{Name: name, Remote: remote}
+
+	// One attempt per username at a time on this node, so parallel connections
+	// cannot run guesses side by side while each waits out the same delay.
+	unlock, err := s.locks.lock(ctx, name)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	defer unlock()
+
+	wait, err := s.throttleWait(ctx, name, ip)
+	if err != nil {
+		s.audit(ctx, by, "login.password", name, "error", "throttle state unavailable")
+		s.log.Error("login refused: throttle state unavailable", "user", name, "err", err)
+		return LoginResult{Reason: "error"}, nil
+	}
+	if wait > 0 {
+		if err := s.sleep(ctx, wait); err != nil {
+			return LoginResult{Delay: wait}, err
+		}
+	}
+
+	res := LoginResult{Delay: wait}
+	u, lookupErr := store.User{}, error(nil)
+	if nameErr == nil {
+		u, lookupErr = s.store.UserByName(ctx, name)
+	} else {
+		lookupErr = store.ErrNotFound
+	}
+	switch {
+	case errors.Is(lookupErr, store.ErrNotFound):
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
+		res.Reason = "unknown user"
+	case lookupErr != nil:
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
+		res.Reason = "error"
+		s.log.Error("login refused: user lookup failed", "user", name, "err", lookupErr)
+	case bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil:
+		res.Reason = "wrong password"
+	case u.Disabled:
+		res.Reason = "account disabled"
+	default:
+		res.OK, res.User = true, u
+	}
+
+	detail := res.Reason
+	if wait > 0 {
+		detail = fmt.Sprintf("%s (held back %s by login throttling)", detail, wait.Round(time.Millisecond))
+	}
+	if !res.OK {
+		s.recordFailure(ctx, name, ip)
+		outcome := "denied"
+		if res.Reason == "error" {
+			outcome = "error"
+		}
+		s.audit(ctx, by, "login.password", name, outcome, detail)
+		return res, nil
+	}
+
+	if err := s.store.ClearLoginFailures(ctx, store.ScopeUser, name); err != nil {
+		s.log.Warn("could not reset login failures", "user", name, "err", err)
+	}
+	s.afterLogin(ctx, u, password)
+	s.audit(ctx, by, "login.password", name, "ok", detail)
+	return res, nil
+}
+
+// throttleWait is how long the next attempt for name from ip must still wait.
+func (s *Service) throttleWait(ctx context.Context, name, ip string) (time.Duration, error) {
+	now, t := s.now(), s.throttle
+	uf, err := s.store.LoginFailures(ctx, store.ScopeUser, name, now, t.Window)
+	if err != nil {
+		return 0, err
+	}
+	ipf, err := s.store.LoginFailures(ctx, store.ScopeIP, ip, now, t.Window)
+	if err != nil {
+		return 0, err
+	}
+	wait := max(t.remaining(uf, t.UserFreeFailures, now), t.remaining(ipf, t.IPFreeFailures, now))
+	return wait, nil
+}
+
+func (s *Service) recordFailure(ctx context.Context, name, ip string) {
+	at := s.now()
+	for _, c := range []struct{ scope, key string }{{store.ScopeUser, name}, {store.ScopeIP, ip}} {
+		if _, err := s.store.RecordLoginFailure(ctx, c.scope, c.key, at, s.throttle.Window); err != nil {
+			s.log.Error("could not record a failed login", "scope", c.scope, "err", err)
+		}
+	}
+}
+
+// afterLogin records the login and upgrades a hash of another cost (for example one
+// imported from an older system) to the configured cost, now that the password is known.
+func (s *Service) afterLogin(ctx context.Context, u store.User, password string) {
+	if err := s.store.RecordLogin(ctx, u.Username, s.now()); err != nil {
+		s.log.Warn("could not record last login", "user", u.Username, "err", err)
+	}
+	if password == "" {
+		return
+	}
+	if cost, err := bcrypt.Cost([]byte(u.PasswordHash)); err == nil && cost != s.cost {
+		hash, err := HashPassword(password, s.cost)
+		if err == nil {
+			err = s.store.SetPasswordHash(ctx, u.Username, hash)
+		}
+		if err != nil {
+			s.log.Warn("could not re-hash password at the configured cost", "user", u.Username, "err", err)
+			return
+		}
+		s.audit(ctx, Actor{Name: u.Username, Remote: "local"}, "user.rehash", u.Username, "ok",
+			fmt.Sprintf("bcrypt cost %d -> %d", cost, s.cost))
+	}
+}
+
+// KeyLoginAllowed reports whether the key with this fingerprint belongs to username
+// and the account may log in. The SSH layer calls it for every key a client offers,
+// before the client has proved it holds the key, so it neither audits nor records.
+func (s *Service) KeyLoginAllowed(ctx context.Context, username, fingerprint string) bool {
+	name, err := NormalizeUsername(username)
+	if err != nil {
+		return false
+	}
+	u, err := s.store.UserByKeyFingerprint(ctx, fingerprint)
+	return err == nil && u.Username == name && !u.Disabled
+}
+
+// RecordKeyLogin audits a completed public-key login and records it as the last login.
+func (s *Service) RecordKeyLogin(ctx context.Context, username, fingerprint, remote string) {
+	u, err := s.store.UserByName(ctx, username)
+	if err != nil {
+		s.log.Warn("key login for a user that vanished", "user", username, "err", err)
+		return
+	}
+	s.afterLogin(ctx, u, "")
+	s.audit(ctx, Actor{Name: username, Remote: remote}, "login.publickey", username, "ok", fingerprint)
+}
+
+// User returns the stored account for username.
+func (s *Service) User(ctx context.Context, username string) (store.User, error) {
+	name, err := NormalizeUsername(username)
+	if err != nil {
+		return store.User{}, err
+	}
+	u, err := s.store.UserByName(ctx, name)
+	if err != nil {
+		return store.User{}, notFoundHint(name, err)
+	}
+	return u, nil
+}
+
+// throttlePolicy is config.Throttle with the arithmetic attached.
+type throttlePolicy config.Throttle
+
+// remaining is how long after the latest failure the next attempt must wait: nothing
+// for the first free failures, then BaseDelay doubling per failure, at most MaxDelay.
+func (t throttlePolicy) remaining(f store.FailureCount, free int, now time.Time) time.Duration {
+	excess := f.Count - free
+	if excess <= 0 || t.BaseDelay <= 0 {
+		return 0
+	}
+	d := t.BaseDelay
+	for i := 1; i < excess && d < t.MaxDelay; i++ {
+		d *= 2
+	}
+	d = min(d, t.MaxDelay)
+	return max(0, f.Last.Add(d).Sub(now))
+}
+
+func remoteIP(remote string) string {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		return remote
+	}
+	return host
+}

@@ -1,0 +1,26 @@
+package roster
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRosterHeaderErrors(t *testing.T) {
+	for csv, want := range map[string]string{
+		"":                              "empty",
+		"full_name,email\nA,a@b.c\n":    "no username column",
+		"username,pasword\nann,x\n":     "unknown column",
+		"username,username\nann,x\n":    "twice",
+		"username,email\nann\n":         "line 2",
+		"\xef\xbb\xbfusername\n\"ann\n": "line 2",
+	} {
+		_, err := Parse(strings.NewReader(csv))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%q) = %v, want an error containing %q", csv, err, want)
+		}
+	}
+	rows, err := Parse(strings.NewReader("\xef\xbb\xbfUsername\nann\n"))
+	if err != nil || len(rows) != 1 || rows[0].Username != "ann" || rows[0].Line != 2 {
+		t.Errorf("BOM header: %+v %v", rows, err)
+	}
+}
