@@ -1,0 +1,88 @@
+package files
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// writeFileAtomic replaces name inside root with data so that a crash leaves
+// either the old or the new content, never a torn file: write a temporary
+// file in the same folder, fsync it, rename it over name, fsync the folder.
+// If name is a symlink, the link itself is replaced (never its target).
+// perm is filtered by the umask, as with os.WriteFile.
+func writeFileAtomic(root *os.Root, name string, data []byte, perm fs.FileMode) (err error) {
+	clean, err := localName(name)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if clean == "." {
+		return fmt.Errorf("write %q: not a file name", name)
+	}
+	name = clean
+	dir, base := filepath.Split(name)
+	if dir == "" {
+		dir = "."
+	}
+
+	tmp, f, err := createTemp(root, dir, base, perm)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, classify(err))
+	}
+	defer func() {
+		if err != nil {
+			f.Close() // harmless if already closed
+			root.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err = root.Rename(tmp, name); err != nil {
+		return fmt.Errorf("write %s: %w", name, classify(err))
+	}
+	if err = syncDir(root, dir); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
+// createTemp makes a new, exclusive temporary file next to base in dir. The
+// leading dot keeps it out of the way if a crash leaves it behind.
+func createTemp(root *os.Root, dir, base string, perm fs.FileMode) (string, *os.File, error) {
+	for range 10 {
+		var b [6]byte
+		rand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
+		tmp := filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(b[:]))
+		f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return tmp, f, err
+	}
+	return "", nil, fmt.Errorf("could not create a temporary file in %s", dir)
+}
+
+// syncDir fsyncs the folder dir inside root so that a rename or a new entry
+// in it survives a crash.
+func syncDir(root *os.Root, dir string) error {
+	d, err := root.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
