@@ -1,0 +1,77 @@
+// Package theme holds every style of the TUI. Colours are plain lipgloss
+// colours: Bubble Tea downsamples them to the terminal's profile, and under
+// NO_COLOR only the text attributes (bold, reverse, faint) remain, so each
+// style that matters also carries one of those.
+package theme
+
+import (
+	"charm.land/bubbles/v2/help"
+	"charm.land/lipgloss/v2"
+)
+
+// Theme is a set of styles for one background (dark or light).
+type Theme struct {
+	Header      lipgloss.Style // the top bar
+	Brand       lipgloss.Style // "classroomd" inside the top bar
+	HeaderMuted lipgloss.Style // the role, right of the top bar
+
+	PaneTitle lipgloss.Style
+	Dir       lipgloss.Style
+	File      lipgloss.Style
+	Symlink   lipgloss.Style
+	Selected  lipgloss.Style // the tree's cursor row, over the whole width
+	Muted     lipgloss.Style // hints such as "(empty)"
+
+	Status      lipgloss.Style
+	StatusError lipgloss.Style
+
+	Help help.Styles
+}
+
+// New returns the theme for a dark or light terminal background.
+func New(isDark bool) Theme {
+	ld := lipgloss.LightDark(isDark)
+	var (
+		accent  = ld(lipgloss.Color("#5A3FC0"), lipgloss.Color("#B9A6FF"))
+		barBG   = ld(lipgloss.Color("#E4E0F5"), lipgloss.Color("#2B2540"))
+		barFG   = ld(lipgloss.Color("#1E1A2E"), lipgloss.Color("#ECE9F7"))
+		muted   = ld(lipgloss.Color("#77728A"), lipgloss.Color("#8E89A3"))
+		dir     = ld(lipgloss.Color("#1F5FBF"), lipgloss.Color("#7FB4FF"))
+		link    = ld(lipgloss.Color("#0F7F7F"), lipgloss.Color("#6ED3D3"))
+		errorFG = ld(lipgloss.Color("#B00020"), lipgloss.Color("#FF7A8A"))
+	)
+	bar := lipgloss.NewStyle().Background(barBG).Foreground(barFG)
+
+	// Our own help colours: bubbles' defaults are too dim to read on many
+	// dark terminals.
+	hkey := lipgloss.NewStyle().Foreground(accent).Bold(true)
+	hdesc := lipgloss.NewStyle().Foreground(muted)
+	hsep := lipgloss.NewStyle().Foreground(muted).Faint(true)
+	h := help.Styles{
+		Ellipsis:       hsep,
+		ShortKey:       hkey,
+		ShortDesc:      hdesc,
+		ShortSeparator: hsep,
+		FullKey:        hkey,
+		FullDesc:       hdesc,
+		FullSeparator:  hsep,
+	}
+
+	return Theme{
+		Header:      bar,
+		Brand:       bar.Foreground(accent).Bold(true),
+		HeaderMuted: bar.Foreground(muted),
+
+		PaneTitle: lipgloss.NewStyle().Foreground(accent).Bold(true),
+		Dir:       lipgloss.NewStyle().Foreground(dir).Bold(true),
+		File:      lipgloss.NewStyle(),
+		Symlink:   lipgloss.NewStyle().Foreground(link).Italic(true),
+		Selected:  lipgloss.NewStyle().Reverse(true),
+		Muted:     lipgloss.NewStyle().Foreground(muted).Faint(true),
+
+		Status:      bar,
+		StatusError: bar.Foreground(errorFG).Bold(true),
+
+		Help: h,
+	}
+}
