@@ -1,0 +1,138 @@
+// Package sshd is classroomd's SSH server (wish v2): it authenticates students and
+// professors against the roster, enforces connection and session limits, audits
+// logins, and hands each session's terminal to the TUI.
+package sshd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sync"
+
+	"charm.land/ssh"
+	"charm.land/wish/v2"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/classroomd/classroomd/internal/accounts"
+	"github.com/classroomd/classroomd/internal/config"
+)
+
+// Options configures a Server.
+type Options struct {
+	Config      config.Server
+	HostKeyPath string // generated on first start, then kept
+	HomesDir    string
+	Accounts    *accounts.Service
+	Log         *slog.Logger
+}
+
+// Server is the SSH front door.
+type Server struct {
+	opts  Options
+	log   *slog.Logger
+	ssh   *ssh.Server
+	conns *connLimiter
+
+	mu       sync.Mutex
+	sessions map[string]int // live sessions per username
+}
+
+// Context keys for values the auth handlers leave for the session.
+type ctxKey string
+
+const keyFingerprint ctxKey = "classroomd.key-fingerprint" // set when a public key was accepted
+
+// New builds the server; it creates the host key if it does not exist yet.
+func New(o Options) (*Server, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		opts:     o,
+		log:      o.Log,
+		conns:    newConnLimiter(o.Config.MaxConnections, o.Config.MaxConnectionsPerIP),
+		sessions: map[string]int{},
+	}
+	srv, err := wish.NewServer(
+		wish.WithAddress(o.Config.SSHAddr),
+		wish.WithHostKeyPath(o.HostKeyPath),
+		wish.WithPasswordAuth(s.passwordAuth),
+		wish.WithPublicKeyAuth(s.publicKeyAuth),
+		wish.WithIdleTimeout(o.Config.IdleTimeout),
+		wish.WithVersion("classroomd"),
+		wish.WithMiddleware(s.middlewares()...),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("ssh server: %w (host key %s)", err, o.HostKeyPath)
+	}
+	srv.HandshakeTimeout = o.Config.HandshakeTimeout
+	srv.ConnCallback = s.conns.admit
+	srv.ServerConfigCallback = func(ssh.Context) *gossh.ServerConfig {
+		// Password prompts per connection; throttling, not this, limits guessing.
+		return &gossh.ServerConfig{MaxAuthTries: 6}
+	}
+	s.ssh = srv
+	return s, nil
+}
+
+// middlewares returns the session chain. wish runs the last one given first, so
+// this list reads innermost first: recover is outermost, the app innermost.
+func (s *Server) middlewares() []wish.Middleware {
+	return []wish.Middleware{s.appMiddleware, s.homeMiddleware, s.sessionLimitMiddleware, s.recoverMiddleware}
+}
+
+// Serve accepts connections on l until Shutdown.
+func (s *Server) Serve(l net.Listener) error {
+	err := s.ssh.Serve(l)
+	if errors.Is(err, ssh.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// HandleConn serves one already-accepted connection (the web bridge uses this).
+func (s *Server) HandleConn(c net.Conn) { s.ssh.HandleConn(c) }
+
+// Shutdown stops accepting and waits for connections to end until ctx is done,
+// then closes the rest.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.ssh.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return s.ssh.Close()
+	}
+	return err
+}
+
+// passwordAuth verifies a password; throttling may hold it back first.
+func (s *Server) passwordAuth(ctx ssh.Context, password string) bool {
+	res, err := s.opts.Accounts.LoginPassword(ctx, ctx.User(), password, ctx.RemoteAddr().String())
+	if err != nil {
+		return false // the client went away while throttled
+	}
+	if !res.OK {
+		s.log.Info("login refused", "user", accounts.Printable(ctx.User()), "remote", ctx.RemoteAddr().String(),
+			"method", "password", "reason", res.Reason, "delay", res.Delay)
+		return false
+	}
+	s.log.Info("login", "user", res.User.Username, "remote", ctx.RemoteAddr().String(), "method", "password", "delay", res.Delay)
+	return true
+}
+
+// publicKeyAuth accepts a key registered to the user. x/crypto calls this also for
+// keys the client only offers, before it proves it holds them, so the login is
+// audited when the session starts, not here.
+func (s *Server) publicKeyAuth(ctx ssh.Context, key ssh.PublicKey) bool {
+	fp := gossh.FingerprintSHA256(key)
+	if !s.opts.Accounts.KeyLoginAllowed(ctx, ctx.User(), fp) {
+		return false
+	}
+	ctx.SetValue(keyFingerprint, fp)
+	return true
+}
+
+func (s *Server) homeDir(username string) string {
+	return filepath.Join(s.opts.HomesDir, username)
+}

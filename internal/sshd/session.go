@@ -1,0 +1,156 @@
+package sshd
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/ssh"
+	"charm.land/wish/v2"
+	"charm.land/wish/v2/bubbletea"
+
+	"github.com/classroomd/classroomd/internal/accounts"
+	"github.com/classroomd/classroomd/internal/files"
+	"github.com/classroomd/classroomd/internal/tui"
+)
+
+// recoverMiddleware turns a panic in one session into an error for that session
+// only; the server and everyone else carry on.
+func (s *Server) recoverMiddleware(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("panic in session", "user", sess.User(), "panic", r, "stack", string(debug.Stack()))
+				wish.Fatalln(sess, "classroomd hit an internal error and closed this session. Your files are safe; please connect again.")
+			}
+		}()
+		next(sess)
+	}
+}
+
+// keyLoginAudited marks a connection whose public-key login was already audited:
+// one connection may open several sessions.
+type keyLoginAudited struct{ once sync.Once }
+
+const keyAudited ctxKey = "classroomd.key-login-audited"
+
+// sessionLimitMiddleware caps concurrent sessions per user and audits completed
+// public-key logins (only now is it certain the client held the key).
+func (s *Server) sessionLimitMiddleware(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		ctx := sess.Context()
+		user := sess.User()
+		remote := sess.RemoteAddr().String()
+		if fp, ok := ctx.Value(keyFingerprint).(string); ok && sess.PublicKey() != nil {
+			ctx.Lock()
+			a, _ := ctx.Value(keyAudited).(*keyLoginAudited)
+			if a == nil {
+				a = &keyLoginAudited{}
+				ctx.SetValue(keyAudited, a)
+			}
+			ctx.Unlock()
+			a.once.Do(func() {
+				s.log.Info("login", "user", user, "remote", remote, "method", "publickey", "key", fp)
+				s.opts.Accounts.RecordKeyLogin(ctx, user, fp, remote)
+			})
+		}
+
+		limit := s.opts.Config.MaxSessionsPerUser
+		s.mu.Lock()
+		over := s.sessions[user] >= limit
+		if !over {
+			s.sessions[user]++
+		}
+		s.mu.Unlock()
+		if over {
+			s.opts.Accounts.Audit(context.WithoutCancel(ctx), accounts.Actor{Name: user, Remote: remote}, "session.refused", user, "denied",
+				fmt.Sprintf("already %d sessions open", limit))
+			wish.Fatalf(sess, "You already have %d sessions open, the most allowed. Close one (or wait a minute for a dropped one to time out) and try again.\n", limit)
+			return
+		}
+		defer func() {
+			s.mu.Lock()
+			if s.sessions[user]--; s.sessions[user] <= 0 {
+				delete(s.sessions, user)
+			}
+			s.mu.Unlock()
+		}()
+		next(sess)
+	}
+}
+
+// homeMiddleware checks (and if needed recreates) the user's home at login.
+func (s *Server) homeMiddleware(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		if _, err := files.EnsureHome(s.opts.HomesDir, sess.User()); err != nil {
+			s.log.Error("home unavailable", "user", sess.User(), "err", err)
+			wish.Fatalln(sess, "Your home folder is unavailable, so the workspace cannot open. Please tell your professor; nothing was changed.")
+			return
+		}
+		next(sess)
+	}
+}
+
+// appMiddleware runs the TUI on an interactive terminal. Commands (`ssh host CMD`)
+// arrive with the account self-service issue; until then they are refused clearly.
+func (s *Server) appMiddleware(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		if len(sess.Command()) > 0 {
+			wish.Fatalf(sess, "classroomd: unknown command %q. Connect without a command to open your workspace.\n", accounts.Printable(sess.RawCommand()))
+			return
+		}
+		if _, _, ok := sess.Pty(); !ok {
+			wish.Fatalln(sess, "classroomd needs a terminal: connect with `ssh -t`.")
+			return
+		}
+		s.runTUI(sess)
+		next(sess)
+	}
+}
+
+// runTUI runs one Bubble Tea program for the session until it quits or the
+// connection drops. It replaces wish's bubbletea middleware, whose resize loop
+// spins when the window-change channel is closed.
+func (s *Server) runTUI(sess ssh.Session) {
+	u, err := s.opts.Accounts.User(sess.Context(), sess.User())
+	if err != nil {
+		wish.Fatalln(sess, "Your account could not be read; please try again in a moment.")
+		return
+	}
+	home, err := files.OpenHome(s.homeDir(u.Username))
+	if err != nil {
+		wish.Fatalln(sess, "Your home folder could not be opened; please tell your professor.")
+		return
+	}
+	defer home.Close()
+
+	model := tui.New(tui.Options{Username: u.Username, FullName: u.FullName, Role: string(u.Role), Home: home})
+	p := tea.NewProgram(model, bubbletea.MakeOptions(sess)...)
+
+	ctx, cancel := context.WithCancel(sess.Context())
+	defer cancel()
+	_, windows, _ := sess.Pty()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				p.Quit()
+				return
+			case w, ok := <-windows:
+				if !ok {
+					return
+				}
+				p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+			}
+		}
+	})
+	if _, err := p.Run(); err != nil && ctx.Err() == nil {
+		s.log.Error("tui ended with an error", "user", u.Username, "err", err)
+	}
+	p.Kill()
+	cancel()
+	wg.Wait()
+}
