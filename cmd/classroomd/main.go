@@ -1,0 +1,141 @@
+// Command classroomd is the classroom server and its administration commands.
+// This package parses flags and wires parts together; the logic lives in internal/.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"os/user"
+	"syscall"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"github.com/classroomd/classroomd/internal/accounts"
+	"github.com/classroomd/classroomd/internal/config"
+	"github.com/classroomd/classroomd/internal/store"
+	"github.com/classroomd/classroomd/internal/store/postgres"
+	"github.com/classroomd/classroomd/internal/store/sqlite"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCmd(os.Stdin, os.Stdout, os.Stderr).ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "classroomd:", err)
+		os.Exit(1)
+	}
+}
+
+// app is what every subcommand shares: the store settings and the standard streams.
+type app struct {
+	cfg            config.Store
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "classroomd",
+		Short: "A terminal-first classroom server: every student gets a Python workspace over ssh",
+		Long: `classroomd serves each student their own sandboxed Python workspace over ssh
+(and later in a browser), and gives professors an admin console.
+
+Start it with "classroomd serve"; on first start it creates professor "admin" and prints
+the password once. Add students with "classroomd user add" or "classroomd user import".
+Every command reads the roster from --data-dir (SQLite) or --database-url (PostgreSQL),
+and works while the server is running.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := config.ApplyEnv(cmd.Flags()); err != nil {
+				return err
+			}
+			return a.cfg.Validate()
+		},
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	a.cfg.RegisterStoreFlags(root.PersistentFlags())
+	root.AddCommand(a.serveCmd(), a.migrateCmd(), a.userCmd(), a.auditCmd())
+	annotateEnvAll(root)
+	return root
+}
+
+// annotateEnvAll names each flag's environment variable in every --help.
+func annotateEnvAll(c *cobra.Command) {
+	config.AnnotateEnv(c.PersistentFlags())
+	config.AnnotateEnv(c.LocalNonPersistentFlags())
+	for _, sub := range c.Commands() {
+		annotateEnvAll(sub)
+	}
+}
+
+// openUnmigrated opens the configured store: PostgreSQL when a URL is given,
+// else SQLite in the data dir.
+func (a *app) openUnmigrated(ctx context.Context) (store.Store, error) {
+	if a.cfg.DatabaseURL != "" {
+		return postgres.Open(ctx, a.cfg.DatabaseURL)
+	}
+	if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	return sqlite.Open(ctx, a.cfg.SQLitePath())
+}
+
+// openStore opens the store and applies pending migrations, so every command
+// works on a fresh data dir.
+func (a *app) openStore(ctx context.Context) (store.Store, error) {
+	st, err := a.openUnmigrated(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// accounts opens the store and the account service on it. The caller closes the store.
+func (a *app) accounts(ctx context.Context, log *slog.Logger, throttle config.Throttle) (*accounts.Service, store.Store, error) {
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := accounts.New(accounts.Options{Store: st, HomesDir: a.cfg.HomesDir(), BcryptCost: a.cfg.BcryptCost, Throttle: throttle, Log: log})
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return svc, st, nil
+}
+
+// cliActor names the person at the command line in the audit log.
+func cliActor() accounts.Actor {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return accounts.Actor{Name: "cli:" + name, Remote: "local"}
+}
+
+// newLogger logs JSON when stderr is not a terminal (a service), text when it is.
+func newLogger(w io.Writer) *slog.Logger {
+	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
+}

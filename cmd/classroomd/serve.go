@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/classroomd/classroomd/internal/config"
+	"github.com/classroomd/classroomd/internal/sshd"
+)
+
+func (a *app) serveCmd() *cobra.Command {
+	var srv config.Server
+	var shutdownTimeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the classroom server (SSH, and HTTP for health checks)",
+		Long: `Run the classroom server. Students connect with: ssh -p 2222 USERNAME@HOST
+
+On first start with an empty roster, serve creates professor "admin" with a random
+password and prints it once, with the ssh command to log in. Migrations are applied
+at start. SIGINT or SIGTERM stop it gracefully.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := srv.Validate(); err != nil {
+				return err
+			}
+			return a.serve(cmd.Context(), srv, shutdownTimeout)
+		},
+	}
+	srv.RegisterServerFlags(cmd.Flags())
+	cmd.Flags().DurationVar(&shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long to wait for sessions to end before closing them")
+	return cmd
+}
+
+func (a *app) serve(ctx context.Context, cfg config.Server, shutdownTimeout time.Duration) error {
+	log := newLogger(a.stderr)
+	svc, st, err := a.accounts(ctx, log, cfg.Throttle)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	sshLn, err := net.Listen("tcp", cfg.SSHAddr)
+	if err != nil {
+		return fmt.Errorf("listen for ssh on %s: %w (is another server running? choose another with --ssh-addr)", cfg.SSHAddr, err)
+	}
+	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		sshLn.Close()
+		return fmt.Errorf("listen for http on %s: %w (choose another with --http-addr)", cfg.HTTPAddr, err)
+	}
+
+	adminPassword, err := svc.EnsureAdmin(ctx, cliActor())
+	if err != nil {
+		sshLn.Close()
+		httpLn.Close()
+		return fmt.Errorf("create the first professor: %w", err)
+	}
+	if adminPassword != "" {
+		// Printed to stdout once, never to the log.
+		fmt.Fprintf(a.stdout, "\nThe roster was empty, so professor \"admin\" was created with password:\n\n    %s\n\n"+
+			"Log in with:\n\n    %s\n\nThis password is shown only once. Change it with: classroomd user passwd admin\n\n",
+			adminPassword, sshCommand("admin", sshLn.Addr()))
+	}
+
+	server, err := sshd.New(sshd.Options{Config: cfg, HostKeyPath: a.cfg.HostKeyPath(), HomesDir: a.cfg.HomesDir(), Accounts: svc, Log: log})
+	if err != nil {
+		sshLn.Close()
+		httpLn.Close()
+		return err
+	}
+	web := &http.Server{Handler: healthHandler(st), ReadHeaderTimeout: 10 * time.Second}
+
+	errc := make(chan error, 2)
+	go func() { errc <- server.Serve(sshLn) }()
+	go func() {
+		if err := web.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+			return
+		}
+		errc <- nil
+	}()
+	log.Info("classroomd serving", "ssh", sshLn.Addr().String(), "http", httpLn.Addr().String(), "data_dir", a.cfg.DataDir, "store", storeKind(a.cfg))
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "timeout", shutdownTimeout)
+	case serveErr = <-errc:
+		log.Error("server stopped", "err", serveErr)
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	_ = web.Shutdown(sctx)
+	if err := server.Shutdown(sctx); err != nil {
+		log.Warn("ssh shutdown", "err", err)
+	}
+	return serveErr
+}
+
+// healthHandler answers /healthz for process supervisors; readiness, metrics and
+// the browser workspace are served here by later work.
+func healthHandler(st interface{ Ping(context.Context) error }) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := st.Ping(r.Context()); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, `{"status":"store unreachable"}`)
+			return
+		}
+		fmt.Fprintln(w, `{"status":"ok"}`)
+	})
+	return mux
+}
+
+// sshCommand is the exact command a person types to log in to this server.
+func sshCommand(user string, addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "ssh " + user + "@localhost"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	} else if ip.To4() == nil {
+		host = "[" + host + "]"
+	}
+	if port == "22" {
+		return fmt.Sprintf("ssh %s@%s", user, host)
+	}
+	return fmt.Sprintf("ssh -p %s %s@%s", port, user, host)
+}
+
+func storeKind(c config.Store) string {
+	if c.DatabaseURL != "" {
+		return "postgres"
+	}
+	return "sqlite " + strconv.Quote(c.SQLitePath())
+}
