@@ -98,6 +98,10 @@ var (
 
 // Store is the persistence interface. Every method is safe for concurrent use,
 // including by several processes at once (the CLI while the server runs).
+//
+// Errors wrap ErrNotFound or ErrConflict (test with errors.Is): a method that
+// names a user or key returns ErrNotFound when it does not exist. Times come
+// back in UTC with microsecond precision.
 type Store interface {
 	// Migrate applies pending embedded migrations and returns the versions applied
 	// now (empty when up to date). Running it twice is a no-op.
@@ -105,7 +109,8 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 
-	// CreateUser inserts u (ID and CreatedAt are set on return). ErrConflict if the username exists.
+	// CreateUser inserts u (ID and CreatedAt are set on return; a zero CreatedAt means now).
+	// ErrConflict if the username exists.
 	CreateUser(ctx context.Context, u *User) error
 	UserByName(ctx context.Context, username string) (User, error)
 	ListUsers(ctx context.Context) ([]User, error) // ordered by username
@@ -118,11 +123,16 @@ type Store interface {
 
 	// AddPublicKey registers k for k.Username. ErrConflict if the fingerprint is registered (to anyone).
 	AddPublicKey(ctx context.Context, k PublicKey) error
+	// ListPublicKeys returns the user's keys, oldest first (empty, not an error, when
+	// the user has none).
 	ListPublicKeys(ctx context.Context, username string) ([]PublicKey, error)
+	// RemovePublicKey deletes one of the user's keys. ErrNotFound unless username has
+	// a key with that fingerprint.
 	RemovePublicKey(ctx context.Context, username, fingerprint string) error
 	// UserByKeyFingerprint returns the owner of a registered key.
 	UserByKeyFingerprint(ctx context.Context, fingerprint string) (User, error)
 
+	// AppendAudit adds e; a zero At means now.
 	AppendAudit(ctx context.Context, e AuditEntry) error
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) // newest first
 
