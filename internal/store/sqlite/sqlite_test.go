@@ -248,3 +248,24 @@ func TestWriteTransactionLocksAtBegin(t *testing.T) {
 		t.Fatalf("BEGIN IMMEDIATE beside an open write transaction: err = %v, want SQLITE_BUSY", err)
 	}
 }
+
+func TestDatabaseFilesArePrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "private.db")
+	st, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm != 0o600 {
+			t.Errorf("%s has mode %o, want 600 (it holds password hashes)", filepath.Base(p), perm)
+		}
+	}
+}
