@@ -65,17 +65,7 @@ and works while the server is running.`,
 	root.SetErr(stderr)
 	a.cfg.RegisterStoreFlags(root.PersistentFlags())
 	root.AddCommand(a.serveCmd(), a.migrateCmd(), a.userCmd(), a.auditCmd())
-	annotateEnvAll(root)
 	return root
-}
-
-// annotateEnvAll names each flag's environment variable in every --help.
-func annotateEnvAll(c *cobra.Command) {
-	config.AnnotateEnv(c.PersistentFlags())
-	config.AnnotateEnv(c.LocalNonPersistentFlags())
-	for _, sub := range c.Commands() {
-		annotateEnvAll(sub)
-	}
 }
 
 // openUnmigrated opens the configured store: PostgreSQL when a URL is given,

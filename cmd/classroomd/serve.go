@@ -17,7 +17,6 @@ import (
 
 func (a *app) serveCmd() *cobra.Command {
 	var srv config.Server
-	var shutdownTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the classroom server (SSH, and HTTP for health checks)",
@@ -31,15 +30,14 @@ at start. SIGINT or SIGTERM stop it gracefully.`,
 			if err := srv.Validate(); err != nil {
 				return err
 			}
-			return a.serve(cmd.Context(), srv, shutdownTimeout)
+			return a.serve(cmd.Context(), srv)
 		},
 	}
 	srv.RegisterServerFlags(cmd.Flags())
-	cmd.Flags().DurationVar(&shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long to wait for sessions to end before closing them")
 	return cmd
 }
 
-func (a *app) serve(ctx context.Context, cfg config.Server, shutdownTimeout time.Duration) error {
+func (a *app) serve(ctx context.Context, cfg config.Server) error {
 	log := newLogger(a.stderr)
 	svc, st, err := a.accounts(ctx, log, cfg.Throttle)
 	if err != nil {
@@ -92,11 +90,11 @@ func (a *app) serve(ctx context.Context, cfg config.Server, shutdownTimeout time
 	var serveErr error
 	select {
 	case <-ctx.Done():
-		log.Info("shutting down", "timeout", shutdownTimeout)
+		log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	case serveErr = <-errc:
 		log.Error("server stopped", "err", serveErr)
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	_ = web.Shutdown(sctx)
 	if err := server.Shutdown(sctx); err != nil {

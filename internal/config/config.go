@@ -31,6 +31,7 @@ type Server struct {
 	MaxSessionsPerUser  int
 	MaxConnections      int // all connections, authenticated or not
 	MaxConnectionsPerIP int
+	ShutdownTimeout     time.Duration // on SIGTERM, how long sessions get to end
 	Throttle            Throttle
 }
 
@@ -71,6 +72,7 @@ func (s *Store) RegisterStoreFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.DataDir, "data-dir", DefaultDataDir, "folder for student homes, the SSH host key and the embedded SQLite database")
 	fs.StringVar(&s.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://user@host/db); empty uses SQLite in the data dir")
 	fs.IntVar(&s.BcryptCost, "bcrypt-cost", DefaultBcryptCost, "bcrypt cost for new password hashes (4-14)")
+	bindEnv(fs, "data-dir", "database-url", "bcrypt-cost")
 }
 
 // RegisterServerFlags adds the flags of `serve` to fs.
@@ -88,6 +90,8 @@ func (s *Server) RegisterServerFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&s.Throttle.IPFreeFailures, "login-free-failures-per-ip", d.IPFreeFailures, "failed logins from one address (any username) before its attempts are slowed")
 	fs.DurationVar(&s.Throttle.BaseDelay, "login-delay", d.BaseDelay, "first delay once slowed; doubles with each further failure")
 	fs.DurationVar(&s.Throttle.MaxDelay, "login-max-delay", d.MaxDelay, "longest delay between attempts")
+	fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long to wait for sessions to end before closing them")
+	fs.VisitAll(func(f *pflag.Flag) { bindEnv(fs, f.Name) })
 }
 
 // EnvName is the environment variable that sets the flag named flag.
@@ -95,23 +99,28 @@ func EnvName(flag string) string {
 	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-// AnnotateEnv appends each flag's environment variable to its help text, so that
-// --help tells the truth about where a value can come from.
-func AnnotateEnv(fs *pflag.FlagSet) {
-	fs.VisitAll(func(f *pflag.Flag) {
-		if f.Name == "help" || strings.Contains(f.Usage, EnvPrefix) {
-			return
+// envAnnotation marks the flags that read an environment variable: settings of the
+// installation, not the arguments of one command (CLASSROOMD_NAME must not name a user).
+const envAnnotation = "classroomd-env"
+
+// bindEnv makes the named flags read their environment variable and says so in --help.
+func bindEnv(fs *pflag.FlagSet, names ...string) {
+	for _, name := range names {
+		f := fs.Lookup(name)
+		if f == nil || f.Annotations[envAnnotation] != nil {
+			continue
 		}
-		f.Usage += " [$" + EnvName(f.Name) + "]"
-	})
+		_ = fs.SetAnnotation(name, envAnnotation, []string{EnvName(name)})
+		f.Usage += " [$" + EnvName(name) + "]"
+	}
 }
 
-// ApplyEnv sets every flag that was not given on the command line from its
-// environment variable, if that is set. A bad value is an error naming the variable.
+// ApplyEnv sets every env-bound flag that was not given on the command line from
+// its environment variable, if that is set. A bad value is an error naming the variable.
 func ApplyEnv(fs *pflag.FlagSet) error {
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed || f.Name == "help" {
+		if err != nil || f.Changed || f.Annotations[envAnnotation] == nil {
 			return
 		}
 		v, ok := os.LookupEnv(EnvName(f.Name))
@@ -146,8 +155,8 @@ func (s *Server) Validate() error {
 		return fmt.Errorf("--max-sessions-per-user must be at least 1")
 	case s.MaxConnections < 1 || s.MaxConnectionsPerIP < 1:
 		return fmt.Errorf("--max-connections and --max-connections-per-ip must be at least 1")
-	case s.HandshakeTimeout <= 0:
-		return fmt.Errorf("--handshake-timeout must be positive")
+	case s.HandshakeTimeout <= 0 || s.ShutdownTimeout <= 0:
+		return fmt.Errorf("--handshake-timeout and --shutdown-timeout must be positive")
 	case s.Throttle.Window <= 0 || s.Throttle.BaseDelay < 0 || s.Throttle.MaxDelay < s.Throttle.BaseDelay:
 		return fmt.Errorf("login throttling needs a positive --login-failure-window and --login-max-delay >= --login-delay")
 	case s.Throttle.MaxDelay >= s.HandshakeTimeout:
