@@ -397,3 +397,32 @@ func TestImportWithOneBadRowWritesNothing(t *testing.T) {
 		t.Errorf("--skip-invalid: %+v %v", rep, err)
 	}
 }
+
+// BenchmarkLoginRefusal compares refusing a wrong password with refusing an unknown
+// username at the default bcrypt cost: the two must cost the same, or timing would
+// tell an attacker which usernames exist.
+func BenchmarkLoginRefusal(b *testing.B) {
+	th := config.DefaultThrottle()
+	th.UserFreeFailures, th.IPFreeFailures = 1<<30, 1<<30 // measure the check, not the throttle
+	for _, c := range []struct{ name, user string }{{"wrong-password", "alice"}, {"unknown-user", "nobody"}} {
+		b.Run(c.name, func(b *testing.B) {
+			dir := b.TempDir()
+			st, err := sqlite.Open(context.Background(), filepath.Join(dir, "db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			st.Migrate(context.Background())
+			svc, err := New(Options{Store: st, HomesDir: dir, BcryptCost: config.DefaultBcryptCost, Throttle: th})
+			if err != nil {
+				b.Fatal(err)
+			}
+			svc.AddUser(context.Background(), cli, NewUser{Username: "alice", Password: "rabbit hole 42"})
+			for b.Loop() {
+				if res, _ := svc.LoginPassword(context.Background(), c.user, "guess", "192.0.2.1:1"); res.OK {
+					b.Fatal("logged in")
+				}
+			}
+		})
+	}
+}
