@@ -52,6 +52,7 @@ func (s *Service) Import(ctx context.Context, by Actor, rows []roster.Row, opt I
 		seen[imp.Username] = r.Line
 		if pw == "" && imp.PasswordHash == "" && !existing[imp.Username] {
 			pw = GeneratePassword()
+			imp.MustChangePassword = true
 			rep.Generated = append(rep.Generated, roster.Generated{Username: imp.Username, Password: pw})
 		}
 		valid = append(valid, imp)

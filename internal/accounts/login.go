@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -28,6 +29,21 @@ type LoginResult struct {
 // not slowed. Unknown usernames cost one bcrypt comparison too, so they are not
 // told apart by timing. It returns an error only when ctx ends while waiting.
 func (s *Service) LoginPassword(ctx context.Context, username, password, remote string) (LoginResult, error) {
+	res, err := s.verifyPassword(ctx, username, password, remote, "login.password")
+	if err != nil || !res.OK {
+		return res, err
+	}
+	if err := s.store.ClearLoginFailures(ctx, store.ScopeUser, res.User.Username); err != nil {
+		s.log.Warn("could not reset login failures", "user", res.User.Username, "err", err)
+	}
+	s.afterLogin(ctx, res.User, password)
+	s.audit(ctx, Actor{Name: res.User.Username, Remote: remote}, "login.password", res.User.Username, "ok", heldBack("", res.Delay))
+	return res, nil
+}
+
+// verifyPassword checks username's password under login throttling, and audits a
+// failure as action. The caller audits success.
+func (s *Service) verifyPassword(ctx context.Context, username, password, remote, action string) (LoginResult, error) {
 	name, nameErr := NormalizeUsername(username)
 	if nameErr != nil {
 		name = Printable(username) // still throttled and audited under what was typed
@@ -45,8 +61,8 @@ func (s *Service) LoginPassword(ctx context.Context, username, password, remote 
 
 	wait, err := s.throttleWait(ctx, name, ip)
 	if err != nil {
-		s.audit(ctx, by, "login.password", name, "error", "throttle state unavailable")
-		s.log.Error("login refused: throttle state unavailable", "user", name, "err", err)
+		s.audit(ctx, by, action, name, "error", "throttle state unavailable")
+		s.log.Error("password check refused: throttle state unavailable", "user", name, "err", err)
 		return LoginResult{Reason: "error"}, nil
 	}
 	if wait > 0 {
@@ -56,11 +72,9 @@ func (s *Service) LoginPassword(ctx context.Context, username, password, remote 
 	}
 
 	res := LoginResult{Delay: wait}
-	u, lookupErr := store.User{}, error(nil)
+	u, lookupErr := store.User{}, error(store.ErrNotFound)
 	if nameErr == nil {
 		u, lookupErr = s.store.UserByName(ctx, name)
-	} else {
-		lookupErr = store.ErrNotFound
 	}
 	switch {
 	case errors.Is(lookupErr, store.ErrNotFound):
@@ -69,35 +83,30 @@ func (s *Service) LoginPassword(ctx context.Context, username, password, remote 
 	case lookupErr != nil:
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
 		res.Reason = "error"
-		s.log.Error("login refused: user lookup failed", "user", name, "err", lookupErr)
+		s.log.Error("password check refused: user lookup failed", "user", name, "err", lookupErr)
 	case bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil:
 		res.Reason = "wrong password"
 	case u.Disabled:
 		res.Reason = "account disabled"
 	default:
 		res.OK, res.User = true, u
-	}
-
-	detail := res.Reason
-	if wait > 0 {
-		detail = fmt.Sprintf("%s (held back %s by login throttling)", detail, wait.Round(time.Millisecond))
-	}
-	if !res.OK {
-		s.recordFailure(ctx, name, ip)
-		outcome := "denied"
-		if res.Reason == "error" {
-			outcome = "error"
-		}
-		s.audit(ctx, by, "login.password", name, outcome, detail)
 		return res, nil
 	}
-
-	if err := s.store.ClearLoginFailures(ctx, store.ScopeUser, name); err != nil {
-		s.log.Warn("could not reset login failures", "user", name, "err", err)
+	s.recordFailure(ctx, name, ip)
+	outcome := "denied"
+	if res.Reason == "error" {
+		outcome = "error"
 	}
-	s.afterLogin(ctx, u, password)
-	s.audit(ctx, by, "login.password", name, "ok", detail)
+	s.audit(ctx, by, action, name, outcome, heldBack(res.Reason, wait))
 	return res, nil
+}
+
+// heldBack adds how long throttling held an attempt back to an audit detail.
+func heldBack(detail string, wait time.Duration) string {
+	if wait <= 0 {
+		return detail
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s (held back %s by login throttling)", detail, wait.Round(time.Millisecond)))
 }
 
 // throttleWait is how long the next attempt for name from ip must still wait.
@@ -136,7 +145,7 @@ func (s *Service) afterLogin(ctx context.Context, u store.User, password string)
 	if cost, err := bcrypt.Cost([]byte(u.PasswordHash)); err == nil && cost != s.cost {
 		hash, err := HashPassword(password, s.cost)
 		if err == nil {
-			err = s.store.SetPasswordHash(ctx, u.Username, hash)
+			err = s.store.SetPasswordHash(ctx, u.Username, hash, u.MustChangePassword)
 		}
 		if err != nil {
 			s.log.Warn("could not re-hash password at the configured cost", "user", u.Username, "err", err)

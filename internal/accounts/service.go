@@ -109,7 +109,8 @@ func (s *Service) AddUser(ctx context.Context, by Actor, nu NewUser) (store.User
 	if err != nil {
 		return store.User{}, "", err
 	}
-	u := store.User{Username: name, FullName: nu.FullName, Email: nu.Email, Role: nu.Role, PasswordHash: hash}
+	u := store.User{Username: name, FullName: nu.FullName, Email: nu.Email, Role: nu.Role, PasswordHash: hash,
+		MustChangePassword: generated != ""}
 	if err := s.store.CreateUser(ctx, &u); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return store.User{}, "", fmt.Errorf("user %q already exists: change it with `classroomd user passwd` or `user import`", name)
@@ -138,7 +139,8 @@ func (s *Service) EnsureAdmin(ctx context.Context, by Actor) (string, error) {
 	return pw, err
 }
 
-// SetPassword sets a user's password; an empty password generates one, which is returned.
+// SetPassword sets a user's password (a professor's reset); an empty password generates
+// one, which is returned and must be changed by its owner at the next login.
 func (s *Service) SetPassword(ctx context.Context, by Actor, username, password string) (string, error) {
 	name, err := NormalizeUsername(username)
 	if err != nil {
@@ -155,7 +157,7 @@ func (s *Service) SetPassword(ctx context.Context, by Actor, username, password 
 	if err != nil {
 		return "", err
 	}
-	if err := s.store.SetPasswordHash(ctx, name, hash); err != nil {
+	if err := s.store.SetPasswordHash(ctx, name, hash, generated != ""); err != nil {
 		return "", notFoundHint(name, err)
 	}
 	s.audit(ctx, by, "user.passwd", name, "ok", "")

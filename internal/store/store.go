@@ -28,8 +28,11 @@ type User struct {
 	Role         Role
 	PasswordHash string // bcrypt; never logged
 	Disabled     bool
-	CreatedAt    time.Time
-	LastLoginAt  time.Time // zero when the user has never logged in
+	// MustChangePassword is set when classroomd generated the password: its owner
+	// must choose their own at the next login.
+	MustChangePassword bool
+	CreatedAt          time.Time
+	LastLoginAt        time.Time // zero when the user has never logged in
 }
 
 // PublicKey is an SSH public key a user registered for login.
@@ -69,6 +72,8 @@ type UserImport struct {
 	Email        string
 	Role         Role
 	PasswordHash string
+	// MustChangePassword applies with PasswordHash: true when the password was generated.
+	MustChangePassword bool
 }
 
 // ImportResult lists the usernames an import created and updated, in input order.
@@ -115,7 +120,7 @@ type Store interface {
 	UserByName(ctx context.Context, username string) (User, error)
 	ListUsers(ctx context.Context) ([]User, error) // ordered by username
 	CountUsers(ctx context.Context) (int, error)
-	SetPasswordHash(ctx context.Context, username, hash string) error
+	SetPasswordHash(ctx context.Context, username, hash string, mustChange bool) error
 	SetDisabled(ctx context.Context, username string, disabled bool) error
 	RecordLogin(ctx context.Context, username string, at time.Time) error
 	// ImportUsers creates or updates every row in one transaction: all or nothing.

@@ -150,7 +150,7 @@ func (s *Store) migrateOne(ctx context.Context, m migrations.Migration) (bool, e
 	return true, nil
 }
 
-const userColumns = "u.id, u.username, u.full_name, u.email, u.role, u.password_hash, u.disabled, u.created_at, u.last_login_at"
+const userColumns = "u.id, u.username, u.full_name, u.email, u.role, u.password_hash, u.disabled, u.must_change_password, u.created_at, u.last_login_at"
 
 // scanner is *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
@@ -162,7 +162,7 @@ func scanUser(sc scanner) (store.User, error) {
 		created   int64
 		lastLogin sql.NullInt64
 	)
-	if err := sc.Scan(&u.ID, &u.Username, &u.FullName, &u.Email, &role, &u.PasswordHash, &u.Disabled, &created, &lastLogin); err != nil {
+	if err := sc.Scan(&u.ID, &u.Username, &u.FullName, &u.Email, &role, &u.PasswordHash, &u.Disabled, &u.MustChangePassword, &created, &lastLogin); err != nil {
 		return store.User{}, err
 	}
 	u.Role = store.Role(role)
@@ -186,9 +186,9 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	}
 	var id int64
 	err := s.db.QueryRowContext(ctx, `INSERT INTO users
-		(username, full_name, email, role, password_hash, disabled, created_at, last_login_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		u.Username, u.FullName, u.Email, string(u.Role), u.PasswordHash, u.Disabled, micros(created), lastLogin).Scan(&id)
+		(username, full_name, email, role, password_hash, disabled, must_change_password, created_at, last_login_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.Username, u.FullName, u.Email, string(u.Role), u.PasswordHash, u.Disabled, u.MustChangePassword, micros(created), lastLogin).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("create user %q: %w", u.Username, mapErr(err))
 	}
@@ -255,10 +255,10 @@ func (s *Store) updateUser(ctx context.Context, what, username, query string, ar
 	return nil
 }
 
-// SetPasswordHash replaces the user's password hash.
-func (s *Store) SetPasswordHash(ctx context.Context, username, hash string) error {
+// SetPasswordHash replaces the user's password hash and whether it must be changed.
+func (s *Store) SetPasswordHash(ctx context.Context, username, hash string, mustChange bool) error {
 	return s.updateUser(ctx, "set password of", username,
-		"UPDATE users SET password_hash = ? WHERE username = ?", hash, username)
+		"UPDATE users SET password_hash = ?, must_change_password = ? WHERE username = ?", hash, mustChange, username)
 }
 
 // SetDisabled disables or re-enables the user.
@@ -292,9 +292,10 @@ func (s *Store) ImportUsers(ctx context.Context, rows []store.UserImport) (store
 			full_name     = CASE WHEN ?1 = '' THEN full_name     ELSE ?1 END,
 			email         = CASE WHEN ?2 = '' THEN email         ELSE ?2 END,
 			role          = CASE WHEN ?3 = '' THEN role          ELSE ?3 END,
-			password_hash = CASE WHEN ?4 = '' THEN password_hash ELSE ?4 END
+			password_hash = CASE WHEN ?4 = '' THEN password_hash ELSE ?4 END,
+			must_change_password = CASE WHEN ?4 = '' THEN must_change_password ELSE ?6 END
 			WHERE username = ?5`,
-			r.FullName, r.Email, string(r.Role), r.PasswordHash, r.Username)
+			r.FullName, r.Email, string(r.Role), r.PasswordHash, r.Username, r.MustChangePassword)
 		if err != nil {
 			return store.ImportResult{}, fmt.Errorf("import users: update row %d (%q): %w", i+1, r.Username, mapErr(err))
 		}
@@ -312,9 +313,9 @@ func (s *Store) ImportUsers(ctx context.Context, rows []store.UserImport) (store
 			role = store.RoleStudent
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO users
-			(username, full_name, email, role, password_hash, disabled, created_at)
-			VALUES (?, ?, ?, ?, ?, 0, ?)`,
-			r.Username, r.FullName, r.Email, string(role), r.PasswordHash, now); err != nil {
+			(username, full_name, email, role, password_hash, disabled, must_change_password, created_at)
+			VALUES (?, ?, ?, ?, ?, 0, ?, ?)`,
+			r.Username, r.FullName, r.Email, string(role), r.PasswordHash, r.MustChangePassword, now); err != nil {
 			return store.ImportResult{}, fmt.Errorf("import users: create row %d (%q): %w", i+1, r.Username, mapErr(err))
 		}
 		res.Created = append(res.Created, r.Username)

@@ -94,7 +94,7 @@ func sameUser(t *testing.T, got, want store.User) {
 	t.Helper()
 	if got.ID != want.ID || got.Username != want.Username || got.FullName != want.FullName ||
 		got.Email != want.Email || got.Role != want.Role || got.PasswordHash != want.PasswordHash ||
-		got.Disabled != want.Disabled || !got.CreatedAt.Equal(want.CreatedAt) || !got.LastLoginAt.Equal(want.LastLoginAt) {
+		got.Disabled != want.Disabled || got.MustChangePassword != want.MustChangePassword || !got.CreatedAt.Equal(want.CreatedAt) || !got.LastLoginAt.Equal(want.LastLoginAt) {
 		t.Errorf("user differs:\n got  %+v\n want %+v", got, want)
 	}
 	checkUTC(t, "CreatedAt", got.CreatedAt)
@@ -213,7 +213,7 @@ func testNotFound(t *testing.T, s store.Store) {
 
 	_, err := s.UserByName(ctx, ghost)
 	wantErr(t, "UserByName", err, store.ErrNotFound, ghost)
-	wantErr(t, "SetPasswordHash", s.SetPasswordHash(ctx, ghost, "h"), store.ErrNotFound, ghost)
+	wantErr(t, "SetPasswordHash", s.SetPasswordHash(ctx, ghost, "h", false), store.ErrNotFound, ghost)
 	wantErr(t, "SetDisabled", s.SetDisabled(ctx, ghost, true), store.ErrNotFound, ghost)
 	wantErr(t, "RecordLogin", s.RecordLogin(ctx, ghost, t0), store.ErrNotFound, ghost)
 	wantErr(t, "AddPublicKey", s.AddPublicKey(ctx, store.PublicKey{Username: ghost, Fingerprint: "SHA256:g", Key: "ssh-ed25519 AAAAg"}), store.ErrNotFound, ghost)
@@ -252,11 +252,14 @@ func testPasswordHash(t *testing.T, s store.Store) {
 	alice := mustCreate(t, s, "alice", store.RoleStudent)
 	bob := mustCreate(t, s, "bob", store.RoleStudent)
 	const h = "$2b$12$newhashnewhashnewhashnewhashnewhashnewhashnewhashnewh"
-	if err := s.SetPasswordHash(t.Context(), "alice", h); err != nil {
-		t.Fatalf("SetPasswordHash: %v", err)
+	// A generated password must be changed; the owner's own choice clears that.
+	for _, mustChange := range []bool{true, false} {
+		if err := s.SetPasswordHash(t.Context(), "alice", h, mustChange); err != nil {
+			t.Fatalf("SetPasswordHash: %v", err)
+		}
+		alice.PasswordHash, alice.MustChangePassword = h, mustChange
+		sameUser(t, mustGet(t, s, "alice"), alice)
 	}
-	alice.PasswordHash = h
-	sameUser(t, mustGet(t, s, "alice"), alice)
 	sameUser(t, mustGet(t, s, "bob"), bob)
 }
 
@@ -283,8 +286,8 @@ func testImportCreatesAndUpdates(t *testing.T, s store.Store) {
 	bob := mustCreate(t, s, "bob", store.RoleStudent)
 
 	res, err := s.ImportUsers(ctx, []store.UserImport{
-		{Username: "dave", FullName: "Dave D", Email: "dave@example.edu", PasswordHash: "hd"},
-		{Username: "alice", Email: "alice@new.example.edu"}, // only the email changes
+		{Username: "dave", FullName: "Dave D", Email: "dave@example.edu", PasswordHash: "hd", MustChangePassword: true},
+		{Username: "alice", Email: "alice@new.example.edu", MustChangePassword: true}, // only the email changes: no hash, so the flag is ignored
 		{Username: "carol", Role: store.RoleProfessor, PasswordHash: "hc"},
 		{Username: "bob", FullName: "Robert", Role: store.RoleProfessor, PasswordHash: "hb2"},
 	})
@@ -305,11 +308,11 @@ func testImportCreatesAndUpdates(t *testing.T, s store.Store) {
 
 	dave := mustGet(t, s, "dave")
 	if dave.ID <= 0 || dave.FullName != "Dave D" || dave.Email != "dave@example.edu" || dave.Role != store.RoleStudent ||
-		dave.PasswordHash != "hd" || dave.Disabled || dave.CreatedAt.IsZero() || !dave.LastLoginAt.IsZero() {
-		t.Errorf("imported dave = %+v, want an enabled student (empty role) with hash hd", dave)
+		dave.PasswordHash != "hd" || !dave.MustChangePassword || dave.Disabled || dave.CreatedAt.IsZero() || !dave.LastLoginAt.IsZero() {
+		t.Errorf("imported dave = %+v, want an enabled student (empty role) with hash hd that must be changed", dave)
 	}
 	checkUTC(t, "dave.CreatedAt", dave.CreatedAt)
-	if carol := mustGet(t, s, "carol"); carol.Role != store.RoleProfessor || carol.PasswordHash != "hc" || carol.FullName != "" {
+	if carol := mustGet(t, s, "carol"); carol.Role != store.RoleProfessor || carol.PasswordHash != "hc" || carol.FullName != "" || carol.MustChangePassword {
 		t.Errorf("imported carol = %+v, want a professor with hash hc and no full name", carol)
 	}
 	if n := mustCount(t, s); n != 4 {
