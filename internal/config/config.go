@@ -32,6 +32,7 @@ type Server struct {
 	MaxConnections      int // all connections, authenticated or not
 	MaxConnectionsPerIP int
 	ShutdownTimeout     time.Duration // on SIGTERM, how long sessions get to end
+	HomeQuotaMiB        int           // the size in MiB a student's home may reach
 	Throttle            Throttle
 }
 
@@ -90,6 +91,7 @@ func (s *Server) RegisterServerFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&s.Throttle.IPFreeFailures, "login-free-failures-per-ip", d.IPFreeFailures, "failed logins from one address (any username) before its attempts are slowed")
 	fs.DurationVar(&s.Throttle.BaseDelay, "login-delay", d.BaseDelay, "first delay once slowed; doubles with each further failure")
 	fs.DurationVar(&s.Throttle.MaxDelay, "login-max-delay", d.MaxDelay, "longest delay between attempts")
+	fs.IntVar(&s.HomeQuotaMiB, "home-quota-mib", 200, "the size in MiB a student's home may reach")
 	fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long to wait for sessions to end before closing them")
 	fs.VisitAll(func(f *pflag.Flag) { bindEnv(fs, f.Name) })
 }
@@ -151,6 +153,8 @@ func (s *Store) Validate() error {
 // Validate checks the server settings.
 func (s *Server) Validate() error {
 	switch {
+	case s.HomeQuotaMiB < 1:
+		return fmt.Errorf("--home-quota-mib must be at least 1")
 	case s.MaxSessionsPerUser < 1:
 		return fmt.Errorf("--max-sessions-per-user must be at least 1")
 	case s.MaxConnections < 1 || s.MaxConnectionsPerIP < 1:

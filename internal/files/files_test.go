@@ -278,3 +278,35 @@ func TestEnsureHomeConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestUsageCountsFilesNotLinks(t *testing.T) {
+	dir, h := newHome(t)
+	if err := os.MkdirAll(filepath.Join(dir, "a", "b"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, size := range map[string]int{"top.py": 100, "a/one.txt": 1000, "a/b/two.bin": 10000} {
+		if err := os.WriteFile(filepath.Join(dir, name), make([]byte, size), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A link to a big file outside the home must not count (nor be followed).
+	big := filepath.Join(t.TempDir(), "big")
+	os.WriteFile(big, make([]byte, 1<<20), 0o600)
+	if err := os.Symlink(big, filepath.Join(dir, "a", "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/", filepath.Join(dir, "rootlink")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.Usage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	welcome, err := os.Stat(filepath.Join(dir, WelcomeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 11100 + welcome.Size(); got != want {
+		t.Errorf("Usage = %d, want %d", got, want)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -143,4 +144,44 @@ func classify(err error) error {
 		return fmt.Errorf("%w (%s)", ErrOutsideHome, pe.Path)
 	}
 	return err
+}
+
+// Usage is the total size in bytes of the regular files in the home, walked
+// through the root (symlinks are counted as links, never followed).
+func (h *Home) Usage() (int64, error) {
+	var total int64
+	var walk func(dir string) error
+	walk = func(dir string) error {
+		f, err := h.root.Open(dir)
+		if err != nil {
+			return classify(err)
+		}
+		names, err := f.Readdirnames(-1)
+		f.Close()
+		if err != nil {
+			return classify(err)
+		}
+		for _, name := range names {
+			rel := path.Join(dir, name)
+			fi, err := h.root.Lstat(rel)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // removed while we walked
+			} else if err != nil {
+				return classify(err)
+			}
+			switch {
+			case fi.IsDir():
+				if err := walk(rel); err != nil {
+					return err
+				}
+			case fi.Mode().IsRegular():
+				total += fi.Size()
+			}
+		}
+		return nil
+	}
+	if err := walk("."); err != nil {
+		return 0, fmt.Errorf("measure home: %w", err)
+	}
+	return total, nil
 }

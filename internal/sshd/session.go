@@ -93,12 +93,11 @@ func (s *Server) homeMiddleware(next ssh.Handler) ssh.Handler {
 	}
 }
 
-// appMiddleware runs the TUI on an interactive terminal. Commands (`ssh host CMD`)
-// arrive with the account self-service issue; until then they are refused clearly.
+// appMiddleware runs a command (`ssh HOST CMD`) or, on an interactive terminal, the TUI.
 func (s *Server) appMiddleware(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		if len(sess.Command()) > 0 {
-			wish.Fatalf(sess, "classroomd: unknown command %q. Connect without a command to open your workspace.\n", accounts.Printable(sess.RawCommand()))
+			s.runCommand(sess)
 			return
 		}
 		if _, _, ok := sess.Pty(); !ok {

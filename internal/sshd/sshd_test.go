@@ -34,7 +34,7 @@ type testServer struct {
 func testConfig() config.Server {
 	return config.Server{
 		SSHAddr: "127.0.0.1:0", HandshakeTimeout: 30 * time.Second, IdleTimeout: time.Minute,
-		MaxSessionsPerUser: 5, MaxConnections: 100, MaxConnectionsPerIP: 100,
+		MaxSessionsPerUser: 5, MaxConnections: 100, MaxConnectionsPerIP: 100, HomeQuotaMiB: 200,
 		Throttle: config.DefaultThrottle(),
 	}
 }
@@ -198,7 +198,7 @@ func TestCommandsAndMissingPtyAreRefusedClearly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	for cmd, want := range map[string]string{"nosuchcmd": "unknown command", "": "needs a terminal"} {
+	for cmd, want := range map[string]string{"nosuchcmd": "unknown command", "": "needs a terminal", "passwd": "passwd needs a terminal"} {
 		sess, err := c.NewSession()
 		if err != nil {
 			t.Fatal(err)
