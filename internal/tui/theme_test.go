@@ -17,7 +17,17 @@ import (
 // view survives it: no colour under NO_COLOR (Ascii) but the selection still
 // shows, and plain text with no escapes at all for a dumb terminal (NoTTY).
 func TestViewDegradesWithoutColour(t *testing.T) {
-	hs := start(t, tui.Options{Username: "alice", FullName: "Alice", Role: "student", Home: sampleHome()}, 80, 24)
+	t.Run("workspace", func(t *testing.T) {
+		degrades(t, start(t, tui.Options{Username: "alice", FullName: "Alice", Role: "student", Home: sampleHome()}, 80, 24))
+	})
+	// In the form, the reversed cell is the cursor of the focused field.
+	t.Run("password form", func(t *testing.T) {
+		degrades(t, start(t, tui.Options{Username: "alice", Home: sampleHome(), MustChangePassword: true}, 80, 24))
+	})
+}
+
+func degrades(t *testing.T, hs *harness) {
+	t.Helper()
 	raw := hs.raw()
 	through := func(p colorprofile.Profile) string {
 		var buf bytes.Buffer
@@ -37,7 +47,7 @@ func TestViewDegradesWithoutColour(t *testing.T) {
 		}
 	}
 	if !strings.Contains(ascii, "\x1b[7m") {
-		t.Error("the selected row is not reversed under NO_COLOR")
+		t.Error("nothing is reversed under NO_COLOR: the selected row or the cursor would not show")
 	}
 	if plain := through(colorprofile.NoTTY); plain != ansi.Strip(raw) || strings.Contains(plain, "\x1b") {
 		t.Errorf("NoTTY output is not plain text: %q", plain)

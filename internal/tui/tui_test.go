@@ -275,6 +275,10 @@ func TestFitsTerminal(t *testing.T) {
 		FullName: "Maria Anna Sofia Cecilia Kowalska-Wiśniewska de la Vega",
 		Role:     "student",
 		Home:     home,
+		// A long error, as a sentence that must wrap or be cut.
+		ChangePassword: func(string, string) error {
+			return errors.New("the new password is too short: use at least 10 characters, and \x1b[2Jnot your username")
+		},
 	}
 	sizes := [][2]int{{80, 24}, {20, 5}, {21, 6}, {30, 8}, {40, 10}, {120, 40}, {200, 60}, {20, 4}, {20, 3}, {20, 2}, {10, 1}, {1, 1}}
 	for _, sz := range sizes {
@@ -311,6 +315,31 @@ func TestFitsTerminal(t *testing.T) {
 			// Resizing afterwards keeps the cursor in view and everything inside.
 			hs.send(tea.WindowSizeMsg{Width: w, Height: h})
 			check("resized")
+
+			hs.press(tea.KeyPressMsg{Code: tea.KeyF1})
+			check("help")
+			hs.press(keyEnd)
+			check("help scrolled to its end")
+			hs.press(tea.KeyPressMsg{Code: tea.KeyEscape}, tea.KeyPressMsg{Code: tea.KeyF8})
+			check("password form")
+			hs.fill(strings.Repeat("x", 100), "a", "b")
+			check("passwords do not match")
+			// The mismatch left the cursor on the new password, both new fields empty.
+			hs.typeText("long enough")
+			hs.press(keyTab)
+			hs.typeText("long enough")
+			hs.press(keyEnter)
+			check("callback error")
+			if h >= 8 && w >= 20 && !strings.Contains(hs.screen(), "The new password is") {
+				t.Errorf("the callback's error is not on screen:\n%s", hs.screen())
+			}
+
+			forced := opts
+			forced.MustChangePassword = true
+			hs = start(t, forced, w, h)
+			check("forced form")
+			hs.fill("x", "y", "y")
+			check("forced form, callback error")
 		})
 	}
 }

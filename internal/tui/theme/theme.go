@@ -25,6 +25,13 @@ type Theme struct {
 	Status      lipgloss.Style
 	StatusError lipgloss.Style
 
+	Heading      lipgloss.Style // a screen's title: the password form, the full help's groups
+	Label        lipgloss.Style // a form field's name
+	LabelFocused lipgloss.Style // the field being typed into (bold, so it shows without colour)
+	Input        lipgloss.Style // what a field shows of its text (bullets)
+	Cursor       lipgloss.Style // the cell where typing goes (reversed, so it shows without colour)
+	Error        lipgloss.Style // a sentence saying what went wrong, inside a screen
+
 	Help help.Styles
 }
 
@@ -71,6 +78,13 @@ func New(isDark bool) Theme {
 
 		Status:      bar,
 		StatusError: bar.Foreground(errorFG).Bold(true),
+
+		Heading:      lipgloss.NewStyle().Foreground(accent).Bold(true),
+		Label:        lipgloss.NewStyle().Foreground(muted),
+		LabelFocused: lipgloss.NewStyle().Foreground(accent).Bold(true),
+		Input:        lipgloss.NewStyle().Foreground(accent),
+		Cursor:       lipgloss.NewStyle().Reverse(true),
+		Error:        lipgloss.NewStyle().Foreground(errorFG).Bold(true),
 
 		Help: h,
 	}
