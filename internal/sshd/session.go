@@ -125,10 +125,18 @@ func (s *Server) runTUI(sess ssh.Session) {
 	}
 	defer home.Close()
 
-	model := tui.New(tui.Options{Username: u.Username, FullName: u.FullName, Role: string(u.Role), Home: home})
+	var ctx context.Context = sess.Context()
+	remote := sess.RemoteAddr().String()
+	model := tui.New(tui.Options{
+		Username: u.Username, FullName: u.FullName, Role: string(u.Role), Home: home,
+		MustChangePassword: u.MustChangePassword,
+		ChangePassword: func(current, next string) error {
+			return s.opts.Accounts.ChangeOwnPassword(ctx, u.Username, current, next, remote)
+		},
+	})
 	p := tea.NewProgram(model, bubbletea.MakeOptions(sess)...)
 
-	ctx, cancel := context.WithCancel(sess.Context())
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	_, windows, _ := sess.Pty()
 	var wg sync.WaitGroup
