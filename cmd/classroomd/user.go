@@ -82,7 +82,7 @@ func (a *app) userAddCmd() *cobra.Command {
 				}
 				fmt.Fprintf(a.stdout, "Added %s %q with home %s.\n", u.Role, u.Username, a.cfg.HomesDir()+"/"+u.Username)
 				if generated != "" {
-					fmt.Fprintf(a.stdout, "Password (shown only once): %s\n", generated)
+					fmt.Fprintf(a.stdout, "Password (shown only once; they choose their own at first login): %s\n", generated)
 				}
 				return err
 			})
@@ -115,7 +115,7 @@ func (a *app) userPasswdCmd() *cobra.Command {
 					return err
 				}
 				if generated != "" {
-					fmt.Fprintf(a.stdout, "New password for %s (shown only once): %s\n", args[0], generated)
+					fmt.Fprintf(a.stdout, "New password for %s (shown only once; they choose their own at next login): %s\n", args[0], generated)
 				} else {
 					fmt.Fprintf(a.stdout, "Password for %s changed.\n", args[0])
 				}
@@ -270,7 +270,7 @@ written and each bad line is named (unless --skip-invalid).`,
 						}
 						fmt.Fprintf(a.stdout, "Generated passwords for %d new user(s) written to %s.\n", len(rep.Generated), outFile)
 					} else {
-						fmt.Fprintf(a.stdout, "Generated passwords (shown only once):\n")
+						fmt.Fprintf(a.stdout, "Generated passwords (shown only once; each student chooses their own at first login):\n")
 						tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 						fmt.Fprintln(tw, "USERNAME\tPASSWORD")
 						for _, g := range rep.Generated {
