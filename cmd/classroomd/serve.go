@@ -64,7 +64,7 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 	if adminPassword != "" {
 		// Printed to stdout once, never to the log.
 		fmt.Fprintf(a.stdout, "\nThe roster was empty, so professor \"admin\" was created with password:\n\n    %s\n\n"+
-			"Log in with:\n\n    %s\n\nThis password is shown only once. Change it with: classroomd user passwd admin\n\n",
+			"Log in with:\n\n    %s\n\nThis password is shown only once; you choose your own at first login.\n\n",
 			adminPassword, sshCommand("admin", sshLn.Addr()))
 	}
 
