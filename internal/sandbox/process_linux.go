@@ -1,0 +1,438 @@
+package sandbox
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+)
+
+// Process is one running sandbox: its init, the student's program under it,
+// the pty (or pipes) and the cgroup. Its methods are safe for concurrent use.
+type Process struct {
+	cmd *exec.Cmd
+	pty *os.File // master; nil with pipes
+	cg  *cgroup
+
+	done     chan struct{} // closed when the init has been reaped
+	exitCode int
+	waitErr  error
+	copies   sync.WaitGroup // pipe copies from the sandbox, finished before done counts
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start runs s.Command for one student in a new sandbox and returns once the
+// program has been started (or with the reason it could not be). Cancelling
+// ctx kills the sandbox, as exec.CommandContext does. The caller must Close
+// the Process.
+func Start(ctx context.Context, s Spec) (_ *Process, err error) {
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	if os.Geteuid() != 0 {
+		return nil, fmt.Errorf("%w: classroomd is not running as root (see classroomd sandbox check)", ErrUnavailable)
+	}
+	layout, err := discoverCgroups()
+	if err != nil {
+		return nil, err
+	}
+
+	// Everything opened for the child; closed in the parent once it runs.
+	var childFiles []*os.File
+	closeChildFiles := func() {
+		for _, f := range childFiles {
+			f.Close()
+		}
+		childFiles = nil
+	}
+	defer closeChildFiles()
+	p := &Process{done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			p.abort()
+		}
+	}()
+
+	home, err := openHome(s.Home, s.UID, s.GID)
+	if err != nil {
+		return nil, err
+	}
+	childFiles = append(childFiles, home)
+	var course *os.File
+	if s.CourseDir != "" {
+		fd, err := unix.Open(s.CourseDir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open course folder %s: %w", s.CourseDir, err)
+		}
+		course = os.NewFile(uintptr(fd), s.CourseDir)
+		childFiles = append(childFiles, course)
+	}
+
+	cfgR, cfgW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer cfgW.Close()
+	childFiles = append(childFiles, cfgR)
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer statusR.Close()
+	childFiles = append(childFiles, statusW)
+
+	cmd := &exec.Cmd{
+		Path: "/proc/self/exe",
+		Args: []string{"classroomd-sandbox", initMarker},
+		// Nothing of the daemon's environment. One P is plenty for an init
+		// and keeps its threads (which pids.max counts) few.
+		Env:        []string{"GOMAXPROCS=1"},
+		ExtraFiles: []*os.File{cfgR, statusW, home},
+	}
+	if course != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, course)
+	}
+	var stdio [3]*os.File
+	if s.usesPipes() {
+		if stdio, err = p.pipes(&s, &childFiles); err != nil {
+			return nil, err
+		}
+	} else {
+		master, slave, err := pty.Open()
+		if err != nil {
+			return nil, fmt.Errorf("open a pty: %w", err)
+		}
+		p.pty = master
+		childFiles = append(childFiles, slave)
+		rows, cols := s.Rows, s.Cols
+		if rows == 0 || cols == 0 {
+			rows, cols = 24, 80
+		}
+		if err := pty.Setsize(master, &pty.Winsize{Rows: rows, Cols: cols}); err != nil {
+			return nil, fmt.Errorf("size the pty: %w", err)
+		}
+		// The student's own terminal, so that opening it by name works.
+		if err := slave.Chown(s.UID, s.GID); err != nil {
+			return nil, fmt.Errorf("give the pty to the student: %w", err)
+		}
+		if err := slave.Chmod(0o620); err != nil {
+			return nil, fmt.Errorf("give the pty to the student: %w", err)
+		}
+		stdio = [3]*os.File{slave, slave, slave}
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio[0], stdio[1], stdio[2]
+
+	cg, err := newCgroup(layout, s.Username, s.Limits)
+	if err != nil {
+		return nil, err
+	}
+	p.cg = cg
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS |
+			syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS,
+		// Root inside is host root (the init needs it for the mounts and
+		// keeps its capabilities across exec only if its uid is mapped);
+		// the student's uid is itself. Nothing else is mapped, so no other
+		// host uid exists inside.
+		UidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: s.UID, HostID: s.UID, Size: 1}},
+		GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}, {ContainerID: s.GID, HostID: s.GID, Size: 1}},
+		GidMappingsEnableSetgroups: true,
+		Credential:                 &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{}},
+		Setsid:                     true,
+		Setctty:                    p.pty != nil,
+		Ctty:                       0,
+		// Fires when the forking thread exits (golang/go#27505), i.e. at
+		// the latest when the daemon dies; the cgroup kill covers the rest.
+		Pdeathsig: syscall.SIGKILL,
+	}
+	if cg.v2 != "" {
+		dir, err := os.Open(cg.v2)
+		if err != nil {
+			return nil, fmt.Errorf("open cgroup %s: %w", cg.v2, err)
+		}
+		childFiles = append(childFiles, dir)
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = int(dir.Fd())
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the sandbox: %w", err)
+	}
+	p.cmd = cmd
+	closeChildFiles()
+	go p.wait()
+
+	// The init waits for its configuration; send it only once the init is
+	// in every v1 cgroup, so no student code ever runs outside them.
+	if err := cg.addV1(cmd.Process.Pid); err != nil {
+		return nil, err
+	}
+	cfg := initConfig{
+		Username:   s.Username,
+		UID:        s.UID,
+		GID:        s.GID,
+		Command:    s.command(),
+		Env:        s.Env,
+		HomePath:   s.Home,
+		HasCourse:  course != nil,
+		CoursePath: s.CourseDir,
+		Pty:        p.pty != nil,
+		Limits:     s.Limits,
+		Landlock:   min(landlockABI(), 6),
+		Seccomp:    seccompAvailable(),
+	}
+	if err := json.NewEncoder(cfgW).Encode(&cfg); err != nil {
+		return nil, fmt.Errorf("configure the sandbox: %w", err)
+	}
+	cfgW.Close()
+
+	// Wait for "ok" (the program runs) or the init's reason for failing.
+	status := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(io.LimitReader(statusR, 4096)).ReadString('\n')
+		status <- strings.TrimSpace(line)
+	}()
+	select {
+	case line := <-status:
+		if line != "ok" {
+			if msg, ok := strings.CutPrefix(line, "error: "); ok {
+				return nil, fmt.Errorf("sandbox for %s: %s", s.Username, msg)
+			}
+			<-p.done
+			return nil, fmt.Errorf("sandbox for %s: the init exited before starting the program (status %d, %v)", s.Username, p.exitCode, p.waitErr)
+		}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+			p.Kill()
+		case <-p.done:
+		}
+	}()
+	return p, nil
+}
+
+// openHome opens the home for binding into the sandbox. The directory itself
+// must belong to the student; a home still owned by root (as freshly made)
+// is given to them, any other owner is refused (two students must never
+// share a uid or a home).
+func openHome(path string, uid, gid int) (*os.File, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open home %s: %w", path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open home %s: %w", path, err)
+	}
+	switch int(st.Uid) {
+	case uid:
+	case 0:
+		if err := unix.Fchown(fd, uid, gid); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("give home %s to uid %d: %w", path, uid, err)
+		}
+	default:
+		f.Close()
+		return nil, fmt.Errorf("home %s belongs to uid %d, not to the student's uid %d: refusing to run", path, st.Uid, uid)
+	}
+	return f, nil
+}
+
+// pipes sets up stdin/stdout/stderr for a sandbox without a pty. The child
+// always gets pipes or /dev/null, never the caller's own descriptors.
+func (p *Process) pipes(s *Spec, childFiles *[]*os.File) ([3]*os.File, error) {
+	var stdio [3]*os.File
+	devnull := func(flag int) (*os.File, error) {
+		f, err := os.OpenFile(os.DevNull, flag, 0)
+		if err == nil {
+			*childFiles = append(*childFiles, f)
+		}
+		return f, err
+	}
+	var err error
+	if s.Stdin != nil {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return stdio, err
+		}
+		*childFiles = append(*childFiles, r)
+		stdio[0] = r
+		// Not tracked by p.copies: a Reader that never returns (a terminal)
+		// must not hold up Wait. The copy ends at the reader's EOF or at the
+		// first write after the sandbox is gone.
+		go func() {
+			io.Copy(w, s.Stdin)
+			w.Close()
+		}()
+	} else if stdio[0], err = devnull(os.O_RDONLY); err != nil {
+		return stdio, err
+	}
+	for i, dst := range []io.Writer{s.Stdout, s.Stderr} {
+		if dst == nil {
+			if stdio[i+1], err = devnull(os.O_WRONLY); err != nil {
+				return stdio, err
+			}
+			continue
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			return stdio, err
+		}
+		*childFiles = append(*childFiles, w)
+		stdio[i+1] = w
+		p.copies.Add(1)
+		go func() {
+			defer p.copies.Done()
+			defer r.Close()
+			io.Copy(dst, r) // EOF once every process of the sandbox is gone
+		}()
+	}
+	return stdio, nil
+}
+
+// wait reaps the init and records how it ended.
+func (p *Process) wait() {
+	err := p.cmd.Wait()
+	p.copies.Wait()
+	st := p.cmd.ProcessState
+	switch {
+	case st == nil:
+		p.exitCode, p.waitErr = -1, err
+	case st.Exited():
+		p.exitCode = st.ExitCode()
+	default:
+		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			p.exitCode = 128 + int(ws.Signal())
+		} else {
+			p.exitCode, p.waitErr = -1, err
+		}
+	}
+	close(p.done)
+}
+
+// abort undoes a failed Start.
+func (p *Process) abort() {
+	if p.cmd != nil && p.cmd.Process != nil {
+		p.Kill()
+		<-p.done
+	}
+	if p.cg != nil {
+		p.cg.remove(2 * time.Second)
+	}
+	if p.pty != nil {
+		p.pty.Close()
+	}
+}
+
+// Pid is the host pid of the sandbox's init.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Read reads the program's terminal output. It returns io.EOF once the
+// sandbox has ended and everything it wrote has been read.
+func (p *Process) Read(b []byte) (int, error) {
+	if p.pty == nil {
+		return 0, ErrNoPty
+	}
+	n, err := p.pty.Read(b)
+	if errors.Is(err, syscall.EIO) {
+		// Linux's way of saying that the last slave fd is closed.
+		err = io.EOF
+	}
+	return n, err
+}
+
+// Write types into the program's terminal.
+func (p *Process) Write(b []byte) (int, error) {
+	if p.pty == nil {
+		return 0, ErrNoPty
+	}
+	return p.pty.Write(b)
+}
+
+// Resize sets the pty's size; the program gets SIGWINCH.
+func (p *Process) Resize(rows, cols uint16) error {
+	if p.pty == nil {
+		return ErrNoPty
+	}
+	return pty.Setsize(p.pty, &pty.Winsize{Rows: rows, Cols: cols})
+}
+
+// Interrupt sends SIGINT to the foreground process group of the program's
+// terminal, as ctrl+c would (Python raises KeyboardInterrupt; the session
+// lives on). Without a pty it goes to the program's process group.
+func (p *Process) Interrupt() error {
+	select {
+	case <-p.done:
+		return os.ErrProcessDone
+	default:
+	}
+	if p.pty != nil {
+		// TIOCSIG on the master signals the slave's foreground group
+		// whatever the line discipline's settings (raw mode, ISIG off).
+		if err := unix.IoctlSetInt(int(p.pty.Fd()), unix.TIOCSIG, int(unix.SIGINT)); err != nil {
+			return fmt.Errorf("interrupt: %w", err)
+		}
+		return nil
+	}
+	return p.cmd.Process.Signal(syscall.SIGINT) // the init passes it on
+}
+
+// Kill kills every process of the sandbox at once. It does not wait: Wait or
+// Close does.
+func (p *Process) Kill() error {
+	p.cg.kill()
+	// The init is pid 1 of the sandbox's pid namespace: when it dies, the
+	// kernel kills everything else in it, and no process can leave it.
+	err := p.cmd.Process.Signal(syscall.SIGKILL)
+	if errors.Is(err, os.ErrProcessDone) {
+		return nil
+	}
+	return err
+}
+
+// Wait waits for the sandbox to end and returns the program's exit code (a
+// shell's convention: 128+N when a signal N ended it, 137 after Kill). The
+// error is set only when the sandbox's end could not be observed.
+func (p *Process) Wait() (int, error) {
+	<-p.done
+	return p.exitCode, p.waitErr
+}
+
+// Done is closed when the sandbox has ended.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// OOMKilled reports whether the memory limit killed a process of the sandbox.
+func (p *Process) OOMKilled() bool { return p.cg.oomKills() > 0 }
+
+// Close kills the sandbox if it still runs, reaps it, removes its cgroup and
+// closes the pty. It is idempotent.
+func (p *Process) Close() error {
+	p.closeOnce.Do(func() {
+		p.Kill()
+		<-p.done
+		p.closeErr = p.cg.remove(5 * time.Second)
+		if p.pty != nil {
+			if err := p.pty.Close(); err != nil && p.closeErr == nil {
+				p.closeErr = err
+			}
+		}
+	})
+	return p.closeErr
+}

@@ -1,0 +1,196 @@
+// Package sandbox runs a program for one student, confined, in a pty.
+//
+// On Linux as root (the "full" level) every sandbox is a re-executed copy of
+// the calling binary acting as a small init (see MaybeRunInit) in new user,
+// pid, mount, net, ipc and uts namespaces. The init builds a minimal root
+// (system directories read-only, the student's home read-write at
+// /home/USERNAME, a private size-bounded /tmp, /course read-only, a minimal
+// /dev), pivots into it, sets rlimits, no_new_privs, Landlock and a seccomp
+// deny-list, and then starts the student's program as the student's own host
+// uid in its own foreground process group. The init stays as pid 1: it reaps
+// orphans and exits with the program's status, which makes the kernel kill
+// everything left in the pid namespace. Each sandbox also gets its own cgroup
+// (memory, pids, cpu) so that a fork bomb or a memory balloon hurts only its
+// student.
+//
+// The package imports nothing else of classroomd's: it is handed a validated
+// username, a host uid/gid and host paths, and knows nothing about stores,
+// sessions or terminals beyond a pty.
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// DefaultPython is the interpreter a sandbox runs when Spec.Command is empty.
+// It is the system's python on purpose: its standard library and the
+// system-wide course libraries (Debian's python3-numpy and friends) live under
+// /usr, which every sandbox sees read-only. A python installed elsewhere (a
+// pyenv build under /root, say) is invisible inside.
+const DefaultPython = "/usr/bin/python3"
+
+// Limits bound what one sandbox may consume. Zero values mean "no limit" for
+// that resource, except where DefaultLimits documents otherwise.
+type Limits struct {
+	MemoryBytes   int64 // cgroup memory limit (swap included where the kernel accounts it)
+	Pids          int   // cgroup pids.max: processes and threads, the init's own included
+	CPUPercent    int   // CFS quota; 100 = one core
+	FileSizeBytes int64 // RLIMIT_FSIZE: the largest file a program may write
+	OpenFiles     int   // RLIMIT_NOFILE
+	CPUSeconds    int   // RLIMIT_CPU per process; 0 = none (a REPL lives for hours)
+	TmpBytes      int64 // size of the private /tmp (and of /dev/shm)
+}
+
+// DefaultLimits are sized so that a class of 100 fits one machine: 512 MiB of
+// memory, 64 processes/threads, one core, 100 MiB per file, 256 open files,
+// no CPU-time limit and a 64 MiB /tmp.
+func DefaultLimits() Limits {
+	return Limits{
+		MemoryBytes:   512 << 20,
+		Pids:          64,
+		CPUPercent:    100,
+		FileSizeBytes: 100 << 20,
+		OpenFiles:     256,
+		TmpBytes:      64 << 20,
+	}
+}
+
+// Spec says what to run, for whom, and within which limits.
+type Spec struct {
+	// Username is already validated ([a-z][a-z0-9._-]*). The home appears at
+	// /home/Username inside the sandbox.
+	Username string
+	// UID and GID are the student's host ids (one per student, from a
+	// configured range). The program runs as exactly these ids; they must not
+	// be 0.
+	UID, GID int
+	// Home is the host path of the student's home: read-write inside (nosuid,
+	// nodev), and the working directory. Start makes the directory itself
+	// owned by UID:GID (not its contents) so the student can create files.
+	Home string
+	// CourseDir is a host directory shown read-only at /course ("" = none).
+	CourseDir string
+	// Command is the program and its arguments, resolved inside the sandbox
+	// (a name without a slash is looked up in the sandbox's PATH). Empty
+	// means {DefaultPython}.
+	Command []string
+	// Env is added to the clean environment every program gets (HOME, PATH,
+	// LANG, TERM, USER, LOGNAME, SHELL, TMPDIR, PYTHONDONTWRITEBYTECODE); an
+	// entry here replaces a default of the same name. Nothing of the
+	// caller's own environment is passed on.
+	Env []string
+	// Rows and Cols are the initial pty size (0 means 24x80).
+	Rows, Cols uint16
+	Limits     Limits
+
+	// Stdin, Stdout and Stderr, when any is set, replace the pty: the program
+	// gets pipes (never the caller's own file descriptors, so it cannot touch
+	// a terminal it was not given). Process.Read, Write and Resize then fail
+	// with ErrNoPty. Unset streams read from or write to nothing.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// ErrNoPty is returned by the pty methods of a Process started with pipes.
+var ErrNoPty = errors.New("sandbox: this process has no pty (it was started with pipes)")
+
+// ErrUnavailable is wrapped by Start's error when this host cannot isolate a
+// program at all (not root, or no namespaces): see Probe.
+var ErrUnavailable = errors.New("sandbox: isolation is not available here")
+
+func (s *Spec) command() []string {
+	if len(s.Command) == 0 {
+		return []string{DefaultPython}
+	}
+	return s.Command
+}
+
+func (s *Spec) usesPipes() bool {
+	return s.Stdin != nil || s.Stdout != nil || s.Stderr != nil
+}
+
+func (s *Spec) validate() error {
+	if !validUsername(s.Username) {
+		return fmt.Errorf("sandbox: %q is not a valid username", s.Username)
+	}
+	if s.UID <= 0 || s.GID <= 0 {
+		return fmt.Errorf("sandbox: student %s needs a non-root uid and gid, got %d:%d", s.Username, s.UID, s.GID)
+	}
+	if s.Home == "" {
+		return fmt.Errorf("sandbox: student %s has no home", s.Username)
+	}
+	if s.Command != nil && (len(s.Command) == 0 || s.Command[0] == "") {
+		return fmt.Errorf("sandbox: empty command")
+	}
+	return nil
+}
+
+// validUsername repeats the accounts rule ([a-z][a-z0-9._-]*, at most 32)
+// because the name becomes a path and a line of /etc/passwd inside the
+// sandbox: this package must not trust it blindly.
+func validUsername(u string) bool {
+	if len(u) == 0 || len(u) > 32 || u[0] < 'a' || u[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Level is how much isolation this host gives a sandbox.
+type Level int
+
+const (
+	// None: programs cannot be isolated at all (not root, or no namespaces).
+	None Level = iota
+	// Partial: namespaces work, but some mechanism (a cgroup controller,
+	// Landlock, seccomp, the tree kill) is missing; the Report says which.
+	Partial
+	// Full: every mechanism this package uses is available.
+	Full
+)
+
+func (l Level) String() string {
+	switch l {
+	case Full:
+		return "full"
+	case Partial:
+		return "partial"
+	case None:
+		return "none"
+	}
+	return fmt.Sprintf("Level(%d)", int(l))
+}
+
+// Mechanism is one isolation mechanism and whether this host has it.
+type Mechanism struct {
+	Name   string
+	OK     bool
+	Detail string // what was found, or why it is missing
+	// Required mechanisms make the level None when missing; the others make
+	// it Partial.
+	Required bool
+}
+
+// Report is what Probe found.
+type Report struct {
+	Level      Level
+	Mechanisms []Mechanism
+}
+
+// Missing lists the names of the mechanisms that are not available.
+func (r Report) Missing() []string {
+	var m []string
+	for _, x := range r.Mechanisms {
+		if !x.OK {
+			m = append(m, x.Name)
+		}
+	}
+	return m
+}

@@ -1,0 +1,605 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestProbe(t *testing.T) {
+	r := Probe()
+	for _, m := range r.Mechanisms {
+		t.Logf("%-14s ok=%-5v %s", m.Name, m.OK, m.Detail)
+	}
+	t.Logf("level: %v", r.Level)
+	if os.Getenv("CI") == "true" && r.Level != Full {
+		t.Fatalf("CI runs as root with every mechanism, got level %v (missing %v)", r.Level, r.Missing())
+	}
+	if r.Level.String() == "" || Level(7).String() != "Level(7)" {
+		t.Fatal("Level.String")
+	}
+}
+
+func TestSpecValidation(t *testing.T) {
+	base := Spec{Username: "alice", UID: 1000, GID: 1000, Home: "/nonexistent"}
+	for name, mod := range map[string]func(*Spec){
+		"root uid":      func(s *Spec) { s.UID = 0 },
+		"root gid":      func(s *Spec) { s.GID = 0 },
+		"bad username":  func(s *Spec) { s.Username = "../bob" },
+		"upper":         func(s *Spec) { s.Username = "Alice" },
+		"no home":       func(s *Spec) { s.Home = "" },
+		"empty command": func(s *Spec) { s.Command = []string{""} },
+	} {
+		s := base
+		mod(&s)
+		if _, err := Start(context.Background(), s); err == nil || errors.Is(err, ErrUnavailable) {
+			t.Errorf("%s: Start = %v, want a validation error", name, err)
+		}
+	}
+}
+
+func TestIdentityAndOwnership(t *testing.T) {
+	needSandbox(t)
+	t.Setenv("CLASSROOMD_DATABASE_URL", "postgres://secret@db/x")
+	s := testSpec(t, "alice", aliceUID)
+	r := python(t, s, `
+import os
+print(os.getuid(), os.geteuid(), os.getgid(), os.getgroups())
+print(os.getcwd(), os.environ["HOME"])
+print("DATABASE" in str(os.environ), os.environ.get("CLASSROOMD_DATABASE_URL"))
+open("made-inside.txt", "w").write("hi")
+os.mkdir("dir-inside")
+print(os.ttyname(0) if os.isatty(0) else "no tty")
+`)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	want := fmt.Sprintf("%d %d %d []\n/home/alice /home/alice\nFalse None\nno tty\n", aliceUID, aliceUID, aliceUID)
+	if r.stdout != want {
+		t.Fatalf("got %q, want %q", r.stdout, want)
+	}
+	for _, name := range []string{"made-inside.txt", "dir-inside", "."} {
+		fi, err := os.Stat(filepath.Join(s.Home, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		if st.Uid != aliceUID || st.Gid != aliceUID {
+			t.Errorf("%s is owned by %d:%d on the host, want %d:%d", name, st.Uid, st.Gid, aliceUID, aliceUID)
+		}
+	}
+}
+
+func TestHostSecretsInvisible(t *testing.T) {
+	needSandbox(t)
+	bobHome := newHome(t, "bob")
+	if err := os.WriteFile(filepath.Join(bobHome, "secret.py"), []byte("bob's homework"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := testSpec(t, "alice", aliceUID)
+	r := python(t, s, fmt.Sprintf(`
+import os
+def probe(p):
+    try:
+        with open(p, "rb") as f:
+            return "READ " + repr(f.read(40))
+    except OSError as e:
+        return type(e).__name__
+for p in ["/etc/shadow", "/etc/gshadow", %q, "/home/bob/secret.py", "/proc/1/environ", "/root/.bashrc", "/etc/ssh/sshd_config"]:
+    print(p, probe(p))
+print(sorted(os.listdir("/home")))
+print(sorted(os.listdir("/proc"))[:0], len([d for d in os.listdir("/proc") if d.isdigit()]))
+`, filepath.Join(bobHome, "secret.py")))
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	t.Log(r.stdout)
+	if strings.Contains(r.stdout, "READ") {
+		t.Fatalf("the sandbox read something it must not:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, "['alice']") {
+		t.Fatalf("/home shows more than alice:\n%s", r.stdout)
+	}
+}
+
+func TestNoNetwork(t *testing.T) {
+	needSandbox(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan struct{}, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			c.Close()
+			accepted <- struct{}{}
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	s := testSpec(t, "alice", aliceUID)
+	r := python(t, s, fmt.Sprintf(`
+import socket
+for host in ["127.0.0.1", "10.0.0.1", "1.1.1.1"]:
+    try:
+        socket.create_connection((host, %d), timeout=2).close()
+        print(host, "CONNECTED")
+    except OSError as e:
+        print(host, type(e).__name__)
+try:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print("bind", "OK")
+except OSError as e:
+    print("bind", type(e).__name__)
+`, port))
+	t.Log(r.stdout, r.stderr)
+	if r.code != 0 || strings.Contains(r.stdout, "CONNECTED") {
+		t.Fatalf("exit %d, network reachable:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	select {
+	case <-accepted:
+		t.Fatal("the host's listener accepted a connection from the sandbox")
+	default:
+	}
+}
+
+func TestCourseAndSystemReadOnly(t *testing.T) {
+	needSandbox(t)
+	course := filepath.Join(t.TempDir(), "course")
+	if err := os.MkdirAll(course, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(course, "lesson1.py"), []byte("print('lesson')\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := testSpec(t, "alice", aliceUID)
+	s.CourseDir = course
+	r := python(t, s, `
+import os
+print(open("/course/lesson1.py").read().strip())
+for p in ["/course/mine.py", "/course/lesson1.py", "/usr/evil", "/etc/passwd", "/evil", "/dev/evil", "/proc/evil"]:
+    try:
+        open(p, "a").write("x")
+        print(p, "WROTE")
+    except OSError as e:
+        print(p, type(e).__name__)
+`)
+	t.Log(r.stdout, r.stderr)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "print('lesson')") || strings.Contains(r.stdout, "WROTE") {
+		t.Fatalf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(course, "mine.py")); err == nil {
+		t.Fatal("a file appeared in the course folder")
+	}
+}
+
+func TestKernelSurfaceNarrowed(t *testing.T) {
+	needSandbox(t)
+	s := testSpec(t, "alice", aliceUID)
+	r := python(t, s, `
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+status = dict(l.split(":", 1) for l in open("/proc/self/status").read().splitlines())
+print("nnp", status["NoNewPrivs"].strip(), "seccomp", status["Seccomp"].strip())
+print("unshare", libc.unshare(0x10000000), ctypes.get_errno())   # CLONE_NEWUSER
+print("ptrace", libc.ptrace(16, 1, 0, 0), ctypes.get_errno())    # PTRACE_ATTACH to the init
+try:
+    os.kill(1, 9); print("kill init OK")
+except OSError as e:
+    print("kill init", type(e).__name__)
+print("hostname", os.uname().nodename)
+`)
+	t.Log(r.stdout, r.stderr)
+	want := []string{"nnp 1 seccomp 2", "unshare -1 1", "ptrace -1 1", "kill init PermissionError", "hostname classroom"}
+	for _, w := range want {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("want %q in:\n%s%s", w, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestRlimitsAndTmp(t *testing.T) {
+	needSandbox(t)
+	s := testSpec(t, "alice", aliceUID)
+	s.Limits.FileSizeBytes = 1 << 20
+	s.Limits.TmpBytes = 4 << 20
+	s.Limits.OpenFiles = 50
+	r := python(t, s, `
+import os, resource
+print("nofile", resource.getrlimit(resource.RLIMIT_NOFILE), "core", resource.getrlimit(resource.RLIMIT_CORE))
+try:
+    open("big", "wb").write(b"x" * (2 << 20)); print("big OK")
+except OSError as e:
+    print("big", e.errno)
+try:
+    for i in range(8):  # 8 files under the file size limit, twice the size of /tmp
+        with open("/tmp/fill%d" % i, "wb") as f:
+            f.write(b"x" * (900 << 10))
+    print("tmp OK")
+except OSError as e:
+    print("tmp", e.errno)
+`)
+	t.Log(r.stdout, r.stderr)
+	for _, w := range []string{"nofile (50, 50) core (0, 0)", "big 27", "tmp 28"} { // EFBIG, ENOSPC
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("want %q in:\n%s%s", w, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestExitCodeAndPipes(t *testing.T) {
+	needSandbox(t)
+	s := testSpec(t, "alice", aliceUID, "sh", "-c", "cat; echo oops >&2; exit 3")
+	r := run(t, s, "hello from stdin\n", 10*time.Second)
+	if r.code != 3 || r.stdout != "hello from stdin\n" || r.stderr != "oops\n" {
+		t.Fatalf("got %+v", r)
+	}
+	s = testSpec(t, "alice", aliceUID, "no-such-program")
+	_, err := Start(context.Background(), Spec{Username: s.Username, UID: s.UID, GID: s.GID, Home: s.Home, Command: s.Command, Stdout: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "no-such-program") {
+		t.Fatalf("Start of a missing program: %v", err)
+	}
+}
+
+func TestHomeOfAnotherUIDRefused(t *testing.T) {
+	needSandbox(t)
+	s := testSpec(t, "alice", aliceUID, "/bin/true")
+	if err := os.Chown(s.Home, bobUID, bobUID); err != nil {
+		t.Fatal(err)
+	}
+	s.Stdout = io.Discard
+	p, err := Start(context.Background(), s)
+	if err == nil {
+		p.Close()
+		t.Fatal("started alice's sandbox on a home owned by another uid")
+	}
+}
+
+// cgroupProcs lists the host pids in the sandbox's cgroups.
+func cgroupProcs(t testing.TB, p *Process) []int {
+	t.Helper()
+	seen := map[int]bool{}
+	var pids []int
+	dirs := append([]string{}, p.cg.dirs...)
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range strings.Fields(string(b)) {
+			n, _ := strconv.Atoi(f)
+			if !seen[n] {
+				seen[n] = true
+				pids = append(pids, n)
+			}
+		}
+	}
+	return pids
+}
+
+// assertGone checks that the cgroup dirs are removed and no pid lives on.
+func assertGone(t testing.TB, dirs []string, pids []int) {
+	t.Helper()
+	for _, d := range dirs {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("cgroup %s left behind (%v)", d, err)
+		}
+	}
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			t.Errorf("pid %d still exists after Close (%v): %q", pid, err, b)
+		}
+	}
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// ptyReader collects everything a pty-mode Process prints.
+type ptyReader struct {
+	mu   sync.Mutex
+	buf  strings.Builder
+	done chan struct{}
+}
+
+func readAll(p *Process) *ptyReader {
+	r := &ptyReader{done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		b := make([]byte, 4096)
+		for {
+			n, err := p.Read(b)
+			r.mu.Lock()
+			r.buf.Write(b[:n])
+			r.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return r
+}
+
+func (r *ptyReader) String() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.buf.String()
+}
+
+// waitOutput waits until the output after offset from contains s and returns
+// the offset just past it.
+func (r *ptyReader) waitOutput(t testing.TB, from int, s string, timeout time.Duration) int {
+	t.Helper()
+	var at int
+	waitFor(t, fmt.Sprintf("%q in the output", s), timeout, func() bool {
+		out := r.String()
+		if from > len(out) {
+			return false
+		}
+		i := strings.Index(out[from:], s)
+		if i < 0 {
+			return false
+		}
+		at = from + i + len(s)
+		return true
+	})
+	return at
+}
+
+func startPty(t testing.TB, s Spec) (*Process, *ptyReader) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	p, err := Start(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p, readAll(p)
+}
+
+func TestInterruptReturnsToPrompt(t *testing.T) {
+	needSandbox(t)
+	s := testSpec(t, "alice", aliceUID, DefaultPython, "-i")
+	p, out := startPty(t, s)
+	at := out.waitOutput(t, 0, ">>> ", 10*time.Second)
+	for i, interrupt := range []func() error{
+		p.Interrupt,
+		func() error { _, err := p.Write([]byte{3}); return err }, // ctrl+c typed into the terminal
+	} {
+		if _, err := p.Write([]byte("exec(\"print('LOOP' + 'ING', flush=True)\\nwhile True: pass\")\n")); err != nil {
+			t.Fatal(err)
+		}
+		at = out.waitOutput(t, at, "LOOPING", 10*time.Second)
+		if err := interrupt(); err != nil {
+			t.Fatal(err)
+		}
+		at = out.waitOutput(t, at, "KeyboardInterrupt", 10*time.Second)
+		at = out.waitOutput(t, at, ">>> ", 10*time.Second)
+		if _, err := p.Write([]byte(fmt.Sprintf("print(6*7+%d)\n", i))); err != nil {
+			t.Fatal(err)
+		}
+		at = out.waitOutput(t, at, strconv.Itoa(42+i), 10*time.Second)
+	}
+	select {
+	case <-p.Done():
+		t.Fatal("the session ended")
+	default:
+	}
+	// The pty works as a terminal inside: its size and its name.
+	if err := p.Resize(30, 100); err != nil {
+		t.Fatal(err)
+	}
+	p.Write([]byte("import os, shutil; print(os.ttyname(0), tuple(shutil.get_terminal_size()))\n"))
+	out.waitOutput(t, at, "(100, 30)", 10*time.Second)
+	if !strings.Contains(out.String(), "/dev/pts/") {
+		t.Fatalf("no tty name in output:\n%s", out.String())
+	}
+	p.Write([]byte("exit(5)\n"))
+	code, err := p.Wait()
+	if code != 5 || err != nil {
+		t.Fatalf("Wait = %d, %v", code, err)
+	}
+	select {
+	case <-out.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Read did not end with the program")
+	}
+}
+
+func TestForkBombContained(t *testing.T) {
+	needSandbox(t)
+	s := testSpec(t, "alice", aliceUID, DefaultPython, "-c", `
+import os
+while True:
+    try:
+        os.fork()
+    except OSError:
+        pass
+`)
+	s.Stdout = io.Discard
+	s.Limits.Pids = 32
+	p, err := Start(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	pidsDir := p.cg.v1["pids"]
+	if pidsDir == "" {
+		t.Skip("no v1 pids controller (pure v2 host): covered by cgroup.kill path")
+	}
+	current := func() int {
+		b, _ := os.ReadFile(filepath.Join(pidsDir, "pids.current"))
+		n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		return n
+	}
+	waitFor(t, "the bomb to reach pids.max", 10*time.Second, func() bool { return current() >= 32 })
+	// The host and a second student stay responsive meanwhile.
+	bob := testSpec(t, "bob", bobUID)
+	r := python(t, bob, "print('bob ok')")
+	if r.stdout != "bob ok\n" {
+		t.Fatalf("bob's sandbox during alice's fork bomb: %+v", r)
+	}
+	if n := current(); n > 32 {
+		t.Fatalf("pids.current = %d > pids.max", n)
+	}
+	dirs, pids := append([]string{}, p.cg.dirs...), cgroupProcs(t, p)
+	start := time.Now()
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d processes, killed and cleaned up in %v", len(pids), time.Since(start))
+	assertGone(t, dirs, pids)
+}
+
+func TestMemoryBalloonKilled(t *testing.T) {
+	needSandbox(t)
+	s := testSpec(t, "alice", aliceUID, DefaultPython, "-c", "b = bytearray(8 << 30); print('survived')")
+	s.Limits.MemoryBytes = 64 << 20
+	var out syncBuffer
+	s.Stdout, s.Stderr = &out, &out
+	p, err := Start(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	code, err := p.Wait()
+	t.Logf("exit %d, output %q", code, out.String())
+	if err != nil || strings.Contains(out.String(), "survived") {
+		t.Fatalf("balloon: code %d err %v out %q", code, err, out.String())
+	}
+	// Either the kernel refused the allocation (MemoryError, exit 1) or the
+	// OOM killer ended python (137); in both cases only the sandbox noticed.
+	if code != 137 && !strings.Contains(out.String(), "MemoryError") {
+		t.Fatalf("exit %d, want 137 or a MemoryError: %q", code, out.String())
+	}
+	if code == 137 && !p.OOMKilled() {
+		t.Error("OOMKilled = false after an OOM kill")
+	}
+}
+
+func TestOrphansDie(t *testing.T) {
+	needSandbox(t)
+	// A daemon: fork, setsid, fork again, the grandchild sleeps forever.
+	daemon := `
+import os, sys, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        open("/tmp/x", "w")
+        print("DAEMON-" + "UP", flush=True)
+        time.sleep(1000)
+    os._exit(0)
+os.wait()
+`
+	t.Run("program exits", func(t *testing.T) {
+		s := testSpec(t, "alice", aliceUID, DefaultPython, "-c", daemon+"time.sleep(0.2)\n")
+		var out syncBuffer
+		s.Stdout = &out
+		p, err := Start(context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		var pids []int
+		waitFor(t, "the daemon", 10*time.Second, func() bool {
+			pids = cgroupProcs(t, p)
+			return strings.Contains(out.String(), "DAEMON-UP")
+		})
+		dirs := append([]string{}, p.cg.dirs...)
+		if code, err := p.Wait(); code != 0 || err != nil {
+			t.Fatalf("Wait = %d, %v", code, err)
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		assertGone(t, dirs, pids)
+	})
+	t.Run("session closed", func(t *testing.T) {
+		s := testSpec(t, "alice", aliceUID, DefaultPython, "-i")
+		p, out := startPty(t, s)
+		at := out.waitOutput(t, 0, ">>> ", 10*time.Second)
+		p.Write([]byte("exec(" + strconv.Quote(daemon) + ")\n"))
+		out.waitOutput(t, at, "DAEMON-UP", 10*time.Second)
+		pids := cgroupProcs(t, p)
+		if len(pids) < 3 {
+			t.Fatalf("want init, python and the daemon in the cgroup, got %v", pids)
+		}
+		dirs := append([]string{}, p.cg.dirs...)
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Close(); err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+		if code, _ := p.Wait(); code != 137 {
+			t.Errorf("exit after Close = %d, want 137", code)
+		}
+		assertGone(t, dirs, pids)
+		if _, err := p.Write([]byte("x")); err == nil {
+			t.Error("Write after Close succeeded")
+		}
+	})
+}
+
+func TestContextCancelKills(t *testing.T) {
+	needSandbox(t)
+	s := testSpec(t, "alice", aliceUID, "sleep", "1000")
+	s.Stdout = io.Discard
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := Start(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	cancel()
+	select {
+	case <-p.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("cancelling the context did not end the sandbox")
+	}
+	if code, _ := p.Wait(); code != 137 {
+		t.Fatalf("exit %d, want 137", code)
+	}
+}
+
+func BenchmarkStart(b *testing.B) {
+	needSandbox(b)
+	for _, cmd := range [][]string{{"/bin/true"}, {DefaultPython, "-c", "pass"}} {
+		b.Run(filepath.Base(cmd[0]), func(b *testing.B) {
+			s := testSpec(b, "alice", aliceUID, cmd...)
+			s.Stdout = io.Discard
+			for b.Loop() {
+				p, err := Start(context.Background(), s)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if code, err := p.Wait(); code != 0 || err != nil {
+					b.Fatal(code, err)
+				}
+				if err := p.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
