@@ -16,7 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// cgroups: one leaf per sandbox, named USERNAME-RANDOM, under a "classroomd"
+// cgroups: one leaf per sandbox, named DAEMONPID-RANDOM-USERNAME, under a "classroomd"
 // group made inside the cgroup the daemon itself runs in (per hierarchy). Nesting
 // under our own group rather than at the root respects whatever delegated the
 // daemon its group (systemd, a container runtime): the sandboxes' memory then
@@ -243,7 +243,10 @@ func newCgroup(l cgroupLayout, username string, lim Limits) (_ *cgroup, err erro
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return nil, err
 	}
-	name := username + "-" + hex.EncodeToString(rnd[:])
+	return newCgroupNamed(l, strconv.Itoa(os.Getpid())+"-"+hex.EncodeToString(rnd[:])+"-"+username, lim)
+}
+
+func newCgroupNamed(l cgroupLayout, name string, lim Limits) (_ *cgroup, err error) {
 	cg := &cgroup{v1: map[string]string{}}
 	defer func() {
 		if err != nil {
@@ -483,4 +486,86 @@ func writeFile(path, s string) error {
 		err = cerr
 	}
 	return err
+}
+
+// Sweep kills and removes what the sandboxes of a daemon that is no longer
+// running left behind: call it when the daemon starts. Processes cannot
+// normally outlive their daemon (the init has a parent-death signal and is
+// pid 1 of its namespace), but its cgroups can, after a SIGKILL or a crash.
+// Leaves of live processes (another daemon, a test binary) are left alone:
+// a leaf's name starts with its daemon's pid. It returns how many sandboxes
+// it removed.
+func Sweep() (int, error) {
+	l, err := discoverCgroups()
+	if err != nil {
+		return 0, err
+	}
+	var parents []string
+	for _, m := range l.v1 {
+		parents = append(parents, filepath.Join(m.ownDir(), parentName))
+	}
+	if l.v2 != nil {
+		base := l.v2.ownDir()
+		if filepath.Base(base) == daemonLeaf {
+			base = filepath.Dir(base)
+		}
+		parents = append(parents, filepath.Join(base, parentName))
+	}
+	stale := map[string]*cgroup{} // leaf name -> its dirs
+	for _, parent := range parents {
+		entries, err := os.ReadDir(parent)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			pidStr, _, ok := strings.Cut(e.Name(), "-")
+			pid, err := strconv.Atoi(pidStr)
+			if !e.IsDir() || !ok || err != nil || pid <= 0 || pid == os.Getpid() || processExists(pid) {
+				continue
+			}
+			cg := stale[e.Name()]
+			if cg == nil {
+				cg = &cgroup{}
+				stale[e.Name()] = cg
+			}
+			cg.dirs = append(cg.dirs, filepath.Join(parent, e.Name()))
+			cg.parent = append(cg.parent, parent)
+		}
+	}
+	var firstErr error
+	for _, cg := range stale {
+		for _, dir := range cg.dirs {
+			killAll(dir)
+		}
+		if err := cg.remove(5 * time.Second); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return len(stale), firstErr
+}
+
+func processExists(pid int) bool {
+	err := unix.Kill(pid, 0)
+	return err == nil || errors.Is(err, unix.EPERM)
+}
+
+// killAll empties a leaf: cgroup.kill where there is one, else SIGKILL to
+// each listed process until none is left (they cannot fork faster than we
+// kill: pids.max bounds them, and a killed process forks no more).
+func killAll(dir string) {
+	if writeFile(filepath.Join(dir, "cgroup.kill"), "1") == nil {
+		return
+	}
+	for range 100 {
+		b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		if err != nil || len(strings.TrimSpace(string(b))) == 0 {
+			return
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil && pid > 0 {
+				_ = unix.Kill(pid, unix.SIGKILL)
+			}
+		}
+		time.Sleep(time.Millisecond) // let the kernel reap before listing again
+	}
 }

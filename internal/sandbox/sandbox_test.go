@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -602,4 +603,120 @@ func BenchmarkStart(b *testing.B) {
 			}
 		})
 	}
+}
+
+func TestSweepRemovesStaleSandboxes(t *testing.T) {
+	needSandbox(t)
+	// A live sandbox of ours, which Sweep must leave alone.
+	live, _ := startPty(t, testSpec(t, "alice", aliceUID, "sleep", "1000"))
+
+	// A stale one: named after a daemon pid that no longer exists, with a
+	// process still inside (as if its init had escaped the kill).
+	done := exec.Command("/bin/true")
+	if err := done.Run(); err != nil {
+		t.Fatal(err)
+	}
+	layout, err := discoverCgroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, err := newCgroupNamed(layout, strconv.Itoa(done.Process.Pid)+"-deadbeef-bob", DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sleeper := exec.Command("sleep", "1000")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sleeper.Process.Kill()
+	if err := stale.addV1(sleeper.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	if stale.v2 != "" {
+		if err := os.WriteFile(filepath.Join(stale.v2, "cgroup.procs"), []byte(strconv.Itoa(sleeper.Process.Pid)), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dirs := append([]string{}, stale.dirs...)
+
+	n, err := Sweep()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("Sweep removed %d sandboxes, want 1", n)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- sleeper.Wait() }()
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Sweep left the stale sandbox's process running")
+	}
+	assertGone(t, dirs, []int{sleeper.Process.Pid})
+	for _, d := range live.cg.dirs {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("Sweep removed a live sandbox's cgroup %s: %v", d, err)
+		}
+	}
+	select {
+	case <-live.Done():
+		t.Fatal("Sweep killed a live sandbox")
+	default:
+	}
+}
+
+// BenchmarkIdleREPLMemory reports what one idle python REPL sandbox costs:
+// the memory its cgroup is charged (init + python + page tables, tmpfs) and
+// the RSS of its processes.
+func BenchmarkIdleREPLMemory(b *testing.B) {
+	needSandbox(b)
+	const n = 100
+	var charged, rss, avail float64
+	for b.Loop() {
+		before := memAvailable()
+		var ps []*Process
+		for i := range n {
+			s := testSpec(b, "alice", aliceUID+i, DefaultPython, "-i")
+			p, out := startPty(b, s)
+			out.waitOutput(b, 0, ">>> ", 10*time.Second)
+			ps = append(ps, p)
+		}
+		avail = before - memAvailable()
+		charged, rss = 0, 0
+		for _, p := range ps {
+			if dir := p.cg.v1["memory"]; dir != "" {
+				b, _ := os.ReadFile(filepath.Join(dir, "memory.usage_in_bytes"))
+				v, _ := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
+				charged += v
+			}
+			for _, pid := range cgroupProcs(b, p) {
+				st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+				for _, line := range strings.Split(string(st), "\n") {
+					if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
+						kb, _ := strconv.ParseFloat(f[1], 64)
+						rss += kb * 1024
+					}
+				}
+			}
+		}
+		for _, p := range ps {
+			p.Close()
+		}
+	}
+	b.ReportMetric(charged/n/(1<<20), "MiB-charged/sandbox")
+	b.ReportMetric(rss/n/(1<<20), "MiB-RSS/sandbox")
+	b.ReportMetric(avail/n/(1<<20), "MiB-MemAvailable/sandbox")
+}
+
+// memAvailable is the host's MemAvailable in bytes (system-wide, so noisy).
+func memAvailable() float64 {
+	b, _ := os.ReadFile("/proc/meminfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "MemAvailable:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb * 1024
+		}
+	}
+	return 0
 }
