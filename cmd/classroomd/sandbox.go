@@ -1,0 +1,205 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"github.com/classroomd/classroomd/internal/accounts"
+	"github.com/classroomd/classroomd/internal/files"
+	"github.com/classroomd/classroomd/internal/sandbox"
+)
+
+func (a *app) sandboxCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Check the isolation students' programs get, or run a command in a student's sandbox",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(a.sandboxCheckCmd(), a.sandboxExecCmd())
+	return cmd
+}
+
+func (a *app) sandboxCheckCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "check",
+		Short: "Print the isolation level this machine gives students' programs, and each mechanism's status",
+		Long: `Prints the isolation level (full, partial or none) and, for each mechanism
+(root, namespaces, cgroup controllers, Landlock, seccomp, a trial sandbox),
+whether it is available here and why not. Exits with status 1 at level none.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r := sandbox.Probe()
+			fmt.Fprintf(a.stdout, "isolation level: %s\n\n", r.Level)
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			for _, m := range r.Mechanisms {
+				status := "ok"
+				if !m.OK {
+					status = "MISSING"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", status, m.Name, m.Detail)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if r.Level == sandbox.None {
+				return errors.New("students' programs cannot be isolated on this machine: run classroomd as root on a Linux host with namespaces (in a container: privileged, or with user namespaces and an unmasked /proc allowed)")
+			}
+			return nil
+		},
+	}
+}
+
+// Student uids for "sandbox exec", until the roster stores one per student:
+// 100000 + (32-bit FNV-1a of the username) mod 50000, gid the same. Stable
+// across runs and machines; two usernames can collide (then Start refuses
+// the second one's home, which the first one owns), which is why a stored
+// uid will replace this.
+const (
+	execUIDBase  = 100000
+	execUIDRange = 50000
+)
+
+func defaultStudentUID(username string) int {
+	h := fnv.New32a()
+	h.Write([]byte(username))
+	return execUIDBase + int(h.Sum32()%execUIDRange)
+}
+
+func (a *app) sandboxExecCmd() *cobra.Command {
+	var uid int
+	var course string
+	cmd := &cobra.Command{
+		Use:   "exec USERNAME [--uid N] -- CMD [ARGS...]",
+		Short: "Run a command in a student's sandbox, as their REPL would run (for support and tests)",
+		Long: `Runs CMD for USERNAME in the same sandbox their REPL gets: their home
+(DATA_DIR/homes/USERNAME, created if missing) at /home/USERNAME, the course
+folder read-only at /course, their uid, the default limits. Standard input,
+output and error are passed through (through a pty when standard input is a
+terminal) and the command's exit status is returned. Interrupting or killing
+this command ends the sandbox.
+
+Without --uid the student's uid is 100000 + (FNV-1a hash of the username
+mod 50000).`,
+		Example: `  classroomd sandbox exec alice -- python3 -c 'import os; print(os.getuid())'
+  classroomd sandbox exec alice -- python3`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.ArgsLenAtDash() != 1 {
+				return errors.New("give the username, then -- and the command: classroomd sandbox exec alice -- python3")
+			}
+			username, err := accounts.NormalizeUsername(args[0])
+			if err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("uid") {
+				uid = defaultStudentUID(username)
+			}
+			if uid <= 0 {
+				return fmt.Errorf("--uid must be a positive uid, not %d", uid)
+			}
+			home, err := files.EnsureHome(a.cfg.HomesDir(), username)
+			if err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("course") {
+				course = filepath.Join(a.cfg.DataDir, "course")
+				if fi, err := os.Stat(course); err != nil || !fi.IsDir() {
+					course = ""
+				}
+			}
+			spec := sandbox.Spec{
+				Username:  username,
+				UID:       uid,
+				GID:       uid,
+				Home:      home,
+				CourseDir: course,
+				Command:   args[1:],
+				Limits:    sandbox.DefaultLimits(),
+			}
+			code, err := a.runSandbox(cmd, spec)
+			if err != nil {
+				return err
+			}
+			if code != 0 {
+				// The command's own status, after every deferred clean-up
+				// above has run.
+				os.Exit(code)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&uid, "uid", 0, "the student's host uid (and gid) (default: 100000 + hash of the username mod 50000)")
+	cmd.Flags().StringVar(&course, "course", "", "host folder shown read-only at /course (default: DATA_DIR/course when it exists)")
+	return cmd
+}
+
+// runSandbox runs spec with the command's standard streams and returns the
+// program's exit status. The sandbox ends when the command's context does
+// (ctrl+c or SIGTERM on classroomd when there is no pty).
+func (a *app) runSandbox(cmd *cobra.Command, spec sandbox.Spec) (int, error) {
+	ctx := cmd.Context()
+	in, tty := a.stdin.(*os.File)
+	tty = tty && isatty.IsTerminal(in.Fd())
+	if !tty {
+		spec.Stdin, spec.Stdout, spec.Stderr = a.stdin, a.stdout, a.stderr
+		p, err := sandbox.Start(ctx, spec)
+		if err != nil {
+			return 0, err
+		}
+		defer p.Close()
+		return p.Wait()
+	}
+
+	fd := in.Fd()
+	if w, h, err := term.GetSize(fd); err == nil {
+		spec.Rows, spec.Cols = uint16(h), uint16(w)
+	}
+	p, err := sandbox.Start(ctx, spec)
+	if err != nil {
+		return 0, err
+	}
+	defer p.Close()
+	state, err := term.MakeRaw(fd)
+	if err != nil {
+		return 0, fmt.Errorf("set the terminal to raw mode: %w", err)
+	}
+	defer term.Restore(fd, state)
+
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, sigWINCH)
+	defer signal.Stop(winch)
+	go func() {
+		for {
+			select {
+			case <-winch:
+				if w, h, err := term.GetSize(fd); err == nil {
+					p.Resize(uint16(h), uint16(w))
+				}
+			case <-p.Done():
+				return
+			}
+		}
+	}()
+	// Keys go to the sandbox's pty (ctrl+c included: it interrupts the
+	// program, not this command). This copy stays blocked on the terminal
+	// after the program ends; the process exits soon after.
+	go io.Copy(p, in)
+	io.Copy(a.stdout, p)
+	return p.Wait()
+}
+
+// sigWINCH is SIGWINCH (28 on Linux and the BSDs), spelled as a number so
+// that this file also builds where syscall has no such name.
+const sigWINCH = syscall.Signal(0x1c)
