@@ -419,6 +419,7 @@ func (p *Process) Wait() (int, error) {
 func (p *Process) Done() <-chan struct{} { return p.done }
 
 // OOMKilled reports whether the memory limit killed a process of the sandbox.
+// Ask before Close, which removes the cgroup that keeps the count.
 func (p *Process) OOMKilled() bool { return p.cg.oomKills() > 0 }
 
 // Close kills the sandbox if it still runs, reaps it, removes its cgroup and

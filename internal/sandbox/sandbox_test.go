@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -719,4 +720,104 @@ func memAvailable() float64 {
 		}
 	}
 	return 0
+}
+
+func TestCPUQuotaThrottles(t *testing.T) {
+	needSandbox(t)
+	s := testSpec(t, "alice", aliceUID, "sh", "-c", "for i in 1 2 3 4; do (while :; do :; done) & done; wait")
+	s.Stdout = io.Discard
+	s.Limits.CPUPercent = 50
+	p, err := Start(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	dir := p.cg.v1["cpu"]
+	if dir == "" {
+		t.Skip("no v1 cpu controller here")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "cpu.cfs_quota_us")); strings.TrimSpace(string(b)) != "50000" {
+		t.Fatalf("cpu.cfs_quota_us = %q, want 50000", b)
+	}
+	waitFor(t, "the busy loops to be throttled", 10*time.Second, func() bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "cpu.stat"))
+		return fieldInt(string(b), "nr_throttled") > 0
+	})
+}
+
+func TestKillEverythingStaysInside(t *testing.T) {
+	needSandbox(t)
+	bob, bobOut := startPty(t, testSpec(t, "bob", bobUID, DefaultPython, "-i"))
+	bobOut.waitOutput(t, 0, ">>> ", 10*time.Second)
+	// kill(-1) signals every process the caller may signal but itself:
+	// here only its own child.
+	r := python(t, testSpec(t, "alice", aliceUID), `
+import os, signal, time
+pid = os.fork()
+if pid == 0:
+    time.sleep(100)
+    os._exit(0)
+os.kill(-1, signal.SIGKILL)
+_, st = os.waitpid(pid, 0)
+print("child", os.WTERMSIG(st) if os.WIFSIGNALED(st) else "alive")
+`)
+	if r.code != 0 || r.stdout != "child 9\n" {
+		t.Fatalf("exit %d: %+v", r.code, r)
+	}
+	select {
+	case <-bob.Done():
+		t.Fatal("alice's kill(-1) reached bob's sandbox")
+	default:
+	}
+	bob.Write([]byte("print(40+2)\n"))
+	bobOut.waitOutput(t, 0, "42", 10*time.Second)
+}
+
+func TestInterruptWithPipes(t *testing.T) {
+	needSandbox(t)
+	s := testSpec(t, "alice", aliceUID, DefaultPython, "-c", `
+import time
+print("ready", flush=True)
+try:
+    time.sleep(100)
+except KeyboardInterrupt:
+    print("caught", flush=True)
+`)
+	var out syncBuffer
+	s.Stdout, s.Stderr = &out, &out
+	p, err := Start(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	waitFor(t, "ready", 10*time.Second, func() bool { return strings.Contains(out.String(), "ready") })
+	if err := p.Interrupt(); err != nil {
+		t.Fatal(err)
+	}
+	if code, err := p.Wait(); code != 0 || err != nil || !strings.Contains(out.String(), "caught") {
+		t.Fatalf("Wait = %d, %v; output %q", code, err, out.String())
+	}
+	if _, err := p.Read(make([]byte, 1)); !errors.Is(err, ErrNoPty) {
+		t.Fatalf("Read without a pty: %v", err)
+	}
+}
+
+func TestNoGoroutineLeft(t *testing.T) {
+	needSandbox(t)
+	before := runtime.NumGoroutine()
+	for i := range 3 {
+		p, out := startPty(t, testSpec(t, "alice", aliceUID, DefaultPython, "-i"))
+		out.waitOutput(t, 0, ">>> ", 10*time.Second)
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		<-out.done
+		r := run(t, testSpec(t, "alice", aliceUID, "cat"), fmt.Sprintf("run %d\n", i), 10*time.Second)
+		if r.stdout != fmt.Sprintf("run %d\n", i) {
+			t.Fatalf("cat: %+v", r)
+		}
+	}
+	waitFor(t, "goroutines to return to their count before", 5*time.Second, func() bool {
+		return runtime.NumGoroutine() <= before
+	})
 }
