@@ -202,6 +202,16 @@ func cleanEnv(cfg *initConfig) []string {
 		"TMPDIR=/tmp",
 		"PYTHONDONTWRITEBYTECODE=1",
 	}
+	// numpy's BLAS and OpenMP start one thread per host CPU by default; on
+	// a big server that alone exceeds pids.max (which counts threads) and
+	// the import fails. More threads than the CPU quota's cores buy nothing.
+	threads := "1"
+	if c := cfg.Limits.CPUPercent; c > 100 {
+		threads = itoa((c + 99) / 100)
+	}
+	for _, v := range []string{"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"} {
+		env = append(env, v+"="+threads)
+	}
 	for _, kv := range cfg.Env {
 		name, _, ok := strings.Cut(kv, "=")
 		if !ok || name == "" {

@@ -77,7 +77,8 @@ type Spec struct {
 	// means {DefaultPython}.
 	Command []string
 	// Env is added to the clean environment every program gets (HOME, PATH,
-	// LANG, TERM, USER, LOGNAME, SHELL, TMPDIR, PYTHONDONTWRITEBYTECODE); an
+	// LANG, TERM, USER, LOGNAME, SHELL, TMPDIR, PYTHONDONTWRITEBYTECODE, and
+	// OMP/OPENBLAS/MKL_NUM_THREADS sized to the CPU quota); an
 	// entry here replaces a default of the same name. Nothing of the
 	// caller's own environment is passed on.
 	Env []string

@@ -58,7 +58,7 @@ func TestIdentityAndOwnership(t *testing.T) {
 import os
 print(os.getuid(), os.geteuid(), os.getgid(), os.getgroups())
 print(os.getcwd(), os.environ["HOME"])
-print("DATABASE" in str(os.environ), os.environ.get("CLASSROOMD_DATABASE_URL"))
+print("DATABASE" in str(os.environ), os.environ.get("CLASSROOMD_DATABASE_URL"), os.environ["OPENBLAS_NUM_THREADS"])
 open("made-inside.txt", "w").write("hi")
 os.mkdir("dir-inside")
 print(os.ttyname(0) if os.isatty(0) else "no tty")
@@ -66,7 +66,7 @@ print(os.ttyname(0) if os.isatty(0) else "no tty")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	want := fmt.Sprintf("%d %d %d []\n/home/alice /home/alice\nFalse None\nno tty\n", aliceUID, aliceUID, aliceUID)
+	want := fmt.Sprintf("%d %d %d []\n/home/alice /home/alice\nFalse None 1\nno tty\n", aliceUID, aliceUID, aliceUID)
 	if r.stdout != want {
 		t.Fatalf("got %q, want %q", r.stdout, want)
 	}
@@ -820,4 +820,37 @@ func TestNoGoroutineLeft(t *testing.T) {
 	waitFor(t, "goroutines to return to their count before", 5*time.Second, func() bool {
 		return runtime.NumGoroutine() <= before
 	})
+}
+
+// TestCourseLibraries runs the system-wide course libraries inside a sandbox
+// and saves a plot into the home. CI installs python3-numpy, -pandas and
+// -matplotlib; elsewhere the test is skipped when they are missing.
+func TestCourseLibraries(t *testing.T) {
+	needSandbox(t)
+	if err := exec.Command(DefaultPython, "-c", "import numpy, pandas, matplotlib").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI installs python3-numpy, python3-pandas and python3-matplotlib, but %s cannot import them: %v", DefaultPython, err)
+		}
+		t.Skipf("numpy, pandas or matplotlib is not installed for %s", DefaultPython)
+	}
+	s := testSpec(t, "alice", aliceUID)
+	r := python(t, s, `
+import numpy as np, pandas as pd, matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+df = pd.DataFrame({"x": np.arange(10), "y": np.arange(10) ** 2})
+df.plot(x="x", y="y")
+plt.savefig("plot.png")
+print(int(df.y.sum()))
+`)
+	if r.code != 0 || r.stdout != "285\n" {
+		t.Fatalf("exit %d: %+v", r.code, r)
+	}
+	fi, err := os.Stat(filepath.Join(s.Home, "plot.png"))
+	if err != nil || fi.Size() == 0 {
+		t.Fatalf("no plot saved in the home: %v", err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != aliceUID {
+		t.Errorf("plot.png is owned by uid %d, want %d", st.Uid, aliceUID)
+	}
 }
