@@ -109,6 +109,9 @@ func (s *Server) appMiddleware(next ssh.Handler) ssh.Handler {
 	}
 }
 
+// The size assumed for a terminal whose client does not say.
+const defaultCols, defaultRows = 80, 24
+
 // runTUI runs one Bubble Tea program for the session until it quits or the
 // connection drops. It replaces wish's bubbletea middleware, whose resize loop
 // spins when the window-change channel is closed.
@@ -134,11 +137,17 @@ func (s *Server) runTUI(sess ssh.Session) {
 			return s.opts.Accounts.ChangeOwnPassword(ctx, u.Username, current, next, remote)
 		},
 	})
-	p := tea.NewProgram(model, bubbletea.MakeOptions(sess)...)
+	pty, windows, _ := sess.Pty()
+	opts := bubbletea.MakeOptions(sess)
+	if pty.Window.Width <= 0 || pty.Window.Height <= 0 {
+		// RFC 4254 6.2: zero dimensions must be ignored. OpenSSH sends them
+		// with -tt when its stdin is not a terminal.
+		opts = append(opts, tea.WithWindowSize(defaultCols, defaultRows))
+	}
+	p := tea.NewProgram(model, opts...)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	_, windows, _ := sess.Pty()
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for {
@@ -150,7 +159,9 @@ func (s *Server) runTUI(sess ssh.Session) {
 				if !ok {
 					return
 				}
-				p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+				if w.Width > 0 && w.Height > 0 {
+					p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+				}
 			}
 		}
 	})

@@ -117,6 +117,11 @@ type screen struct {
 
 func openScreen(tb testing.TB, c *gossh.Client) *screen {
 	tb.Helper()
+	return openScreenSized(tb, c, 80, 24)
+}
+
+func openScreenSized(tb testing.TB, c *gossh.Client, cols, rows int) *screen {
+	tb.Helper()
 	sess, err := c.NewSession()
 	if err != nil {
 		tb.Fatal(err)
@@ -127,7 +132,7 @@ func openScreen(tb testing.TB, c *gossh.Client) *screen {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := sess.RequestPty("xterm-256color", 24, 80, gossh.TerminalModes{}); err != nil {
+	if err := sess.RequestPty("xterm-256color", rows, cols, gossh.TerminalModes{}); err != nil {
 		tb.Fatal(err)
 	}
 	if err := sess.Shell(); err != nil {
@@ -436,5 +441,26 @@ func BenchmarkLogin(b *testing.B) {
 		s := openScreen(b, c)
 		s.waitFor(b, "welcome.py")
 		c.Close()
+	}
+}
+
+// OpenSSH asks for a 0x0 terminal with -tt when its stdin is not a terminal;
+// RFC 4254 says to ignore zero dimensions, so the workspace still draws.
+func TestZeroSizedTerminalStillDraws(t *testing.T) {
+	ts := startServer(t, 4, testConfig())
+	ts.addUser(t, "alice", "rabbit hole 42")
+	c, err := dial(ts.addr, "alice", gossh.Password("rabbit hole 42"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := openScreenSized(t, c, 0, 0)
+	s.waitFor(t, "alice", "welcome.py")
+	s.sess.WindowChange(0, 0) // must be ignored, not collapse the screen
+	s.sess.WindowChange(30, 100)
+	s.waitFor(t, "r refresh") // the help line only has room for this at 100 columns
+	s.stdin.Write([]byte("q"))
+	if err := s.sess.Wait(); err != nil {
+		t.Error(err)
 	}
 }
