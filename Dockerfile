@@ -6,7 +6,8 @@ RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/classroomd ./cmd/classroomd
 
-# Run: a small Debian with the system python3 that student workspaces use.
+# Run: a small Debian with the system python3 that student workspaces use, and the
+# course libraries every student can import.
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 ca-certificates \

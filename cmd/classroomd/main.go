@@ -17,12 +17,15 @@ import (
 
 	"github.com/classroomd/classroomd/internal/accounts"
 	"github.com/classroomd/classroomd/internal/config"
+	"github.com/classroomd/classroomd/internal/sandbox"
 	"github.com/classroomd/classroomd/internal/store"
 	"github.com/classroomd/classroomd/internal/store/postgres"
 	"github.com/classroomd/classroomd/internal/store/sqlite"
 )
 
 func main() {
+	// A sandbox's init is this binary re-executed; it must run before anything else.
+	sandbox.MaybeRunInit()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd(os.Stdin, os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()
@@ -64,7 +67,7 @@ and works while the server is running.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	a.cfg.RegisterStoreFlags(root.PersistentFlags())
-	root.AddCommand(a.serveCmd(), a.migrateCmd(), a.userCmd(), a.auditCmd())
+	root.AddCommand(a.serveCmd(), a.migrateCmd(), a.userCmd(), a.auditCmd(), a.sandboxCmd())
 	return root
 }
 
