@@ -10,7 +10,7 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/classroomd ./cmd/c
 # course libraries every student can import.
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 ca-certificates \
+ && apt-get install -y --no-install-recommends python3 python3-numpy python3-pandas python3-matplotlib ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /data --shell /usr/sbin/nologin classroomd \
  && mkdir -p /data && chown classroomd:classroomd /data
