@@ -37,13 +37,7 @@ func run(t *testing.T, c *gossh.Client, cmd, stdin string) (stdout, stderr strin
 }
 
 func TestCommandsArePlainText(t *testing.T) {
-	ts := startServer(t, 4, testConfig())
-	ts.addUser(t, "alice", "rabbit hole 42")
-	c, err := dial(ts.addr, "alice", gossh.Password("rabbit hole 42"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	_, c := aliceClient(t)
 	for cmd, want := range map[string]string{
 		"help":   "keys add < KEY.pub",
 		"whoami": "alice, student",
@@ -110,7 +104,7 @@ func TestKeysOverSSHThenKeyLogin(t *testing.T) {
 // passwdSession drives `passwd` on a pty as ssh -t does, answering each prompt.
 func passwdSession(t *testing.T, c *gossh.Client, answers ...string) (string, error) {
 	t.Helper()
-	s := openScreenCmd(t, c, "passwd")
+	s := openScreenSized(t, c, 80, 24, "passwd")
 	prompts := []string{"Current password:", "New password:", "New password again:"}
 	for i, a := range answers {
 		s.waitForCount(t, prompts[i], 1)
@@ -160,27 +154,6 @@ func TestPasswdOverSSH(t *testing.T) {
 	if _, stderr, status := run(t, c3, "keys list", ""); status != 0 {
 		t.Errorf("keys list after the change: %d %q", status, stderr)
 	}
-}
-
-func openScreenCmd(tb testing.TB, c *gossh.Client, cmd string) *screen {
-	tb.Helper()
-	sess, err := c.NewSession()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out := &syncBuffer{}
-	sess.Stdout, sess.Stderr = out, out
-	in, err := sess.StdinPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := sess.RequestPty("xterm-256color", 24, 80, gossh.TerminalModes{}); err != nil {
-		tb.Fatal(err)
-	}
-	if err := sess.Start(cmd); err != nil {
-		tb.Fatal(err)
-	}
-	return &screen{sess: sess, out: out, stdin: in}
 }
 
 // waitForCount waits until want appears at least n times.

@@ -115,12 +115,27 @@ type screen struct {
 	stdin interface{ Write([]byte) (int, error) }
 }
 
-func openScreen(tb testing.TB, c *gossh.Client) *screen {
-	tb.Helper()
-	return openScreenSized(tb, c, 80, 24)
+// aliceClient starts a server with student alice and logs her in with her password.
+func aliceClient(t *testing.T) (*testServer, *gossh.Client) {
+	t.Helper()
+	ts := startServer(t, 4, testConfig())
+	ts.addUser(t, "alice", "rabbit hole 42")
+	c, err := dial(ts.addr, "alice", gossh.Password("rabbit hole 42"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return ts, c
 }
 
-func openScreenSized(tb testing.TB, c *gossh.Client, cols, rows int) *screen {
+func openScreen(tb testing.TB, c *gossh.Client) *screen {
+	tb.Helper()
+	return openScreenSized(tb, c, 80, 24, "")
+}
+
+// openScreenSized opens a session on a cols x rows pty running command, or the
+// workspace when command is "".
+func openScreenSized(tb testing.TB, c *gossh.Client, cols, rows int, command string) *screen {
 	tb.Helper()
 	sess, err := c.NewSession()
 	if err != nil {
@@ -135,7 +150,11 @@ func openScreenSized(tb testing.TB, c *gossh.Client, cols, rows int) *screen {
 	if err := sess.RequestPty("xterm-256color", rows, cols, gossh.TerminalModes{}); err != nil {
 		tb.Fatal(err)
 	}
-	if err := sess.Shell(); err != nil {
+	start := sess.Shell
+	if command != "" {
+		start = func() error { return sess.Start(command) }
+	}
+	if err := start(); err != nil {
 		tb.Fatal(err)
 	}
 	return &screen{sess: sess, out: out, stdin: in}
@@ -165,13 +184,7 @@ func (s *screen) waitFor(tb testing.TB, want ...string) {
 }
 
 func TestPasswordLoginShowsWorkspaceAndQuits(t *testing.T) {
-	ts := startServer(t, 4, testConfig())
-	ts.addUser(t, "alice", "rabbit hole 42")
-	c, err := dial(ts.addr, "alice", gossh.Password("rabbit hole 42"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	_, c := aliceClient(t)
 	s := openScreen(t, c)
 	s.waitFor(t, "alice", "welcome.py")
 	s.stdin.Write([]byte("q"))
@@ -196,13 +209,7 @@ func TestRefusedLogins(t *testing.T) {
 }
 
 func TestCommandsAndMissingPtyAreRefusedClearly(t *testing.T) {
-	ts := startServer(t, 4, testConfig())
-	ts.addUser(t, "alice", "rabbit hole 42")
-	c, err := dial(ts.addr, "alice", gossh.Password("rabbit hole 42"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	_, c := aliceClient(t)
 	for cmd, want := range map[string]string{"nosuchcmd": "unknown command", "": "needs a terminal", "passwd": "passwd needs a terminal"} {
 		sess, err := c.NewSession()
 		if err != nil {
@@ -447,14 +454,8 @@ func BenchmarkLogin(b *testing.B) {
 // OpenSSH asks for a 0x0 terminal with -tt when its stdin is not a terminal;
 // RFC 4254 says to ignore zero dimensions, so the workspace still draws.
 func TestZeroSizedTerminalStillDraws(t *testing.T) {
-	ts := startServer(t, 4, testConfig())
-	ts.addUser(t, "alice", "rabbit hole 42")
-	c, err := dial(ts.addr, "alice", gossh.Password("rabbit hole 42"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s := openScreenSized(t, c, 0, 0)
+	_, c := aliceClient(t)
+	s := openScreenSized(t, c, 0, 0, "")
 	s.waitFor(t, "alice", "welcome.py")
 	s.sess.WindowChange(0, 0) // must be ignored, not collapse the screen
 	s.sess.WindowChange(30, 100)
