@@ -103,7 +103,7 @@ func (a *app) accounts(ctx context.Context, log *slog.Logger, throttle config.Th
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := accounts.New(accounts.Options{Store: st, HomesDir: a.cfg.HomesDir(), BcryptCost: a.cfg.BcryptCost, Throttle: throttle, Log: log})
+	svc, err := accounts.New(accounts.Options{Store: st, HomesDir: a.cfg.HomesDir(), BcryptCost: a.cfg.BcryptCost, UIDBase: a.cfg.UIDBase, Throttle: throttle, Log: log})
 	if err != nil {
 		st.Close()
 		return nil, nil, err

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"os/signal"
@@ -61,37 +60,18 @@ whether it is available here and why not. Exits with status 1 at level none.`,
 	}
 }
 
-// Student uids for "sandbox exec", until the roster stores one per student:
-// 100000 + (32-bit FNV-1a of the username) mod 50000, gid the same. Stable
-// across runs and machines; two usernames can collide (then Start refuses
-// the second one's home, which the first one owns), which is why a stored
-// uid will replace this.
-const (
-	execUIDBase  = 100000
-	execUIDRange = 50000
-)
-
-func defaultStudentUID(username string) int {
-	h := fnv.New32a()
-	h.Write([]byte(username))
-	return execUIDBase + int(h.Sum32()%execUIDRange)
-}
-
 func (a *app) sandboxExecCmd() *cobra.Command {
-	var uid int
 	var course string
 	cmd := &cobra.Command{
-		Use:   "exec USERNAME [--uid N] -- CMD [ARGS...]",
+		Use:   "exec USERNAME -- CMD [ARGS...]",
 		Short: "Run a command in a student's sandbox, as their REPL would run (for support and tests)",
 		Long: `Runs CMD for USERNAME in the same sandbox their REPL gets: their home
 (DATA_DIR/homes/USERNAME, created if missing) at /home/USERNAME, the course
 folder read-only at /course, their uid, the default limits. Standard input,
 output and error are passed through (through a pty when standard input is a
 terminal) and the command's exit status is returned. Interrupting or killing
-this command ends the sandbox.
-
-Without --uid the student's uid is 100000 + (FNV-1a hash of the username
-mod 50000).`,
+this command ends the sandbox. USERNAME must be in the roster; their uid is
+--uid-base plus their user id.`,
 		Example: `  classroomd sandbox exec alice -- python3 -c 'import os; print(os.getuid())'
   classroomd sandbox exec alice -- python3`,
 		Args: cobra.MinimumNArgs(2),
@@ -103,16 +83,21 @@ mod 50000).`,
 			if err != nil {
 				return err
 			}
-			if !cmd.Flags().Changed("uid") {
-				uid = defaultStudentUID(username)
-			}
-			if uid <= 0 {
-				return fmt.Errorf("--uid must be a positive uid, not %d", uid)
-			}
-			home, err := files.EnsureHome(a.cfg.HomesDir(), username)
+			var home string
+			var owner files.Owner
+			err = a.withAccounts(cmd.Context(), func(svc *accounts.Service) error {
+				u, err := svc.User(cmd.Context(), username)
+				if err != nil {
+					return err
+				}
+				owner = svc.Owner(u)
+				home, err = svc.EnsureHome(cmd.Context(), username)
+				return err
+			})
 			if err != nil {
 				return err
 			}
+
 			if !cmd.Flags().Changed("course") {
 				course = filepath.Join(a.cfg.DataDir, "course")
 				if fi, err := os.Stat(course); err != nil || !fi.IsDir() {
@@ -121,8 +106,8 @@ mod 50000).`,
 			}
 			spec := sandbox.Spec{
 				Username:  username,
-				UID:       uid,
-				GID:       uid,
+				UID:       owner.UID,
+				GID:       owner.GID,
 				Home:      home,
 				CourseDir: course,
 				Command:   args[1:],
@@ -140,7 +125,6 @@ mod 50000).`,
 			return nil
 		},
 	}
-	cmd.Flags().IntVar(&uid, "uid", 0, "the student's host uid (and gid) (default: 100000 + hash of the username mod 50000)")
 	cmd.Flags().StringVar(&course, "course", "", "host folder shown read-only at /course (default: DATA_DIR/course when it exists)")
 	return cmd
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -424,5 +425,39 @@ func BenchmarkLoginRefusal(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestHomesBelongToEachStudentsOwnUID(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI runs as root")
+		}
+		t.Skip("needs root to give homes away")
+	}
+	svc, _, _ := newService(t, config.DefaultThrottle())
+	svc.uidBase = 300000
+	ctx := context.Background()
+	var uids []int
+	for _, name := range []string{"alice", "bob"} {
+		u, _, err := svc.AddUser(ctx, cli, NewUser{Username: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := svc.Owner(u)
+		if o.UID != 300000+int(u.ID) || o.GID != o.UID {
+			t.Errorf("%s: owner %+v, want uid 300000+%d", name, o, u.ID)
+		}
+		fi, err := os.Stat(filepath.Join(svc.homesDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != o.UID {
+			t.Errorf("%s's home owned by %d, want %d", name, st.Uid, o.UID)
+		}
+		uids = append(uids, o.UID)
+	}
+	if uids[0] == uids[1] {
+		t.Error("two students share a uid")
 	}
 }

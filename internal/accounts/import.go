@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/classroomd/classroomd/internal/files"
 	"github.com/classroomd/classroomd/internal/roster"
 	"github.com/classroomd/classroomd/internal/store"
 )
@@ -72,7 +71,7 @@ func (s *Service) Import(ctx context.Context, by Actor, rows []roster.Row, opt I
 	rep.Created, rep.Updated = res.Created, res.Updated
 	var homeErrs []string
 	for _, name := range res.Created {
-		if _, err := files.EnsureHome(s.homesDir, name); err != nil {
+		if _, err := s.EnsureHome(ctx, name); err != nil {
 			homeErrs = append(homeErrs, fmt.Sprintf("%s: %v", name, err))
 		}
 	}

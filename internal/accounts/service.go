@@ -26,6 +26,7 @@ type Service struct {
 	store     store.Store
 	homesDir  string
 	cost      int
+	uidBase   int
 	throttle  throttlePolicy
 	log       *slog.Logger
 	dummyHash []byte // compared against for unknown users, so they take as long as known ones
@@ -41,6 +42,7 @@ type Options struct {
 	Store      store.Store
 	HomesDir   string
 	BcryptCost int
+	UIDBase    int // a student's host uid is UIDBase + their user id; 0 leaves homes to the daemon
 	Throttle   config.Throttle
 	Log        *slog.Logger
 }
@@ -55,7 +57,7 @@ func New(o Options) (*Service, error) {
 		return nil, fmt.Errorf("prepare password checks: %w", err)
 	}
 	return &Service{
-		store: o.Store, homesDir: o.HomesDir, cost: o.BcryptCost, throttle: throttlePolicy(o.Throttle), log: o.Log,
+		store: o.Store, homesDir: o.HomesDir, cost: o.BcryptCost, uidBase: o.UIDBase, throttle: throttlePolicy(o.Throttle), log: o.Log,
 		dummyHash: dummy, locks: newKeyedLocks(),
 		now: time.Now, sleep: sleepCtx,
 	}, nil
@@ -117,11 +119,31 @@ func (s *Service) AddUser(ctx context.Context, by Actor, nu NewUser) (store.User
 		}
 		return store.User{}, "", fmt.Errorf("add user %q: %w", name, err)
 	}
-	if _, err := files.EnsureHome(s.homesDir, name); err != nil {
+	if _, err := files.EnsureHome(s.homesDir, name, s.Owner(u)); err != nil {
 		return u, generated, fmt.Errorf("user %q was added, but their home could not be created (it is retried at login): %w", name, err)
 	}
 	s.audit(ctx, by, "user.add", name, "ok", "role "+string(u.Role))
 	return u, generated, nil
+}
+
+// Owner is the host uid and gid that user's files and programs run as: stable,
+// unique, and the same on every node that shares the database.
+func (s *Service) Owner(u store.User) files.Owner {
+	if s.uidBase == 0 || u.ID <= 0 {
+		return files.NoOwner
+	}
+	id := s.uidBase + int(u.ID)
+	return files.Owner{UID: id, GID: id}
+}
+
+// EnsureHome checks (and if needed creates or repairs) username's home and
+// returns its path.
+func (s *Service) EnsureHome(ctx context.Context, username string) (string, error) {
+	u, err := s.User(ctx, username)
+	if err != nil {
+		return "", err
+	}
+	return files.EnsureHome(s.homesDir, u.Username, s.Owner(u))
 }
 
 // EnsureAdmin creates professor "admin" with a generated password when the roster

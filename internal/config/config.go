@@ -20,6 +20,7 @@ type Store struct {
 	DataDir     string // homes, host key and (without DatabaseURL) the SQLite file
 	DatabaseURL string // postgres://... ; empty means embedded SQLite in DataDir
 	BcryptCost  int    // cost for new hashes; logins re-hash hashes of another cost
+	UIDBase     int    // a student's host uid is UIDBase + their user id
 }
 
 // Server holds the settings of `classroomd serve`.
@@ -55,6 +56,8 @@ const (
 	DefaultSSHAddr    = ":2222"
 	DefaultHTTPAddr   = ":8080"
 	DefaultBcryptCost = 10
+	// DefaultUIDBase puts students' uids far above those of the host's own users.
+	DefaultUIDBase = 200000
 )
 
 // DefaultThrottle is the login-guessing policy a class can live with.
@@ -73,7 +76,8 @@ func (s *Store) RegisterStoreFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.DataDir, "data-dir", DefaultDataDir, "folder for student homes, the SSH host key and the embedded SQLite database")
 	fs.StringVar(&s.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://user@host/db); empty uses SQLite in the data dir")
 	fs.IntVar(&s.BcryptCost, "bcrypt-cost", DefaultBcryptCost, "bcrypt cost for new password hashes (4-14)")
-	bindEnv(fs, "data-dir", "database-url", "bcrypt-cost")
+	fs.IntVar(&s.UIDBase, "uid-base", DefaultUIDBase, "students' host uids are this plus their user id (keep it fixed once homes exist)")
+	bindEnv(fs, "data-dir", "database-url", "bcrypt-cost", "uid-base")
 }
 
 // RegisterServerFlags adds the flags of `serve` to fs.
@@ -143,6 +147,9 @@ func (s *Store) Validate() error {
 	}
 	if s.BcryptCost < 4 || s.BcryptCost > 14 {
 		return fmt.Errorf("--bcrypt-cost %d is out of range: use 4-14 (10 takes about 70 ms per login)", s.BcryptCost)
+	}
+	if s.UIDBase < 1000 || s.UIDBase > 1<<30 {
+		return fmt.Errorf("--uid-base %d is out of range: use 1000-%d, above the host's own users", s.UIDBase, 1<<30)
 	}
 	if s.DatabaseURL != "" && !strings.HasPrefix(s.DatabaseURL, "postgres://") && !strings.HasPrefix(s.DatabaseURL, "postgresql://") {
 		return fmt.Errorf("--database-url must start with postgres:// (or leave it empty for the embedded SQLite database)")

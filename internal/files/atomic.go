@@ -39,6 +39,11 @@ func writeFileAtomic(root *os.Root, name string, data []byte, perm fs.FileMode) 
 			root.Remove(tmp)
 		}
 	}()
+	// A file the daemon writes belongs to whoever owns its folder (the student),
+	// as if their own program had written it.
+	if err = inheritOwner(root, dir, f); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
 	if _, err = f.Write(data); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}

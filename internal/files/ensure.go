@@ -24,7 +24,12 @@ const WelcomeFile = "welcome.py"
 // touched, so a student's edits (or deletion) of welcome.py stand. It is
 // safe to call on every login, also concurrently (only one caller's Mkdir
 // succeeds, and only that caller writes). username must already be validated.
-func EnsureHome(homesDir, username string) (dir string, err error) {
+//
+// When the daemon runs as root the home belongs to owner, the student's own host
+// uid, so that what their sandboxed programs write is theirs; a home found with
+// another owner (made before uids existed) has its ownership repaired, without
+// following any link. Without root, owner is ignored.
+func EnsureHome(homesDir, username string, owner Owner) (dir string, err error) {
 	if username == "" || username == "." || username == ".." || strings.ContainsAny(username, `/\`) {
 		return "", fmt.Errorf("ensure home: %q is not a usable folder name", username)
 	}
@@ -43,7 +48,15 @@ func EnsureHome(homesDir, username string) (dir string, err error) {
 		if err != nil {
 			return "", fmt.Errorf("ensure home %s: %w", dir, err)
 		}
-		return dir, checkHomeDir(dir, fi)
+		if err := checkHomeDir(dir, fi); err != nil {
+			return "", err
+		}
+		if owner.applies() && !owner.owns(fi) {
+			if err := owner.repair(homes, username); err != nil {
+				return "", fmt.Errorf("ensure home %s: give it to uid %d: %w", dir, owner.UID, err)
+			}
+		}
+		return dir, nil
 	} else if err != nil {
 		return "", fmt.Errorf("ensure home %s: %w", dir, err)
 	}
@@ -52,6 +65,11 @@ func EnsureHome(homesDir, username string) (dir string, err error) {
 	// explicitly: Mkdir's is filtered by the umask.
 	if err := homes.Chmod(username, homePerm); err != nil {
 		return "", fmt.Errorf("ensure home %s: %w", dir, err)
+	}
+	if owner.applies() {
+		if err := homes.Lchown(username, owner.UID, owner.GID); err != nil {
+			return "", fmt.Errorf("ensure home %s: %w", dir, err)
+		}
 	}
 	home, err := homes.OpenRoot(username)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 
 func newHome(t *testing.T) (string, *Home) {
 	t.Helper()
-	dir, err := EnsureHome(filepath.Join(t.TempDir(), "homes"), "alice")
+	dir, err := EnsureHome(filepath.Join(t.TempDir(), "homes"), "alice", NoOwner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func names(es []Entry) []string {
 
 func TestEnsureHomeCreatesWelcome(t *testing.T) {
 	homes := filepath.Join(t.TempDir(), "homes")
-	dir, err := EnsureHome(homes, "alice")
+	dir, err := EnsureHome(homes, "alice", NoOwner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestEnsureHomeCreatesWelcome(t *testing.T) {
 
 func TestEnsureHomeIdempotentAndNoClobber(t *testing.T) {
 	homes := filepath.Join(t.TempDir(), "homes")
-	dir, err := EnsureHome(homes, "alice")
+	dir, err := EnsureHome(homes, "alice", NoOwner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestEnsureHomeIdempotentAndNoClobber(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		again, err := EnsureHome(homes, "alice")
+		again, err := EnsureHome(homes, "alice", NoOwner)
 		if err != nil || again != dir {
 			t.Fatalf("EnsureHome again = %q, %v", again, err)
 		}
@@ -89,7 +89,7 @@ func TestEnsureHomeIdempotentAndNoClobber(t *testing.T) {
 	if err := os.Remove(welcome); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := EnsureHome(homes, "alice"); err != nil {
+	if _, err := EnsureHome(homes, "alice", NoOwner); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Lstat(welcome); !errors.Is(err, os.ErrNotExist) {
@@ -113,10 +113,10 @@ func TestEnsureHomeRefusesSymlinkAndFile(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, err := EnsureHome(homes, "mallory"); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+	if _, err := EnsureHome(homes, "mallory", NoOwner); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 		t.Errorf("symlinked home: err = %v, want a refusal naming the symbolic link", err)
 	}
-	if _, err := EnsureHome(homes, "carol"); err == nil || !strings.Contains(err.Error(), "not a folder") {
+	if _, err := EnsureHome(homes, "carol", NoOwner); err == nil || !strings.Contains(err.Error(), "not a folder") {
 		t.Errorf("file as home: err = %v, want a refusal", err)
 	}
 	if _, err := OpenHome(filepath.Join(homes, "mallory")); err == nil {
@@ -127,7 +127,7 @@ func TestEnsureHomeRefusesSymlinkAndFile(t *testing.T) {
 		t.Errorf("bob's home was written to: %v", ents)
 	}
 	for _, bad := range []string{"", ".", "..", "a/b"} {
-		if _, err := EnsureHome(homes, bad); err == nil {
+		if _, err := EnsureHome(homes, bad, NoOwner); err == nil {
 			t.Errorf("EnsureHome(%q) succeeded", bad)
 		}
 	}
@@ -263,7 +263,7 @@ func TestEnsureHomeConcurrent(t *testing.T) {
 	errs := make(chan error, 8)
 	for range 8 {
 		wg.Go(func() {
-			_, err := EnsureHome(homes, "alice")
+			_, err := EnsureHome(homes, "alice", NoOwner)
 			errs <- err
 		})
 	}

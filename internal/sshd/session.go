@@ -84,7 +84,7 @@ func (s *Server) sessionLimitMiddleware(next ssh.Handler) ssh.Handler {
 // homeMiddleware checks (and if needed recreates) the user's home at login.
 func (s *Server) homeMiddleware(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		if _, err := files.EnsureHome(s.opts.HomesDir, sess.User()); err != nil {
+		if _, err := s.opts.Accounts.EnsureHome(sess.Context(), sess.User()); err != nil {
 			s.log.Error("home unavailable", "user", sess.User(), "err", err)
 			wish.Fatalln(sess, "Your home folder is unavailable, so the workspace cannot open. Please tell your professor; nothing was changed.")
 			return

@@ -127,7 +127,7 @@ var (
 )
 
 func TestShowsUserAndHome(t *testing.T) {
-	dir, err := files.EnsureHome(filepath.Join(t.TempDir(), "homes"), "alice")
+	dir, err := files.EnsureHome(filepath.Join(t.TempDir(), "homes"), "alice", files.NoOwner)
 	if err != nil {
 		t.Fatal(err)
 	}
