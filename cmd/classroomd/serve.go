@@ -7,11 +7,13 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/classroomd/classroomd/internal/config"
+	"github.com/classroomd/classroomd/internal/sandbox"
 	"github.com/classroomd/classroomd/internal/sshd"
 )
 
@@ -45,9 +47,32 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 	}
 	defer st.Close()
 
-	sshLn, err := net.Listen("tcp", cfg.SSHAddr)
+	// What isolation students' programs get decides where we may listen.
+	isolation := sandbox.Probe()
+	if n, err := sandbox.Sweep(); err != nil {
+		log.Warn("could not clear sandboxes left by an earlier run", "err", err)
+	} else if n > 0 {
+		log.Info("cleared sandboxes left by an earlier run", "count", n)
+	}
+	log.Info("sandbox", "level", isolation.Level.String(), "missing", isolation.Missing())
+	sshAddr, trial, err := cfg.SSHListenAddr(isolation.Level != sandbox.None)
 	if err != nil {
-		return fmt.Errorf("listen for ssh on %s: %w (is another server running? choose another with --ssh-addr)", cfg.SSHAddr, err)
+		return err
+	}
+	sshLn, err := net.Listen("tcp", sshAddr)
+	if err != nil {
+		return fmt.Errorf("listen for ssh on %s: %w (is another server running? choose another with --ssh-addr)", sshAddr, err)
+	}
+	if trial {
+		fmt.Fprintf(a.stderr, "\n%s\n", strings.Repeat("!", 78))
+		fmt.Fprintf(a.stderr, "!! TRIAL MODE: students' programs cannot be isolated on this machine, so\n"+
+			"!! classroomd listens on %s only. Missing: %s.\n"+
+			"!! Run it as root on Linux to serve a class (see: classroomd sandbox check).\n",
+			sshLn.Addr(), strings.Join(isolation.Missing(), ", "))
+		fmt.Fprintf(a.stderr, "%s\n\n", strings.Repeat("!", 78))
+		log.Warn("trial mode: no isolation, listening on loopback only", "ssh", sshLn.Addr().String())
+	} else if isolation.Level == sandbox.None {
+		log.Warn("INSECURE: students' programs will run unconfined (--insecure-no-sandbox)")
 	}
 	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -74,7 +99,7 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 		httpLn.Close()
 		return err
 	}
-	web := &http.Server{Handler: healthHandler(st), ReadHeaderTimeout: 10 * time.Second}
+	web := &http.Server{Handler: healthHandler(st, isolation.Level.String()), ReadHeaderTimeout: 10 * time.Second}
 
 	errc := make(chan error, 2)
 	go func() { errc <- server.Serve(sshLn) }()
@@ -105,17 +130,17 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 
 // healthHandler answers /healthz for process supervisors; readiness, metrics and
 // the browser workspace are served here by later work.
-func healthHandler(st interface{ Ping(context.Context) error }) http.Handler {
+func healthHandler(st interface{ Ping(context.Context) error }, sandboxLevel string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		if err := st.Ping(r.Context()); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, `{"status":"store unreachable"}`)
+			fmt.Fprintf(w, "{\"status\":\"store unreachable\",\"sandbox\":%q}\n", sandboxLevel)
 			return
 		}
-		fmt.Fprintln(w, `{"status":"ok"}`)
+		fmt.Fprintf(w, "{\"status\":\"ok\",\"sandbox\":%q}\n", sandboxLevel)
 	})
 	return mux
 }

@@ -3,7 +3,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,7 +36,10 @@ type Server struct {
 	MaxConnectionsPerIP int
 	ShutdownTimeout     time.Duration // on SIGTERM, how long sessions get to end
 	HomeQuotaMiB        int           // the size in MiB a student's home may reach
-	Throttle            Throttle
+	// InsecureNoSandbox allows serving students on a public address although
+	// their programs cannot be isolated.
+	InsecureNoSandbox bool
+	Throttle          Throttle
 }
 
 // Throttle is the login-guessing policy. Failures are counted per username and per
@@ -95,6 +100,7 @@ func (s *Server) RegisterServerFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&s.Throttle.IPFreeFailures, "login-free-failures-per-ip", d.IPFreeFailures, "failed logins from one address (any username) before its attempts are slowed")
 	fs.DurationVar(&s.Throttle.BaseDelay, "login-delay", d.BaseDelay, "first delay once slowed; doubles with each further failure")
 	fs.DurationVar(&s.Throttle.MaxDelay, "login-max-delay", d.MaxDelay, "longest delay between attempts")
+	fs.BoolVar(&s.InsecureNoSandbox, "insecure-no-sandbox", false, "serve on a non-loopback address even when students' programs cannot be isolated (never on a shared machine)")
 	fs.IntVar(&s.HomeQuotaMiB, "home-quota-mib", 200, "the size in MiB a student's home may reach")
 	fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long to wait for sessions to end before closing them")
 	fs.VisitAll(func(f *pflag.Flag) { bindEnv(fs, f.Name) })
@@ -184,3 +190,29 @@ func (s *Store) SQLitePath() string { return filepath.Join(s.DataDir, "classroom
 
 // HostKeyPath is the SSH host key, generated on first start and kept.
 func (s *Store) HostKeyPath() string { return filepath.Join(s.DataDir, "ssh_host_ed25519_key") }
+
+// ErrNoIsolation refuses to expose a server whose students' programs would run unconfined.
+var ErrNoIsolation = errors.New("students' programs cannot be isolated on this machine")
+
+// SSHListenAddr decides where to listen for SSH given whether students' programs
+// can be isolated. Without isolation, a server that would listen on every address
+// becomes a loopback-only trial (trial is true: say so loudly), and one given an
+// explicit public address is refused, unless InsecureNoSandbox.
+func (s *Server) SSHListenAddr(isolated bool) (addr string, trial bool, err error) {
+	if isolated || s.InsecureNoSandbox {
+		return s.SSHAddr, false, nil
+	}
+	host, port, err := net.SplitHostPort(s.SSHAddr)
+	if err != nil {
+		return "", false, fmt.Errorf("--ssh-addr %q: %w", s.SSHAddr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		return net.JoinHostPort("127.0.0.1", port), true, nil
+	}
+	if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+		return s.SSHAddr, true, nil
+	}
+	return "", false, fmt.Errorf("%w, so classroomd will not serve them on %s: run it as root on Linux with namespaces "+
+		"(classroomd sandbox check says what is missing), listen on 127.0.0.1 to try it out, "+
+		"or pass --insecure-no-sandbox if every student is trusted", ErrNoIsolation, s.SSHAddr)
+}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -58,7 +59,8 @@ func TestValidateExplains(t *testing.T) {
 	}{
 		{Store{DataDir: "", BcryptCost: 10}, "--data-dir"},
 		{Store{DataDir: "d", BcryptCost: 3}, "--bcrypt-cost"},
-		{Store{DataDir: "d", BcryptCost: 10, DatabaseURL: "mysql://x"}, "postgres://"},
+		{Store{DataDir: "d", BcryptCost: 10, UIDBase: DefaultUIDBase, DatabaseURL: "mysql://x"}, "postgres://"},
+		{Store{DataDir: "d", BcryptCost: 10, UIDBase: 0}, "--uid-base"},
 	} {
 		if err := c.st.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Validate(%+v) = %v, want a message about %s", c.st, err, c.want)
@@ -72,5 +74,36 @@ func TestValidateExplains(t *testing.T) {
 	srv.Throttle.MaxDelay = 5 * time.Minute
 	if err := srv.Validate(); err == nil {
 		t.Error("a login delay longer than the handshake timeout must be refused")
+	}
+}
+
+func TestSSHListenAddrWithoutIsolation(t *testing.T) {
+	for _, c := range []struct {
+		addr, want string
+		insecure   bool
+		trial      bool
+		refused    bool
+	}{
+		{addr: ":2222", want: "127.0.0.1:2222", trial: true},
+		{addr: "0.0.0.0:2222", want: "127.0.0.1:2222", trial: true},
+		{addr: "[::]:2222", want: "127.0.0.1:2222", trial: true},
+		{addr: "127.0.0.1:2200", want: "127.0.0.1:2200", trial: true},
+		{addr: "localhost:2200", want: "localhost:2200", trial: true},
+		{addr: "192.0.2.10:2222", refused: true},
+		{addr: "192.0.2.10:2222", insecure: true, want: "192.0.2.10:2222"},
+		{addr: ":2222", insecure: true, want: ":2222"},
+	} {
+		s := Server{SSHAddr: c.addr, InsecureNoSandbox: c.insecure}
+		got, trial, err := s.SSHListenAddr(false)
+		switch {
+		case c.refused && !errors.Is(err, ErrNoIsolation):
+			t.Errorf("%s: err = %v, want ErrNoIsolation", c.addr, err)
+		case !c.refused && (err != nil || got != c.want || trial != c.trial):
+			t.Errorf("%s insecure=%v: %q trial=%v %v; want %q trial=%v", c.addr, c.insecure, got, trial, err, c.want, c.trial)
+		}
+	}
+	s := Server{SSHAddr: "192.0.2.10:2222"}
+	if got, trial, err := s.SSHListenAddr(true); got != "192.0.2.10:2222" || trial || err != nil {
+		t.Errorf("with isolation the address is used as given: %q %v %v", got, trial, err)
 	}
 }
