@@ -25,6 +25,9 @@ type Process struct {
 	pty *os.File // master; nil with pipes
 	cg  *cgroup
 
+	out     *tokenBucket  // output throttle; nil = none
+	closing chan struct{} // closed by Close: wakes throttled readers
+
 	done     chan struct{} // closed when the init has been reaped
 	exitCode int
 	waitErr  error
@@ -59,7 +62,8 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 		childFiles = nil
 	}
 	defer closeChildFiles()
-	p := &Process{done: make(chan struct{})}
+	p := &Process{done: make(chan struct{}), closing: make(chan struct{}),
+		out: newTokenBucket(s.Limits.OutputBytesPerSec, s.Limits.OutputBurstBytes)}
 	defer func() {
 		if err != nil {
 			p.abort()
@@ -301,7 +305,9 @@ func (p *Process) pipes(s *Spec, childFiles *[]*os.File) ([3]*os.File, error) {
 		go func() {
 			defer p.copies.Done()
 			defer r.Close()
-			io.Copy(dst, r) // EOF once every process of the sandbox is gone
+			// EOF once every process of the sandbox is gone. Reading through
+			// the throttle blocks the program, not us, when it floods.
+			io.CopyBuffer(dst, throttled{p, r}, make([]byte, 32<<10))
 		}()
 	}
 	return stdio, nil
@@ -345,16 +351,37 @@ func (p *Process) abort() {
 func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
 // Read reads the program's terminal output. It returns io.EOF once the
-// sandbox has ended and everything it wrote has been read.
+// sandbox has ended and everything it wrote has been read. It is throttled
+// to Limits.OutputBytesPerSec: a Read may wait for the token bucket before
+// it reads (never while holding output: the program waits, not we).
 func (p *Process) Read(b []byte) (int, error) {
 	if p.pty == nil {
 		return 0, ErrNoPty
 	}
-	n, err := p.pty.Read(b)
+	n, err := throttled{p, p.pty}.Read(b)
 	if errors.Is(err, syscall.EIO) {
 		// Linux's way of saying that the last slave fd is closed.
 		err = io.EOF
 	}
+	return n, err
+}
+
+// throttled reads from r through the Process's token bucket.
+type throttled struct {
+	p *Process
+	r io.Reader
+}
+
+func (t throttled) Read(b []byte) (int, error) {
+	if t.p.out == nil || len(b) == 0 {
+		return t.r.Read(b)
+	}
+	allowed := t.p.out.reserve(len(b), t.p.closing)
+	if allowed == 0 {
+		return 0, os.ErrClosed
+	}
+	n, err := t.r.Read(b[:allowed])
+	t.p.out.refund(allowed - n)
 	return n, err
 }
 
@@ -426,6 +453,7 @@ func (p *Process) OOMKilled() bool { return p.cg.oomKills() > 0 }
 // closes the pty. It is idempotent.
 func (p *Process) Close() error {
 	p.closeOnce.Do(func() {
+		close(p.closing)
 		p.Kill()
 		<-p.done
 		p.closeErr = p.cg.remove(5 * time.Second)

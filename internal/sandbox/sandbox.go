@@ -41,19 +41,31 @@ type Limits struct {
 	OpenFiles     int   // RLIMIT_NOFILE
 	CPUSeconds    int   // RLIMIT_CPU per process; 0 = none (a REPL lives for hours)
 	TmpBytes      int64 // size of the private /tmp (and of /dev/shm)
+	// OutputBytesPerSec throttles what the program prints (the pty, or the
+	// pipes to Spec.Stdout and Stderr, together): reads of its output wait
+	// for a token bucket, the kernel's buffer fills and the program blocks
+	// in write(2). The daemon buffers nothing, so a flood costs it no
+	// memory, and ctrl+c still works. OutputBurstBytes is the bucket's size
+	// (0 = one second's worth).
+	OutputBytesPerSec int64
+	OutputBurstBytes  int64
 }
 
 // DefaultLimits are sized so that a class of 100 fits one machine: 512 MiB of
 // memory, 64 processes/threads, one core, 100 MiB per file, 256 open files,
-// no CPU-time limit and a 64 MiB /tmp.
+// no CPU-time limit, a 64 MiB /tmp, and output at 1 MiB/s after a 1 MiB
+// burst (a terminal shows far less; 100 students flooding at once make
+// 100 MiB/s, which the daemon's terminal emulators can still digest).
 func DefaultLimits() Limits {
 	return Limits{
-		MemoryBytes:   512 << 20,
-		Pids:          64,
-		CPUPercent:    100,
-		FileSizeBytes: 100 << 20,
-		OpenFiles:     256,
-		TmpBytes:      64 << 20,
+		MemoryBytes:       512 << 20,
+		Pids:              64,
+		CPUPercent:        100,
+		FileSizeBytes:     100 << 20,
+		OpenFiles:         256,
+		TmpBytes:          64 << 20,
+		OutputBytesPerSec: 1 << 20,
+		OutputBurstBytes:  1 << 20,
 	}
 }
 
