@@ -129,6 +129,14 @@ func runInit(status *os.File) (int, error) {
 		attr.Sys.Foreground = true
 		attr.Sys.Ctty = 0
 	}
+	// Only 0, 1 and 2 reach the program. The init's other descriptors
+	// (the home and course folder as opened on the host, the status pipe)
+	// are not close-on-exec, and the host's home would let the program
+	// reach beyond its mount namespace (openat(fd, "..")) and write past a
+	// read-only remount.
+	if err := cloexecFrom(3); err != nil {
+		return 0, err
+	}
 	pid, err := syscall.ForkExec(path, argv, attr)
 	if err != nil {
 		return 0, fmt.Errorf("start %s: %w", argv[0], err)
@@ -302,3 +310,26 @@ func setRlimits(l Limits) error {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// cloexecFrom marks every descriptor from lowfd on close-on-exec.
+func cloexecFrom(lowfd int) error {
+	err := unix.CloseRange(uint(lowfd), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	if err == nil {
+		return nil
+	}
+	// Before Linux 5.11: one by one.
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("list descriptors: %w", err)
+	}
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd < lowfd {
+			continue
+		}
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil && err != unix.EBADF {
+			return fmt.Errorf("set close-on-exec on fd %d: %w", fd, err)
+		}
+	}
+	return nil
+}

@@ -184,6 +184,29 @@ for p in ["/course/mine.py", "/course/lesson1.py", "/usr/evil", "/etc/passwd", "
 	}
 }
 
+// TestOnlyStdioInherited: the init's own descriptors (the home and the
+// course folder as opened on the host, its pipes) must not reach the
+// program: openat(fd, "..") on the host's home would leave the sandbox.
+func TestOnlyStdioInherited(t *testing.T) {
+	needSandbox(t)
+	s := testSpec(t, "alice", aliceUID)
+	s.CourseDir = t.TempDir()
+	r := python(t, s, `
+import os
+open_fds = []
+for fd in range(3, 1024):
+    try:
+        os.fstat(fd)
+        open_fds.append((fd, os.readlink("/proc/self/fd/%d" % fd)))
+    except OSError:
+        pass
+print(open_fds)
+`)
+	if r.code != 0 || r.stdout != "[]\n" {
+		t.Fatalf("exit %d, descriptors beyond stdio reached the program: %s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
 func TestKernelSurfaceNarrowed(t *testing.T) {
 	needSandbox(t)
 	s := testSpec(t, "alice", aliceUID)
