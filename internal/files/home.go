@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,16 +29,75 @@ type Entry struct {
 	ModTime time.Time
 }
 
+// DefaultMaxEditBytes is the largest file ReadFile returns unless
+// Options.MaxEditBytes says otherwise.
+const DefaultMaxEditBytes = 1 << 20
+
+// DefaultUsageMaxAge is how old the cached usage the quota check relies on
+// may get before it is measured again (programs in the REPL write too).
+const DefaultUsageMaxAge = 5 * time.Second
+
+// Options tune a Home. The zero value is a writable home with no quota, the
+// default editor size limit and nothing protected.
+type Options struct {
+	// ReadOnly makes every method that would change something fail with
+	// ErrReadOnly (the course folder; a professor's view of a home).
+	ReadOnly bool
+	// MaxEditBytes is the largest file ReadFile returns (0: 1 MiB).
+	MaxEditBytes int64
+	// QuotaBytes is how much the regular files in the home may hold in
+	// total (0: no quota). Only growth is refused: a student over quota can
+	// still save a file that gets smaller, and delete.
+	QuotaBytes int64
+	// Protected are names, relative to the home, that cannot be deleted,
+	// renamed or moved, nor can a folder holding one. The home itself is
+	// always protected. Give real paths, not paths through symlinks.
+	Protected []string
+	// UsageMaxAge is how old the cached usage may get (0: 5 seconds).
+	UsageMaxAge time.Duration
+	// PollInterval is how often Watch checks folders when it cannot use
+	// inotify (0: 1 second).
+	PollInterval time.Duration
+	// Label names the folder in messages (default "your home folder", or
+	// "this folder" for a read-only one).
+	Label string
+}
+
 // Home is a student's home folder, confined by an os.Root. It is safe for
-// concurrent use (os.Root is).
+// concurrent use (os.Root is; the usage cache has its own lock).
 type Home struct {
-	root *os.Root
+	root      *os.Root
+	readOnly  bool
+	maxEdit   int64
+	quota     int64
+	protected []string
+	maxAge    time.Duration
+	poll      time.Duration
+	label     string
+
+	// mu serialises the changes that move usage (so that two saves cannot
+	// both pass the quota check) and guards the cached usage.
+	mu      sync.Mutex
+	used    int64
+	usedAt  time.Time // zero: not measured (or invalidated)
+	nowFunc func() time.Time
+
+	// beforeRename, when set (tests), runs in a save between writing the
+	// temporary file and renaming it over the target.
+	beforeRename func() error
+	// noInotify makes Watch poll (tests).
+	noInotify bool
 }
 
 // OpenHome opens dir as a home. dir itself must be a real directory, not a
 // symlink, for the same reason EnsureHome refuses one: a home that is a link
 // could be pointed at someone else's files.
 func OpenHome(dir string) (*Home, error) {
+	return OpenHomeWith(dir, Options{})
+}
+
+// OpenHomeWith is OpenHome with options (a quota, protected names, ...).
+func OpenHomeWith(dir string, opts Options) (*Home, error) {
 	fi, err := os.Lstat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open home %s: %w", dir, err)
@@ -45,6 +105,25 @@ func OpenHome(dir string) (*Home, error) {
 	if err := checkHomeDir(dir, fi); err != nil {
 		return nil, err
 	}
+	return openRoot(dir, fi, opts)
+}
+
+// OpenReadOnly opens dir (the course folder) for reading: List, ReadFile,
+// Stat, Describe, Usage and Watch work, everything else fails with
+// ErrReadOnly. Unlike a home, dir may be a symlink: the administrator chose
+// it, and students cannot replace it. Inside, the same confinement applies.
+func OpenReadOnly(dir string) (*Home, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("open %s: not a folder", dir)
+	}
+	return openRoot(dir, fi, Options{ReadOnly: true})
+}
+
+func openRoot(dir string, fi fs.FileInfo, opts Options) (*Home, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open home %s: %w", dir, err)
@@ -56,8 +135,47 @@ func OpenHome(dir string) (*Home, error) {
 		root.Close()
 		return nil, fmt.Errorf("open home %s: the folder changed while it was being opened", dir)
 	}
-	return &Home{root: root}, nil
+	h := &Home{
+		root:     root,
+		readOnly: opts.ReadOnly,
+		maxEdit:  opts.MaxEditBytes,
+		quota:    max(opts.QuotaBytes, 0),
+		maxAge:   opts.UsageMaxAge,
+		poll:     opts.PollInterval,
+		label:    opts.Label,
+		nowFunc:  time.Now,
+	}
+	if h.maxEdit <= 0 {
+		h.maxEdit = DefaultMaxEditBytes
+	}
+	if h.maxAge <= 0 {
+		h.maxAge = DefaultUsageMaxAge
+	}
+	if h.poll <= 0 {
+		h.poll = time.Second
+	}
+	if h.label == "" {
+		h.label = "your home folder"
+		if h.readOnly {
+			h.label = "this folder"
+		}
+	}
+	for _, p := range opts.Protected {
+		clean, err := localName(p)
+		if err != nil || clean == "." {
+			root.Close()
+			return nil, fmt.Errorf("open home %s: protected name %q is not inside the home", dir, p)
+		}
+		h.protected = append(h.protected, clean)
+	}
+	return h, nil
 }
+
+// ReadOnly reports whether the home was opened read-only.
+func (h *Home) ReadOnly() bool { return h.readOnly }
+
+// MaxEditBytes is the largest file ReadFile returns.
+func (h *Home) MaxEditBytes() int64 { return h.maxEdit }
 
 // Close releases the home's directory handle.
 func (h *Home) Close() error {
@@ -71,16 +189,16 @@ func (h *Home) Close() error {
 func (h *Home) List(rel string) ([]Entry, error) {
 	name, err := localName(rel)
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", rel, err)
+		return nil, h.fail("list", rel, err)
 	}
 	f, err := h.root.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", name, classify(err))
+		return nil, h.fail("list", name, err)
 	}
 	defer f.Close()
 	des, err := f.ReadDir(-1)
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", name, classify(err))
+		return nil, h.fail("list", name, err)
 	}
 	entries := make([]Entry, 0, len(des))
 	for _, de := range des {
@@ -91,18 +209,36 @@ func (h *Home) List(rel string) ([]Entry, error) {
 			continue // removed since ReadDir
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", name, classify(err))
+			return nil, h.fail("list", name, err)
 		}
-		entries = append(entries, Entry{
-			Name:    de.Name(),
-			IsDir:   fi.IsDir(),
-			Symlink: fi.Mode()&fs.ModeSymlink != 0,
-			Size:    fi.Size(),
-			ModTime: fi.ModTime(),
-		})
+		entries = append(entries, entryOf(de.Name(), fi))
 	}
 	sortEntries(entries)
 	return entries, nil
+}
+
+func entryOf(name string, fi fs.FileInfo) Entry {
+	return Entry{
+		Name:    name,
+		IsDir:   fi.IsDir(),
+		Symlink: fi.Mode()&fs.ModeSymlink != 0,
+		Size:    fi.Size(),
+		ModTime: fi.ModTime(),
+	}
+}
+
+// Stat describes rel without following it if it is a symlink (Name is its
+// last element; "." is the home).
+func (h *Home) Stat(rel string) (Entry, error) {
+	name, err := localName(rel)
+	if err != nil {
+		return Entry{}, h.fail("open", rel, err)
+	}
+	fi, err := h.root.Lstat(name)
+	if err != nil {
+		return Entry{}, h.fail("open", name, err)
+	}
+	return entryOf(filepath.Base(name), fi), nil
 }
 
 // sortEntries puts folders first, then orders by name ignoring case, with the
@@ -147,8 +283,21 @@ func classify(err error) error {
 }
 
 // Usage is the total size in bytes of the regular files in the home, walked
-// through the root (symlinks are counted as links, never followed).
+// through the root (symlinks are counted as links, never followed). It also
+// refreshes the usage the quota check keeps.
 func (h *Home) Usage() (int64, error) {
+	at := h.nowFunc()
+	n, err := h.measure()
+	if err != nil {
+		return 0, err
+	}
+	h.mu.Lock()
+	h.used, h.usedAt = n, at
+	h.mu.Unlock()
+	return n, nil
+}
+
+func (h *Home) measure() (int64, error) {
 	var total int64
 	var walk func(dir string) error
 	walk = func(dir string) error {
@@ -181,7 +330,7 @@ func (h *Home) Usage() (int64, error) {
 		return nil
 	}
 	if err := walk("."); err != nil {
-		return 0, fmt.Errorf("measure home: %w", err)
+		return 0, h.fail("measure", ".", err)
 	}
 	return total, nil
 }
