@@ -15,7 +15,21 @@ import (
 // file in the same folder, fsync it, rename it over name, fsync the folder.
 // If name is a symlink, the link itself is replaced (never its target).
 // perm is filtered by the umask, as with os.WriteFile.
-func writeFileAtomic(root *os.Root, name string, data []byte, perm fs.FileMode) (err error) {
+func writeFileAtomic(root *os.Root, name string, data []byte, perm fs.FileMode) error {
+	return writeAtomic(root, name, data, perm, saveAttrs{})
+}
+
+// saveAttrs adjust writeAtomic for the editor's save.
+type saveAttrs struct {
+	// keep, when set, gives the new file exactly this mode (not filtered by
+	// the umask) and, as root, this owner: those of the file it replaces.
+	keep         bool
+	mode         fs.FileMode
+	uid, gid     int
+	beforeRename func() error // tests: a failure just before the rename
+}
+
+func writeAtomic(root *os.Root, name string, data []byte, perm fs.FileMode, attrs saveAttrs) (err error) {
 	clean, err := localName(name)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
@@ -39,9 +53,19 @@ func writeFileAtomic(root *os.Root, name string, data []byte, perm fs.FileMode) 
 			root.Remove(tmp)
 		}
 	}()
-	// A file the daemon writes belongs to whoever owns its folder (the student),
-	// as if their own program had written it.
-	if err = inheritOwner(root, dir, f); err != nil {
+	if attrs.keep {
+		// A saved file keeps what it had: its mode and (as root) its owner.
+		if err = f.Chmod(attrs.mode); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		if os.Geteuid() == 0 {
+			if err = f.Chown(attrs.uid, attrs.gid); err != nil {
+				return fmt.Errorf("write %s: %w", name, err)
+			}
+		}
+	} else if err = inheritOwner(root, dir, f); err != nil {
+		// A file the daemon writes belongs to whoever owns its folder (the
+		// student), as if their own program had written it.
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if _, err = f.Write(data); err != nil {
@@ -52,6 +76,11 @@ func writeFileAtomic(root *os.Root, name string, data []byte, perm fs.FileMode) 
 	}
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if attrs.beforeRename != nil {
+		if err = attrs.beforeRename(); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
 	}
 	if err = root.Rename(tmp, name); err != nil {
 		return fmt.Errorf("write %s: %w", name, classify(err))
