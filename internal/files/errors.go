@@ -76,9 +76,11 @@ func (h *Home) fail(op, name string, err error) error {
 	errors.As(err, &errno)
 	switch {
 	case errors.Is(err, ErrOutsideHome):
-		return newError(op, name, ErrOutsideHome, err, "%s leads outside %s; links that point elsewhere are not followed", p, h.label)
+		return newError(op, name, ErrOutsideHome, err, "%s leads outside %s; only what is inside it can be used", p, h.label)
 	case errors.Is(err, fs.ErrNotExist):
 		return newError(op, name, ErrNotFound, err, "%s does not exist (it may have been renamed or deleted)", p)
+	case errno == syscall.ENOTEMPTY: // before ErrExist, which it also matches
+		return newError(op, name, nil, err, "could not %s %s: it is not empty (a program may be writing into it); try again", op, p)
 	case errors.Is(err, fs.ErrExist):
 		return newError(op, name, ErrExists, err, "%s already exists; choose another name", p)
 	case errno == syscall.ENOTDIR:

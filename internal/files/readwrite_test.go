@@ -266,6 +266,14 @@ func TestWriteFile(t *testing.T) {
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "the folder gone no longer exists") {
 		t.Errorf("WriteFile(gone/a.py) = %v", err)
 	}
+	if err := w.h.WriteFile("lab1/bad\tname.py", []byte("x")); !errors.Is(err, ErrInvalidName) {
+		t.Errorf("a new file with a tab in its name: %v", err)
+	}
+	// An existing file with such a name (a program made it) can be saved.
+	mustWrite(t, filepath.Join(w.dir, "odd\tname.py"), "old")
+	if err := w.h.WriteFile("odd\tname.py", []byte("new")); err != nil {
+		t.Errorf("saving an existing oddly named file: %v", err)
+	}
 	if err := w.h.WriteFile("welcome.py/x", []byte("x")); !errors.Is(err, ErrNotFolder) {
 		t.Errorf("WriteFile(welcome.py/x) = %v, want ErrNotFolder", err)
 	}

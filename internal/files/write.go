@@ -11,8 +11,9 @@ import (
 // WriteFile is the editor's save: it replaces rel with data atomically (a
 // temporary file in the same folder, fsync, rename, fsync of the folder), so
 // a crash leaves the old content or the new, never a mix. An existing file
-// keeps its mode and owner; a new one gets the owner of its folder. If rel is
-// a symlink, the link is replaced by the file (its target is never written).
+// keeps its mode and owner; a new one gets the owner of its folder, and its
+// name must pass ValidName. If rel is a symlink, the link is replaced by the
+// file (its target is never written, even inside the home).
 //
 // With a quota, a save that would make the home's files grow past it fails
 // with ErrQuota and leaves the old content; a save that does not grow the
@@ -45,6 +46,10 @@ func (h *Home) WriteFile(rel string, data []byte) error {
 	case err == nil:
 		// A symlink or something special: replaced like a new file.
 	case errors.Is(err, fs.ErrNotExist):
+		// A new file: its name was typed by the student ("save as").
+		if err := ValidName(filepath.Base(name)); err != nil {
+			return err
+		}
 		if dir := filepath.Dir(name); dir != "." {
 			if _, derr := h.root.Stat(dir); derr != nil {
 				if errors.Is(derr, fs.ErrNotExist) {
