@@ -21,26 +21,29 @@ const initMarker = "__classroomd_sandbox_init__"
 
 // File descriptors the init receives (after 0, 1, 2: the pty slave or pipes).
 const (
-	fdConfig = 3 // read: the initConfig as JSON; EOF is the parent's go-ahead
-	fdStatus = 4 // write: "ok" once the program runs, or "error: ..."
-	fdHome   = 5 // the student's home, opened by the parent
-	fdCourse = 6 // the course folder (only when there is one)
+	fdConfig  = 3 // read: the initConfig as JSON; EOF is the parent's go-ahead
+	fdStatus  = 4 // write: "ok" once the program runs, or "error: ..."
+	fdHome    = 5 // the student's home, opened by the parent
+	fdControl = 6 // a socket: the daemon's requests (see serveControl)
+	fdCourse  = 7 // the course folder (only when there is one)
 )
 
 // initConfig is what the parent tells the init, through a pipe rather than
 // argv or the environment, so nothing of it shows in /proc.
 type initConfig struct {
-	Username   string
-	UID, GID   int
-	Command    []string
-	Env        []string
-	HomePath   string
-	HasCourse  bool
-	CoursePath string
-	Pty        bool
-	Limits     Limits
-	Landlock   int  // Landlock ABI to use; 0 = none
-	Seccomp    bool // install the seccomp deny-list
+	Username string
+	UID, GID int
+	Command  []string
+	Env      []string
+	HomePath string
+	// HomeReadOnly mounts the home read-only from the start (over quota).
+	HomeReadOnly bool
+	HasCourse    bool
+	CoursePath   string
+	Pty          bool
+	Limits       Limits
+	Landlock     int  // Landlock ABI to use; 0 = none
+	Seccomp      bool // install the seccomp deny-list
 
 	ptsName string // set by buildRoot
 }
@@ -88,6 +91,7 @@ func runInit(status *os.File) (int, error) {
 	if err := buildRoot(&cfg); err != nil {
 		return 0, err
 	}
+	go serveControl(os.NewFile(fdControl, "control"), &cfg)
 	if err := setRlimits(cfg.Limits); err != nil {
 		return 0, err
 	}

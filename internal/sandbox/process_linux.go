@@ -26,7 +26,16 @@ type Process struct {
 	cg  *cgroup
 
 	out     *tokenBucket  // output throttle; nil = none
-	closing chan struct{} // closed by Close: wakes throttled readers
+	closing chan struct{} // closed by Close: wakes throttled readers and the quota watcher
+
+	ctlMu sync.Mutex    // one request to the init at a time
+	ctl   *os.File      // our end of the init's control socket
+	ctlR  *bufio.Reader // replies
+
+	quotaMu sync.Mutex
+	usage   HomeUsage
+	homeRO  bool          // the init reported the home read-only
+	quotaCh chan struct{} // a token after each change of usage.Over
 
 	done     chan struct{} // closed when the init has been reaped
 	exitCode int
@@ -62,7 +71,7 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 		childFiles = nil
 	}
 	defer closeChildFiles()
-	p := &Process{done: make(chan struct{}), closing: make(chan struct{}),
+	p := &Process{done: make(chan struct{}), closing: make(chan struct{}), quotaCh: make(chan struct{}, 1),
 		out: newTokenBucket(s.Limits.OutputBytesPerSec, s.Limits.OutputBurstBytes)}
 	defer func() {
 		if err != nil {
@@ -75,6 +84,11 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 		return nil, err
 	}
 	childFiles = append(childFiles, home)
+	if s.QuotaBytes > 0 {
+		// Measured before the program runs: a home already over quota is
+		// read-only from the start.
+		p.checkQuota(s.Home, s.QuotaBytes, false)
+	}
 	var course *os.File
 	if s.CourseDir != "" {
 		fd, err := unix.Open(s.CourseDir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -97,6 +111,11 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 	}
 	defer statusR.Close()
 	childFiles = append(childFiles, statusW)
+	ctlChild, err := p.controlSocket()
+	if err != nil {
+		return nil, err
+	}
+	childFiles = append(childFiles, ctlChild)
 
 	cmd := &exec.Cmd{
 		Path: "/proc/self/exe",
@@ -104,7 +123,7 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 		// Nothing of the daemon's environment. One P is plenty for an init
 		// and keeps its threads (which pids.max counts) few.
 		Env:        []string{"GOMAXPROCS=1"},
-		ExtraFiles: []*os.File{cfgR, statusW, home},
+		ExtraFiles: []*os.File{cfgR, statusW, home, ctlChild},
 	}
 	if course != nil {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, course)
@@ -184,18 +203,19 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 		return nil, err
 	}
 	cfg := initConfig{
-		Username:   s.Username,
-		UID:        s.UID,
-		GID:        s.GID,
-		Command:    s.command(),
-		Env:        s.Env,
-		HomePath:   s.Home,
-		HasCourse:  course != nil,
-		CoursePath: s.CourseDir,
-		Pty:        p.pty != nil,
-		Limits:     s.Limits,
-		Landlock:   min(landlockABI(), 6),
-		Seccomp:    seccompAvailable(),
+		Username:     s.Username,
+		UID:          s.UID,
+		GID:          s.GID,
+		Command:      s.command(),
+		Env:          s.Env,
+		HomePath:     s.Home,
+		HomeReadOnly: p.homeRO,
+		HasCourse:    course != nil,
+		CoursePath:   s.CourseDir,
+		Pty:          p.pty != nil,
+		Limits:       s.Limits,
+		Landlock:     min(landlockABI(), 6),
+		Seccomp:      seccompAvailable(),
 	}
 	if err := json.NewEncoder(cfgW).Encode(&cfg); err != nil {
 		return nil, fmt.Errorf("configure the sandbox: %w", err)
@@ -227,8 +247,132 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 		case <-p.done:
 		}
 	}()
+	if s.QuotaBytes > 0 {
+		every := s.QuotaCheckEvery
+		if every == 0 {
+			every = DefaultQuotaCheckEvery
+		}
+		go p.watchQuota(s.Home, s.QuotaBytes, every)
+	}
 	return p, nil
 }
+
+// controlSocket makes the socket pair over which the daemon asks the init
+// to act inside the sandbox (see serveControl). It returns the init's end.
+func (p *Process) controlSocket() (*os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	// Non-blocking, so that our end takes deadlines.
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		unix.Close(fds[0])
+		unix.Close(fds[1])
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	p.ctl = os.NewFile(uintptr(fds[0]), "sandbox-control")
+	p.ctlR = bufio.NewReader(io.LimitReader(p.ctl, 1<<20))
+	return os.NewFile(uintptr(fds[1]), "sandbox-control-init"), nil
+}
+
+// request sends one request to the init and returns its reply.
+func (p *Process) request(req string) (string, error) {
+	p.ctlMu.Lock()
+	defer p.ctlMu.Unlock()
+	p.ctl.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(p.ctl, req+"\n"); err != nil {
+		return "", fmt.Errorf("ask the sandbox's init (%s): %w", req, err)
+	}
+	line, err := p.ctlR.ReadString('\n')
+	if err != nil {
+		return "", fmt.Errorf("ask the sandbox's init (%s): %w", req, err)
+	}
+	line = strings.TrimSpace(line)
+	if msg, ok := strings.CutPrefix(line, "error: "); ok {
+		return "", fmt.Errorf("sandbox's init (%s): %s", req, msg)
+	}
+	return line, nil
+}
+
+// watchQuota measures the home every so often until the sandbox ends.
+func (p *Process) watchQuota(home string, quota int64, every time.Duration) {
+	t := time.NewTimer(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-p.done:
+			return
+		case <-p.closing:
+			return
+		}
+		took := p.checkQuota(home, quota, true)
+		// A check should cost at most ~5% of the daemon's time.
+		t.Reset(max(every, 20*took))
+	}
+}
+
+// checkQuota measures the home, makes it read-only or writable as needed
+// (through the init when running, else Start mounts it so), records the
+// result and tells QuotaChanged's reader when Over changes. It returns how
+// long the measurement took.
+func (p *Process) checkQuota(home string, quota int64, running bool) time.Duration {
+	t0 := time.Now()
+	used, err := homeUsage(home)
+	took := time.Since(t0)
+	over := err != nil || used > quota
+
+	p.quotaMu.Lock()
+	homeRO := p.homeRO
+	p.quotaMu.Unlock()
+	if !running {
+		homeRO = over // Start mounts it so
+	} else if over != homeRO {
+		req := ctlHomeRW
+		if over {
+			req = ctlHomeRO
+		}
+		reply, rerr := p.request(req)
+		switch {
+		case rerr != nil:
+			if err == nil {
+				err = rerr
+			}
+		case reply == "ok":
+			homeRO = over
+		case reply == "busy":
+			// A file is open for writing; file writes are blocked by
+			// RLIMIT_FSIZE meanwhile. Try again at the next check.
+		}
+	}
+
+	p.quotaMu.Lock()
+	changed := p.usage.Over != over
+	p.homeRO = homeRO
+	p.usage = HomeUsage{Bytes: used, QuotaBytes: quota, Over: over, Checked: time.Now(), Err: err}
+	p.quotaMu.Unlock()
+	if changed {
+		select {
+		case p.quotaCh <- struct{}{}:
+		default:
+		}
+	}
+	return took
+}
+
+// HomeUsage reports the last measurement of the home (the zero value when
+// Spec.QuotaBytes is 0).
+func (p *Process) HomeUsage() HomeUsage {
+	p.quotaMu.Lock()
+	defer p.quotaMu.Unlock()
+	return p.usage
+}
+
+// QuotaChanged yields a value after the home went over its quota or back
+// under it (HomeUsage says which): the moment to tell the student. A
+// change not yet received is kept (one at most); a sandbox whose home is
+// already over quota at Start has one waiting.
+func (p *Process) QuotaChanged() <-chan struct{} { return p.quotaCh }
 
 // openHome opens the home for binding into the sandbox. The directory itself
 // must belong to the student; a home still owned by root (as freshly made)
@@ -345,6 +489,9 @@ func (p *Process) abort() {
 	if p.pty != nil {
 		p.pty.Close()
 	}
+	if p.ctl != nil {
+		p.ctl.Close()
+	}
 }
 
 // Pid is the host pid of the sandbox's init.
@@ -457,6 +604,7 @@ func (p *Process) Close() error {
 		p.Kill()
 		<-p.done
 		p.closeErr = p.cg.remove(5 * time.Second)
+		p.ctl.Close()
 		if p.pty != nil {
 			if err := p.pty.Close(); err != nil && p.closeErr == nil {
 				p.closeErr = err

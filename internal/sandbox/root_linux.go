@@ -90,8 +90,8 @@ func buildRoot(cfg *initConfig) error {
 		return err
 	}
 
-	// The home, read-write but nosuid and nodev.
-	if err := bindDir(fdPath(home), at("home/"+cfg.Username), false, unix.MS_NOSUID|unix.MS_NODEV); err != nil {
+	// The home, read-write (read-only when over quota) but nosuid and nodev.
+	if err := bindDir(fdPath(home), at("home/"+cfg.Username), cfg.HomeReadOnly, unix.MS_NOSUID|unix.MS_NODEV); err != nil {
 		return err
 	}
 	if err := os.Chmod(at("home"), 0o755); err != nil {

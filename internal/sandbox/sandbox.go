@@ -11,7 +11,10 @@
 // orphans and exits with the program's status, which makes the kernel kill
 // everything left in the pid namespace. Each sandbox also gets its own cgroup
 // (memory, pids, cpu) so that a fork bomb or a memory balloon hurts only its
-// student.
+// student. What a program prints is throttled (Limits.OutputBytesPerSec:
+// backpressure, no buffering in the daemon), and its home may have a quota
+// (Spec.QuotaBytes: measured by the daemon, enforced by a read-only remount
+// inside the sandbox; quota_linux.go says why this and not another way).
 //
 // The package imports nothing else of classroomd's: it is handed a validated
 // username, a host uid/gid and host paths, and knows nothing about stores,
@@ -22,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // DefaultPython is the interpreter a sandbox runs when Spec.Command is empty.
@@ -98,12 +102,39 @@ type Spec struct {
 	Rows, Cols uint16
 	Limits     Limits
 
+	// QuotaBytes bounds the disk space the home takes (0 = no quota). Over
+	// it, the home is read-only inside the sandbox (writes fail with EROFS)
+	// until the student deletes files, which they do through the daemon's
+	// file browser: see Process.HomeUsage and QuotaChanged, and the notes
+	// in quota_linux.go on how it is enforced and its limits.
+	QuotaBytes int64
+	// QuotaCheckEvery is how often a running sandbox's home is measured
+	// (0 = DefaultQuotaCheckEvery). The interval grows when measuring takes
+	// long, so a home of millions of files cannot keep the daemon busy.
+	QuotaCheckEvery time.Duration
+
 	// Stdin, Stdout and Stderr, when any is set, replace the pty: the program
 	// gets pipes (never the caller's own file descriptors, so it cannot touch
 	// a terminal it was not given). Process.Read, Write and Resize then fail
 	// with ErrNoPty. Unset streams read from or write to nothing.
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+}
+
+// DefaultQuotaCheckEvery is how often a running sandbox's home is measured
+// when Spec.QuotaCheckEvery is 0.
+const DefaultQuotaCheckEvery = 2 * time.Second
+
+// HomeUsage is what the last measurement of a sandbox's home found.
+type HomeUsage struct {
+	Bytes      int64     // disk space the home's files take (allocated blocks)
+	QuotaBytes int64     // Spec.QuotaBytes; 0 = no quota, and nothing is measured
+	Over       bool      // over quota: the home is read-only inside the sandbox
+	Checked    time.Time // when it was measured
+	// Err says why the home could not be measured (it then counts as over
+	// quota) or why making it read-only or writable again failed; nil
+	// normally.
+	Err error
 }
 
 // ErrNoPty is returned by the pty methods of a Process started with pipes.
@@ -133,6 +164,9 @@ func (s *Spec) validate() error {
 	}
 	if s.Home == "" {
 		return fmt.Errorf("sandbox: student %s has no home", s.Username)
+	}
+	if s.QuotaBytes < 0 || s.QuotaCheckEvery < 0 {
+		return fmt.Errorf("sandbox: negative quota or quota interval for %s", s.Username)
 	}
 	if s.Command != nil && (len(s.Command) == 0 || s.Command[0] == "") {
 		return fmt.Errorf("sandbox: empty command")

@@ -34,3 +34,5 @@ func (p *Process) Done() <-chan struct{}          { return nil }
 func (p *Process) OOMKilled() bool                { return false }
 func (p *Process) Pid() int                       { return 0 }
 func (p *Process) Close() error                   { return nil }
+func (p *Process) HomeUsage() HomeUsage           { return HomeUsage{} }
+func (p *Process) QuotaChanged() <-chan struct{}  { return nil }

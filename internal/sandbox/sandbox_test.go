@@ -222,9 +222,15 @@ try:
 except OSError as e:
     print("kill init", type(e).__name__)
 print("hostname", os.uname().nodename)
+import resource
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+try:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (soft // 2, hard // 2)); print("setrlimit OK")
+except (OSError, ValueError) as e:  # python reports EPERM as a ValueError
+    print("setrlimit", e, soft == hard)
 `)
 	t.Log(r.stdout, r.stderr)
-	want := []string{"nnp 1 seccomp 2", "unshare -1 1", "ptrace -1 1", "kill init PermissionError", "hostname classroom"}
+	want := []string{"nnp 1 seccomp 2", "unshare -1 1", "ptrace -1 1", "kill init PermissionError", "hostname classroom", "setrlimit not allowed to raise maximum limit True"}
 	for _, w := range want {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("want %q in:\n%s%s", w, r.stdout, r.stderr)

@@ -19,7 +19,10 @@ import (
 // that libc falls back to clone), mounts, ptrace and process_vm_*, keyrings,
 // bpf, perf, userfaultfd, io_uring, kernel modules, kexec, reboot, swap,
 // clocks, open_by_handle_at, and the TIOCSTI/TIOCLINUX ioctls that inject
-// input into a terminal. Everything else is allowed: the namespaces, the
+// input into a terminal. Changing a resource limit (setrlimit, prlimit64
+// with a new value; reading one is fine) is refused too: over quota the
+// init lowers the soft file size limit, which a program could otherwise
+// raise back (see quota_linux.go). Everything else is allowed: the namespaces, the
 // uid and Landlock do the confining; this filter narrows the kernel API.
 // A call from another architecture's ABI (i386 int 0x80, x32) is refused.
 
@@ -29,6 +32,7 @@ const (
 	secArch = 4
 	secArg0 = 16 // low 32 bits on little-endian
 	secArg1 = 24
+	secArg2 = 32 // low half; the high half is at 36
 )
 
 const nsCloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET |
@@ -81,6 +85,17 @@ func seccompProgram() []unix.SockFilter {
 		bpfJump(jset, nsCloneFlags, 0, 1),
 		bpfStmt(ret, eperm),
 		bpfStmt(ret, allow),
+	)
+	// prlimit64: refuse a new limit (arg 2, a pointer: both halves zero
+	// means none, i.e. only reading).
+	p = append(p,
+		bpfJump(jeq, uint32(unix.SYS_PRLIMIT64), 0, 6),
+		bpfStmt(ld, secArg2),
+		bpfJump(jeq, 0, 0, 3),
+		bpfStmt(ld, secArg2+4),
+		bpfJump(jeq, 0, 0, 1),
+		bpfStmt(ret, allow),
+		bpfStmt(ret, eperm),
 	)
 	// ioctl: refuse terminal input injection.
 	p = append(p,

@@ -22,4 +22,5 @@ var seccompDenied = []int{
 	unix.SYS_FSMOUNT, unix.SYS_FSPICK, unix.SYS_MOVE_MOUNT, unix.SYS_OPEN_TREE,
 	unix.SYS_MOUNT_SETATTR, unix.SYS_USELIB, unix.SYS_PERSONALITY, unix.SYS_MODIFY_LDT,
 	unix.SYS_NFSSERVCTL, unix.SYS_KCMP,
+	unix.SYS_SETRLIMIT, // and prlimit64 with a new limit: see seccompProgram
 }

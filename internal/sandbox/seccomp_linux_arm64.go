@@ -21,4 +21,5 @@ var seccompDenied = []int{
 	unix.SYS_SETHOSTNAME, unix.SYS_SETDOMAINNAME, unix.SYS_FSOPEN, unix.SYS_FSCONFIG,
 	unix.SYS_FSMOUNT, unix.SYS_FSPICK, unix.SYS_MOVE_MOUNT, unix.SYS_OPEN_TREE,
 	unix.SYS_MOUNT_SETATTR, unix.SYS_PERSONALITY, unix.SYS_NFSSERVCTL, unix.SYS_KCMP,
+	unix.SYS_SETRLIMIT, // and prlimit64 with a new limit: see seccompProgram
 }
