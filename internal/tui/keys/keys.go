@@ -33,11 +33,53 @@ type Form struct {
 	Clear  key.Binding // the whole field
 }
 
+// Editor holds the editor's bindings. Printable characters are text there,
+// so none of them is a printable character.
+//
+// ctrl+c copies only while something is selected: with nothing selected the
+// editor leaves ctrl+c to the workspace (which quits), so a student who
+// presses it out of habit is not surprised either way. The workspace asks
+// the editor first (editor.Model.Handles).
+type Editor struct {
+	Up, Down, Left, Right key.Binding
+	WordLeft, WordRight   key.Binding
+	Home, End             key.Binding // the line's first non-blank or start; its end
+	PageUp, PageDown      key.Binding
+	Top, Bottom           key.Binding // the start and end of the file
+
+	SelectUp, SelectDown, SelectLeft, SelectRight key.Binding
+	SelectWordLeft, SelectWordRight               key.Binding
+	SelectHome, SelectEnd                         key.Binding
+	SelectPageUp, SelectPageDown                  key.Binding
+	SelectTop, SelectBottom                       key.Binding
+	SelectAll                                     key.Binding
+
+	Newline   key.Binding // with auto-indent
+	Indent    key.Binding // tab: spaces to the next stop, or indent the selected lines
+	Dedent    key.Binding
+	Backspace key.Binding // in the indentation, one level
+	Delete    key.Binding
+
+	Undo, Redo       key.Binding
+	Cut, Copy, Paste key.Binding
+
+	Find     key.Binding // opens the find prompt
+	GoToLine key.Binding // opens the go-to-line prompt
+
+	// In the find and go-to-line prompts, which take text.
+	PromptNext   key.Binding // enter: the next match, or go to the line
+	PromptPrev   key.Binding // the previous match
+	PromptCase   key.Binding // find ignores case, or not
+	PromptDelete key.Binding
+	PromptClose  key.Binding
+}
+
 // KeyMap is the whole TUI's keymap. It implements help.KeyMap for the
 // workspace's help bar.
 type KeyMap struct {
-	Tree Tree
-	Form Form
+	Tree   Tree
+	Form   Form
+	Editor Editor
 
 	// Letters act only while the file list has focus: elsewhere they are text.
 	Refresh key.Binding
@@ -73,6 +115,7 @@ func Default() KeyMap {
 			Delete: key.NewBinding(key.WithKeys("backspace", "ctrl+h"), key.WithHelp("backspace", "delete")),
 			Clear:  key.NewBinding(key.WithKeys("ctrl+u", "ctrl+w"), key.WithHelp("ctrl+u", "clear field")),
 		},
+		Editor:    defaultEditor(),
 		Refresh:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
 		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		Password:  key.NewBinding(key.WithKeys("f8"), key.WithHelp("F8", "password")),
@@ -80,6 +123,99 @@ func Default() KeyMap {
 		Close:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c", "ctrl+q"), key.WithHelp("ctrl+c", "quit")),
 	}
+}
+
+func defaultEditor() Editor {
+	b := func(keys []string, help, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	k := func(keys ...string) []string { return keys }
+	return Editor{
+		Up:        b(k("up"), "↑", "line up"),
+		Down:      b(k("down"), "↓", "line down"),
+		Left:      b(k("left"), "←", "character left"),
+		Right:     b(k("right"), "→", "character right"),
+		WordLeft:  b(k("ctrl+left", "alt+left", "alt+b"), "ctrl+←", "word left"),
+		WordRight: b(k("ctrl+right", "alt+right", "alt+f"), "ctrl+→", "word right"),
+		Home:      b(k("home"), "home", "start of line"),
+		End:       b(k("end"), "end", "end of line"),
+		PageUp:    b(k("pgup"), "pgup", "page up"),
+		PageDown:  b(k("pgdown"), "pgdn", "page down"),
+		Top:       b(k("ctrl+home"), "ctrl+home", "start of file"),
+		Bottom:    b(k("ctrl+end"), "ctrl+end", "end of file"),
+
+		SelectUp:        b(k("shift+up"), "shift+↑", "select up"),
+		SelectDown:      b(k("shift+down"), "shift+↓", "select down"),
+		SelectLeft:      b(k("shift+left"), "shift+←", "select left"),
+		SelectRight:     b(k("shift+right"), "shift+→", "select right"),
+		SelectWordLeft:  b(k("ctrl+shift+left", "alt+shift+left"), "ctrl+shift+←", "select word left"),
+		SelectWordRight: b(k("ctrl+shift+right", "alt+shift+right"), "ctrl+shift+→", "select word right"),
+		SelectHome:      b(k("shift+home"), "shift+home", "select to line start"),
+		SelectEnd:       b(k("shift+end"), "shift+end", "select to line end"),
+		SelectPageUp:    b(k("shift+pgup"), "shift+pgup", "select page up"),
+		SelectPageDown:  b(k("shift+pgdown"), "shift+pgdn", "select page down"),
+		SelectTop:       b(k("ctrl+shift+home"), "ctrl+shift+home", "select to file start"),
+		SelectBottom:    b(k("ctrl+shift+end"), "ctrl+shift+end", "select to file end"),
+		SelectAll:       b(k("ctrl+a"), "ctrl+a", "select all"),
+
+		Newline:   b(k("enter"), "enter", "new line (indented)"),
+		Indent:    b(k("tab"), "tab", "indent"),
+		Dedent:    b(k("shift+tab"), "shift+tab", "dedent"),
+		Backspace: b(k("backspace", "ctrl+h"), "backspace", "delete back"),
+		Delete:    b(k("delete"), "delete", "delete forward"),
+
+		Undo:  b(k("ctrl+z"), "ctrl+z", "undo"),
+		Redo:  b(k("ctrl+y", "ctrl+shift+z"), "ctrl+y", "redo"),
+		Cut:   b(k("ctrl+x"), "ctrl+x", "cut"),
+		Copy:  b(k("ctrl+c"), "ctrl+c", "copy"),
+		Paste: b(k("ctrl+v"), "ctrl+v", "paste"),
+
+		Find:     b(k("ctrl+f"), "ctrl+f", "find"),
+		GoToLine: b(k("ctrl+g"), "ctrl+g", "go to line"),
+
+		PromptNext:   b(k("enter", "down"), "enter/↓", "next match"),
+		PromptPrev:   b(k("up", "shift+enter"), "↑", "previous match"),
+		PromptCase:   b(k("tab"), "tab", "match case or not"),
+		PromptDelete: b(k("backspace", "ctrl+h"), "backspace", "delete"),
+		PromptClose:  b(k("esc"), "esc", "close"),
+	}
+}
+
+// EditorHelp is the help bar while the editor has the keys.
+func (k KeyMap) EditorHelp() []key.Binding {
+	e := k.Editor
+	return []key.Binding{k.Help, e.Undo, e.Redo, e.Cut, e.Copy, e.Paste, e.Find, e.GoToLine, e.SelectAll}
+}
+
+// EditorPromptHelp is the help bar while the editor's find or go-to-line
+// prompt is open.
+func (k KeyMap) EditorPromptHelp(find bool) []key.Binding {
+	e := k.Editor
+	if find {
+		return []key.Binding{e.PromptClose, e.PromptNext, e.PromptPrev, e.PromptCase}
+	}
+	return []key.Binding{e.PromptClose, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "go"))}
+}
+
+// EditorGroup is the editor's part of the full help. It is not yet in
+// Groups: the workspace adds it when the editor pane is shown (the full
+// help's layout at 80x24 must be checked then).
+func (k KeyMap) EditorGroup() Group {
+	e := k.Editor
+	return Group{Title: "Editor", Entries: []Entry{
+		{Binding: e.Up}, {Binding: e.Down}, {Binding: e.Left}, {Binding: e.Right},
+		{Binding: e.WordLeft}, {Binding: e.WordRight}, {Binding: e.Home}, {Binding: e.End},
+		{Binding: e.PageUp}, {Binding: e.PageDown}, {Binding: e.Top}, {Binding: e.Bottom},
+		{Binding: e.SelectLeft, Desc: "select (shift with any move; or drag the mouse)"},
+		{Binding: e.SelectAll},
+		{Binding: e.Newline}, {Binding: e.Indent, Desc: "indent (4 spaces, or the selected lines)"},
+		{Binding: e.Dedent}, {Binding: e.Backspace, Desc: "delete back (one indent level in the indentation)"},
+		{Binding: e.Delete},
+		{Binding: e.Undo}, {Binding: e.Redo},
+		{Binding: e.Cut}, {Binding: e.Copy, Desc: "copy the selection (without one, ctrl+c quits)"}, {Binding: e.Paste},
+		{Binding: e.Find, Desc: "find (enter next, ↑ previous, tab case, esc close)"},
+		{Binding: e.GoToLine},
+	}}
 }
 
 // ShortHelp is the workspace's one-line help bar, most useful first: the bar
@@ -165,14 +301,22 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 }
 
 // Contexts are the sets of bindings active together, by name: the file
-// list, the password form and the full help. A key must not have two
+// list, the password form, the full help, the editor and its prompt. A key must not have two
 // meanings within one of them.
 func (k KeyMap) Contexts() map[string][]key.Binding {
-	t, f := k.Tree, k.Form
+	t, f, e := k.Tree, k.Form, k.Editor
 	return map[string][]key.Binding{
 		"files": {t.Up, t.Down, t.PageUp, t.PageDown, t.Top, t.Bottom, t.Expand, t.Collapse, t.Toggle,
 			k.Refresh, k.Quit, k.Password, k.Help, k.ForceQuit},
 		"form": {f.Next, f.Prev, f.Submit, f.Cancel, f.Delete, f.Clear, k.Help, k.ForceQuit},
 		"help": {k.Close, k.Help, t.Up, t.Down, t.PageUp, t.PageDown, t.Top, t.Bottom, k.ForceQuit},
+		// ctrl+c is Copy here while something is selected (see Editor).
+		"editor": {e.Up, e.Down, e.Left, e.Right, e.WordLeft, e.WordRight, e.Home, e.End,
+			e.PageUp, e.PageDown, e.Top, e.Bottom,
+			e.SelectUp, e.SelectDown, e.SelectLeft, e.SelectRight, e.SelectWordLeft, e.SelectWordRight,
+			e.SelectHome, e.SelectEnd, e.SelectPageUp, e.SelectPageDown, e.SelectTop, e.SelectBottom, e.SelectAll,
+			e.Newline, e.Indent, e.Dedent, e.Backspace, e.Delete,
+			e.Undo, e.Redo, e.Cut, e.Copy, e.Paste, e.Find, e.GoToLine, k.Help},
+		"editor prompt": {e.PromptNext, e.PromptPrev, e.PromptCase, e.PromptDelete, e.PromptClose, k.Help},
 	}
 }

@@ -58,6 +58,34 @@ func TestFormKeysAreNotText(t *testing.T) {
 	}
 }
 
+// The editor takes text too: no editor key is a printable character.
+func TestEditorKeysAreNotText(t *testing.T) {
+	for _, ctx := range []string{"editor", "editor prompt"} {
+		for _, b := range Default().Contexts()[ctx] {
+			for _, k := range b.Keys() {
+				if len([]rune(k)) == 1 || k == "space" {
+					t.Errorf("%s key %q would be typed", ctx, k)
+				}
+			}
+		}
+	}
+	// Every editor binding is in its part of the full help or is a
+	// selecting move (summed up by one entry) or a prompt key.
+	inHelp := map[string]bool{}
+	for _, e := range Default().EditorGroup().Entries {
+		for _, k := range e.Binding.Keys() {
+			inHelp[k] = true
+		}
+	}
+	for _, b := range Default().Contexts()["editor"] {
+		for _, k := range b.Keys() {
+			if !inHelp[k] && !strings.Contains(k, "shift+") && k != "f1" {
+				t.Errorf("editor key %q missing from the editor's help", k)
+			}
+		}
+	}
+}
+
 func TestAccountGroup(t *testing.T) {
 	for _, g := range Default().Groups() {
 		if g.Title != "Account" {

@@ -32,7 +32,27 @@ type Theme struct {
 	Cursor       lipgloss.Style // the cell where typing goes (reversed, so it shows without colour)
 	Error        lipgloss.Style // a sentence saying what went wrong, inside a screen
 
+	// The editor.
+	LineNumber        lipgloss.Style // the gutter
+	LineNumberCurrent lipgloss.Style // the cursor's line in the gutter (bold, so it shows without colour)
+	Selection         lipgloss.Style // selected text (reversed, so it shows without colour)
+	Prompt            lipgloss.Style // the find and go-to-line prompt's label
+	Code              Code
+
 	Help help.Styles
+}
+
+// Code holds the styles of highlighted Python. Under NO_COLOR keywords stay
+// bold and comments italic; the rest is plain.
+type Code struct {
+	Keyword   lipgloss.Style // def, if, and, not...
+	Constant  lipgloss.Style // True, False, None
+	String    lipgloss.Style
+	Number    lipgloss.Style
+	Comment   lipgloss.Style
+	Builtin   lipgloss.Style // print, len, self...
+	Function  lipgloss.Style // the name after def or class
+	Decorator lipgloss.Style
 }
 
 // New returns the theme for a dark or light terminal background.
@@ -46,6 +66,15 @@ func New(isDark bool) Theme {
 		dir     = ld(lipgloss.Color("#1F5FBF"), lipgloss.Color("#7FB4FF"))
 		link    = ld(lipgloss.Color("#0F7F7F"), lipgloss.Color("#6ED3D3"))
 		errorFG = ld(lipgloss.Color("#B00020"), lipgloss.Color("#FF7A8A"))
+
+		keyword  = ld(lipgloss.Color("#8A2BB0"), lipgloss.Color("#D7A6FF"))
+		constant = ld(lipgloss.Color("#B35A00"), lipgloss.Color("#FFB86C"))
+		str      = ld(lipgloss.Color("#2E7D32"), lipgloss.Color("#A5E07A"))
+		number   = ld(lipgloss.Color("#B35A00"), lipgloss.Color("#FFB86C"))
+		comment  = ld(lipgloss.Color("#6E6A80"), lipgloss.Color("#8E89A3"))
+		builtin  = ld(lipgloss.Color("#0F7F7F"), lipgloss.Color("#6ED3D3"))
+		function = ld(lipgloss.Color("#1F5FBF"), lipgloss.Color("#7FB4FF"))
+		deco     = ld(lipgloss.Color("#8A6D00"), lipgloss.Color("#F1D36B"))
 	)
 	bar := lipgloss.NewStyle().Background(barBG).Foreground(barFG)
 
@@ -85,6 +114,21 @@ func New(isDark bool) Theme {
 		Input:        lipgloss.NewStyle().Foreground(accent),
 		Cursor:       lipgloss.NewStyle().Reverse(true),
 		Error:        lipgloss.NewStyle().Foreground(errorFG).Bold(true),
+
+		LineNumber:        lipgloss.NewStyle().Foreground(muted),
+		LineNumberCurrent: lipgloss.NewStyle().Foreground(barFG).Bold(true),
+		Selection:         lipgloss.NewStyle().Reverse(true),
+		Prompt:            lipgloss.NewStyle().Foreground(accent).Bold(true),
+		Code: Code{
+			Keyword:   lipgloss.NewStyle().Foreground(keyword).Bold(true),
+			Constant:  lipgloss.NewStyle().Foreground(constant),
+			String:    lipgloss.NewStyle().Foreground(str),
+			Number:    lipgloss.NewStyle().Foreground(number),
+			Comment:   lipgloss.NewStyle().Foreground(comment).Italic(true),
+			Builtin:   lipgloss.NewStyle().Foreground(builtin),
+			Function:  lipgloss.NewStyle().Foreground(function),
+			Decorator: lipgloss.NewStyle().Foreground(deco),
+		},
 
 		Help: h,
 	}
