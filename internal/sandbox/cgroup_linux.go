@@ -416,7 +416,7 @@ func (cg *cgroup) addV1(pid int) error {
 // 5.14); the caller then relies on the pid namespace (killing its init kills
 // everything in it), which no process of the sandbox can leave.
 func (cg *cgroup) kill() bool {
-	if cg.v2 == "" {
+	if cg == nil || cg.v2 == "" {
 		return false
 	}
 	return writeFile(filepath.Join(cg.v2, "cgroup.kill"), "1") == nil
@@ -424,6 +424,9 @@ func (cg *cgroup) kill() bool {
 
 // oomKills reports how many processes the memory limit killed.
 func (cg *cgroup) oomKills() int {
+	if cg == nil {
+		return 0
+	}
 	if dir, ok := cg.v1["memory"]; ok {
 		b, _ := os.ReadFile(filepath.Join(dir, "memory.oom_control"))
 		return fieldInt(string(b), "oom_kill")
@@ -450,6 +453,9 @@ func fieldInt(s, key string) int {
 // tasks in them (EBUSY), then the "classroomd" parents if they are now empty
 // (another sandbox's leaf keeps its parent: rmdir fails, which is fine).
 func (cg *cgroup) remove(timeout time.Duration) error {
+	if cg == nil {
+		return nil
+	}
 	deadline := time.Now().Add(timeout)
 	var firstErr error
 	for _, dir := range cg.dirs {

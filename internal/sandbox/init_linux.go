@@ -41,9 +41,13 @@ type initConfig struct {
 	HasCourse    bool
 	CoursePath   string
 	Pty          bool
-	Limits       Limits
-	Landlock     int  // Landlock ABI to use; 0 = none
-	Seccomp      bool // install the seccomp deny-list
+	// Rootless: the daemon is not root. Our uid inside is the student's
+	// (the only one mapped), we hold our capabilities as ambient ones, and
+	// setgroups is denied in this user namespace.
+	Rootless bool
+	Limits   Limits
+	Landlock int  // Landlock ABI to use; 0 = none
+	Seccomp  bool // install the seccomp deny-list
 
 	ptsName string // set by buildRoot
 }
@@ -122,7 +126,7 @@ func runInit(status *os.File) (int, error) {
 		Sys: &syscall.SysProcAttr{
 			// Never omit Credential: without it the program would run as
 			// the init's uid (FINDINGS).
-			Credential: &syscall.Credential{Uid: uint32(cfg.UID), Gid: uint32(cfg.GID), Groups: []uint32{}},
+			Credential: &syscall.Credential{Uid: uint32(cfg.UID), Gid: uint32(cfg.GID), Groups: []uint32{}, NoSetGroups: cfg.Rootless},
 			Setpgid:    true,
 			Pdeathsig:  syscall.SIGKILL,
 		},
@@ -141,7 +145,15 @@ func runInit(status *os.File) (int, error) {
 	if err := cloexecFrom(3); err != nil {
 		return 0, err
 	}
-	pid, err := syscall.ForkExec(path, argv, attr)
+	if cfg.Rootless {
+		// Our uid is the program's: without this, the ambient capabilities
+		// we were started with would pass to it through exec. Capabilities
+		// are per thread, and the program is forked from this one.
+		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
+			return 0, fmt.Errorf("drop ambient capabilities: %w", err)
+		}
+	}
+	pid, err := forkProgram(path, argv, attr, &cfg)
 	if err != nil {
 		return 0, fmt.Errorf("start %s: %w", argv[0], err)
 	}
@@ -314,6 +326,49 @@ func setRlimits(l Limits) error {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// forkProgram starts the student's program. Rootless there is no pids
+// cgroup: RLIMIT_NPROC, counted per uid of our user namespace (Linux 5.14+;
+// our own threads included, as with pids.max), stands in. Only the program
+// gets it, as a soft limit set just for the fork (the seccomp filter keeps
+// it from raising it): bound by it ourselves, a fork bomb would leave the Go
+// runtime unable to start a thread, and the init would die.
+func forkProgram(path string, argv []string, attr *syscall.ProcAttr, cfg *initConfig) (int, error) {
+	if !cfg.Rootless || cfg.Limits.Pids <= 0 {
+		return syscall.ForkExec(path, argv, attr)
+	}
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(unix.RLIMIT_NPROC, &old); err != nil {
+		return 0, fmt.Errorf("get the process count limit: %w", err)
+	}
+	lim := syscall.Rlimit{Cur: min(uint64(cfg.Limits.Pids), old.Max), Max: old.Max}
+	if err := unconfined(func() error { return syscall.Setrlimit(unix.RLIMIT_NPROC, &lim) }); err != nil {
+		return 0, fmt.Errorf("set the process count limit: %w", err)
+	}
+	pid, err := syscall.ForkExec(path, argv, attr)
+	if rerr := unconfined(func() error { return syscall.Setrlimit(unix.RLIMIT_NPROC, &old) }); rerr != nil && err == nil {
+		syscall.Kill(pid, syscall.SIGKILL)
+		return 0, fmt.Errorf("restore the process count limit: %w", rerr)
+	}
+	return pid, err
+}
+
+// unconfined runs f on another thread than the init's main one, which is
+// under the seccomp filter (it refuses setrlimit) by the time the program
+// starts: a goroutine never runs on that locked thread, and the runtime
+// starts threads for a locked one from a clean template thread. Resource
+// limits belong to the process, not the thread.
+func unconfined(f func() error) error {
+	done := make(chan error, 1)
+	go func() {
+		if err := checkThreadUnconfined(); err != nil {
+			done <- err
+			return
+		}
+		done <- f()
+	}()
+	return <-done
+}
 
 // cloexecFrom marks every descriptor from lowfd on close-on-exec.
 func cloexecFrom(lowfd int) error {

@@ -27,7 +27,9 @@ func Probe() Report {
 		r.Mechanisms = append(r.Mechanisms, Mechanism{Name: name, OK: ok, Detail: detail, Required: required})
 	}
 	root := os.Geteuid() == 0
-	add("root", true, root, map[bool]string{true: "running as root: can switch to each student's uid", false: fmt.Sprintf("running as uid %d: cannot run students as their own uids", os.Geteuid())}[root])
+	// Without root a sandbox is rootless (Partial): every student's
+	// program runs as the daemon's own host uid, and there are no cgroups.
+	add("student uids", false, root, map[bool]string{true: "running as root: each student's programs run as their own host uid", false: fmt.Sprintf("not root: every student's programs run as this daemon's uid %d on the host (files in homes are owned by it; students are kept apart only by the namespaces, Landlock and seccomp)", os.Geteuid())}[root])
 
 	maxNS, _ := os.ReadFile("/proc/sys/user/max_user_namespaces")
 	var missingNS []string
@@ -42,11 +44,20 @@ func Probe() Report {
 		nsDetail = "kernel lacks namespaces: " + strings.Join(missingNS, ", ")
 	} else if !nsOK {
 		nsDetail = "user namespaces are disabled (/proc/sys/user/max_user_namespaces is 0)"
+	} else if !root && !rootlessWorks() {
+		nsOK, nsDetail = false, "not root, and unprivileged user namespaces are disabled on this host"
+	} else if !root {
+		nsDetail += " (rootless: in a user namespace of this daemon's uid)"
 	}
 	add("namespaces", true, nsOK, nsDetail)
 
 	layout, err := discoverCgroups()
-	if err != nil {
+	if !root {
+		for _, c := range controllers {
+			add("cgroup "+c, false, false, "not root: no "+map[string]string{"memory": "memory limit", "pids": "pids.max (a soft RLIMIT_NPROC in the sandbox's user namespace, which seccomp keeps programs from raising, bounds processes instead)", "cpu": "CPU share"}[c]+" per student")
+		}
+		add("tree kill", false, nsOK, "the pid namespace (killing the init kills the namespace); no cgroup.kill without root")
+	} else if err != nil {
 		add("cgroups", false, false, err.Error())
 	} else {
 		for _, c := range controllers {
@@ -73,7 +84,7 @@ func Probe() Report {
 	sc := seccompAvailable()
 	add("seccomp", false, sc, map[bool]string{true: "deny-list filter", false: "not available on this kernel or architecture"}[sc])
 
-	if root && nsOK {
+	if nsOK {
 		if err := trialStart(); err != nil {
 			add("trial sandbox", true, false, err.Error())
 		} else {

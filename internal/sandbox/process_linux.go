@@ -54,12 +54,17 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	if os.Geteuid() != 0 {
-		return nil, fmt.Errorf("%w: classroomd is not running as root (see classroomd sandbox check)", ErrUnavailable)
+	// Without root the sandbox is rootless: a user namespace of the
+	// daemon's own, no per-student host uid, no cgroups (the Partial level).
+	rootless := os.Geteuid() != 0
+	if rootless && !rootlessWorks() {
+		return nil, fmt.Errorf("%w: not running as root, and this host does not let an unprivileged user create namespaces (see classroomd sandbox check)", ErrUnavailable)
 	}
-	layout, err := discoverCgroups()
-	if err != nil {
-		return nil, err
+	var layout cgroupLayout
+	if !rootless {
+		if layout, err = discoverCgroups(); err != nil {
+			return nil, err
+		}
 	}
 
 	// Everything opened for the child; closed in the parent once it runs.
@@ -79,7 +84,7 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 		}
 	}()
 
-	home, err := openHome(s.Home, s.UID, s.GID)
+	home, err := openHome(s.Home, s.UID, s.GID, rootless)
 	if err != nil {
 		return nil, err
 	}
@@ -148,8 +153,11 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 			return nil, fmt.Errorf("size the pty: %w", err)
 		}
 		// The student's own terminal, so that opening it by name works.
-		if err := slave.Chown(s.UID, s.GID); err != nil {
-			return nil, fmt.Errorf("give the pty to the student: %w", err)
+		// (Rootless, it is ours already, and ours is the student's uid.)
+		if !rootless {
+			if err := slave.Chown(s.UID, s.GID); err != nil {
+				return nil, fmt.Errorf("give the pty to the student: %w", err)
+			}
 		}
 		if err := slave.Chmod(0o620); err != nil {
 			return nil, fmt.Errorf("give the pty to the student: %w", err)
@@ -158,9 +166,11 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio[0], stdio[1], stdio[2]
 
-	cg, err := newCgroup(layout, s.Username, s.Limits)
-	if err != nil {
-		return nil, err
+	var cg *cgroup
+	if !rootless {
+		if cg, err = newCgroup(layout, s.Username, s.Limits); err != nil {
+			return nil, err
+		}
 	}
 	p.cg = cg
 	cmd.SysProcAttr = &syscall.SysProcAttr{
@@ -181,7 +191,19 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 		// the latest when the daemon dies; the cgroup kill covers the rest.
 		Pdeathsig: syscall.SIGKILL,
 	}
-	if cg.v2 != "" {
+	if rootless {
+		// The daemon's own uid and gid, the only ones it may map, appear
+		// inside as the student's. The init keeps the capabilities it needs
+		// for building the root as ambient ones (it is not uid 0 inside)
+		// and drops them before it starts the program.
+		a := cmd.SysProcAttr
+		a.UidMappings = []syscall.SysProcIDMap{{ContainerID: s.UID, HostID: os.Geteuid(), Size: 1}}
+		a.GidMappings = []syscall.SysProcIDMap{{ContainerID: s.GID, HostID: os.Getegid(), Size: 1}}
+		a.GidMappingsEnableSetgroups = false
+		a.Credential = nil
+		a.AmbientCaps = rootlessCaps
+	}
+	if cg != nil && cg.v2 != "" {
 		dir, err := os.Open(cg.v2)
 		if err != nil {
 			return nil, fmt.Errorf("open cgroup %s: %w", cg.v2, err)
@@ -191,6 +213,9 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 		cmd.SysProcAttr.CgroupFD = int(dir.Fd())
 	}
 	if err := cmd.Start(); err != nil {
+		if rootless && (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.ENOSPC)) {
+			return nil, fmt.Errorf("%w: an unprivileged user may not create namespaces here: %v", ErrUnavailable, err)
+		}
 		return nil, fmt.Errorf("start the sandbox: %w", err)
 	}
 	p.cmd = cmd
@@ -199,8 +224,10 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 
 	// The init waits for its configuration; send it only once the init is
 	// in every v1 cgroup, so no student code ever runs outside them.
-	if err := cg.addV1(cmd.Process.Pid); err != nil {
-		return nil, err
+	if cg != nil {
+		if err := cg.addV1(cmd.Process.Pid); err != nil {
+			return nil, err
+		}
 	}
 	cfg := initConfig{
 		Username:     s.Username,
@@ -214,6 +241,7 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 		CoursePath:   s.CourseDir,
 		Pty:          p.pty != nil,
 		Limits:       s.Limits,
+		Rootless:     rootless,
 		Landlock:     min(landlockABI(), 6),
 		Seccomp:      seccompAvailable(),
 	}
@@ -255,6 +283,31 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 		go p.watchQuota(s.Home, s.QuotaBytes, every)
 	}
 	return p, nil
+}
+
+// rootlessCaps are the capabilities (in its own user namespace) a rootless
+// init keeps across its exec: mounts, pivot_root and the hostname need
+// CAP_SYS_ADMIN; signalling and limiting the program's processes need no
+// more, as they have the init's uid.
+var rootlessCaps = []uintptr{unix.CAP_SYS_ADMIN}
+
+// rootlessWorks reports whether this host lets an unprivileged user create
+// user namespaces, as far as the usual switches say (Probe's trial sandbox
+// is the real test).
+func rootlessWorks() bool {
+	for _, f := range []struct {
+		path string
+		bad  string
+	}{
+		{"/proc/sys/user/max_user_namespaces", "0"},
+		{"/proc/sys/kernel/unprivileged_userns_clone", "0"},             // Debian, Ubuntu
+		{"/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1"}, // Ubuntu 23.10+
+	} {
+		if b, err := os.ReadFile(f.path); err == nil && strings.TrimSpace(string(b)) == f.bad {
+			return false
+		}
+	}
+	return true
 }
 
 // controlSocket makes the socket pair over which the daemon asks the init
@@ -377,8 +430,11 @@ func (p *Process) QuotaChanged() <-chan struct{} { return p.quotaCh }
 // openHome opens the home for binding into the sandbox. The directory itself
 // must belong to the student; a home still owned by root (as freshly made)
 // is given to them, any other owner is refused (two students must never
-// share a uid or a home).
-func openHome(path string, uid, gid int) (*os.File, error) {
+// share a uid or a home). Rootless, every home belongs to the daemon's uid.
+func openHome(path string, uid, gid int, rootless bool) (*os.File, error) {
+	if rootless {
+		uid, gid = os.Geteuid(), os.Getegid()
+	}
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open home %s: %w", path, err)
@@ -392,6 +448,10 @@ func openHome(path string, uid, gid int) (*os.File, error) {
 	switch int(st.Uid) {
 	case uid:
 	case 0:
+		if rootless {
+			f.Close()
+			return nil, fmt.Errorf("home %s belongs to root; running as uid %d, classroomd cannot use it", path, uid)
+		}
 		if err := unix.Fchown(fd, uid, gid); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("give home %s to uid %d: %w", path, uid, err)

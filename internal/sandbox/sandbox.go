@@ -11,7 +11,18 @@
 // orphans and exits with the program's status, which makes the kernel kill
 // everything left in the pid namespace. Each sandbox also gets its own cgroup
 // (memory, pids, cpu) so that a fork bomb or a memory balloon hurts only its
-// student. What a program prints is throttled (Limits.OutputBytesPerSec:
+// student.
+//
+// Without root (a laptop; the "partial" level) a sandbox is rootless: the
+// same namespaces, but in a user namespace of the daemon's own uid, which
+// appears inside as Spec.UID; every student's programs then run as the
+// daemon's host uid, there are no cgroups (RLIMIT_NPROC stands in for the
+// process limit; memory and CPU are unlimited), and the init holds the
+// capabilities it needs for the mounts as ambient ones, dropped before the
+// program starts. Probe's Report names what is missing. Where unprivileged
+// user namespaces are disabled, Start fails with ErrUnavailable.
+//
+// What a program prints is throttled (Limits.OutputBytesPerSec:
 // backpressure, no buffering in the daemon), and its home may have a quota
 // (Spec.QuotaBytes: measured by the daemon, enforced by a read-only remount
 // inside the sandbox; quota_linux.go says why this and not another way).
@@ -141,7 +152,9 @@ type HomeUsage struct {
 var ErrNoPty = errors.New("sandbox: this process has no pty (it was started with pipes)")
 
 // ErrUnavailable is wrapped by Start's error when this host cannot isolate a
-// program at all (not root, or no namespaces): see Probe.
+// program at all (no namespaces, or none for an unprivileged user when not
+// root): see Probe. Whether to run programs unconfined then is the caller's
+// decision.
 var ErrUnavailable = errors.New("sandbox: isolation is not available here")
 
 func (s *Spec) command() []string {
@@ -194,10 +207,12 @@ func validUsername(u string) bool {
 type Level int
 
 const (
-	// None: programs cannot be isolated at all (not root, or no namespaces).
+	// None: programs cannot be isolated at all (no namespaces, or not root
+	// where unprivileged user namespaces are disabled).
 	None Level = iota
-	// Partial: namespaces work, but some mechanism (a cgroup controller,
-	// Landlock, seccomp, the tree kill) is missing; the Report says which.
+	// Partial: namespaces work, but some mechanism (per-student host uids
+	// and cgroups when not root, a cgroup controller, Landlock, seccomp) is
+	// missing; the Report says which.
 	Partial
 	// Full: every mechanism this package uses is available.
 	Full
