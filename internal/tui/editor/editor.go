@@ -11,10 +11,11 @@
 // (it quits). Mouse messages must carry coordinates relative to the
 // editor's top-left cell.
 //
-// The clipboard is the parent's: ctrl+c and ctrl+x send a CopyMsg with the
-// text (to keep, and to send to the student's terminal with OSC 52), and
-// ctrl+v pastes what Options.Clipboard returns. A bracketed paste
-// (tea.PasteMsg) is inserted as one undo step.
+// The clipboard is the parent's (Options.Clipboard: one per student, shared
+// by their terminals). ctrl+c and ctrl+x write to it within Update, so that
+// a ctrl+v typed right after pastes the new text, and then send a CopyMsg
+// (for the parent to copy to the student's own clipboard with OSC 52, and
+// say so). A bracketed paste (tea.PasteMsg) is inserted as one undo step.
 package editor
 
 import (
@@ -43,9 +44,38 @@ type Options struct {
 	// where an earlier one was (a reconnection); Close leaves it in the
 	// buffer. Zero: the editor adds its own, and Close removes it.
 	Cursor buffer.CursorID
-	// Clipboard returns what ctrl+v pastes. It is called in Update, so it
-	// must be quick. Nil: ctrl+v does nothing.
-	Clipboard func() string
+	// Clipboard keeps what ctrl+c and ctrl+x copy and gives what ctrl+v
+	// pastes. Nil: copying only sends CopyMsg, and ctrl+v does nothing.
+	Clipboard Clipboard
+}
+
+// Clipboard is the parent's clipboard. Its methods are called within
+// Update, so they must be quick; they may be called from several programs
+// (terminals) at once.
+type Clipboard interface {
+	Get() string
+	Set(text string)
+}
+
+// MemoryClipboard is a Clipboard in memory, safe for concurrent use. The
+// zero value is empty and ready.
+type MemoryClipboard struct {
+	mu   sync.Mutex
+	text string
+}
+
+// Get returns the text last set.
+func (c *MemoryClipboard) Get() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.text
+}
+
+// Set replaces the text.
+func (c *MemoryClipboard) Set(text string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.text = text
 }
 
 // BufferChangedMsg tells an editor that its buffer changed, perhaps by
@@ -53,7 +83,8 @@ type Options struct {
 // with the command that waits for the next change.
 type BufferChangedMsg struct{ owner *shared }
 
-// CopyMsg carries text copied or cut, for the parent's clipboard.
+// CopyMsg carries text copied or cut, after it was written to
+// Options.Clipboard: for OSC 52 (tea.SetClipboard) and a notice.
 type CopyMsg struct{ Text string }
 
 // NoticeMsg is a sentence for the status bar, such as ReadOnlyNotice.
@@ -335,7 +366,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 
 	case key.Matches(k, e.Copy):
 		if t := b.Selected(id); t != "" {
-			return m, copyCmd(t)
+			return m, m.copied(t)
 		}
 		return m, nil // the parent's (see Handles)
 	case key.Matches(k, e.Cut):
@@ -344,14 +375,14 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 		if t := b.Cut(id); t != "" {
 			m.follow()
-			return m, copyCmd(t)
+			return m, m.copied(t)
 		}
 		return m, nil
 	case key.Matches(k, e.Paste):
 		if m.opts.Clipboard == nil {
 			return m, nil
 		}
-		clip := m.opts.Clipboard()
+		clip := m.opts.Clipboard.Get()
 		return m.edit(func() bool { return b.InsertText(id, clip) })
 
 	case key.Matches(k, e.Undo):
@@ -399,7 +430,14 @@ func (m Model) edit(change func() bool) (Model, tea.Cmd) {
 	return m, nil
 }
 
-func copyCmd(t string) tea.Cmd { return func() tea.Msg { return CopyMsg{Text: t} } }
+// copied keeps t in the clipboard at once (a paste queued behind the copy
+// must find it) and tells the parent with a CopyMsg.
+func (m Model) copied(t string) tea.Cmd {
+	if m.opts.Clipboard != nil {
+		m.opts.Clipboard.Set(t)
+	}
+	return func() tea.Msg { return CopyMsg{Text: t} }
+}
 
 func notice(s string) tea.Cmd { return func() tea.Msg { return NoticeMsg{Text: s} } }
 

@@ -267,9 +267,9 @@ func TestReadOnly(t *testing.T) {
 }
 
 func TestCutCopyPaste(t *testing.T) {
-	clip := ""
+	clip := &MemoryClipboard{}
 	b := buffer.New("hello world")
-	m := newEditor(t, b, Options{Clipboard: func() string { return clip }}, 40, 5)
+	m := newEditor(t, b, Options{Clipboard: clip}, 40, 5)
 
 	// ctrl+c without a selection is the parent's: it quits there.
 	if m.Handles(ctrl('c')) {
@@ -291,7 +291,9 @@ func TestCutCopyPaste(t *testing.T) {
 	if got := b.Text(); got != " world" {
 		t.Errorf("after cut: %q", got)
 	}
-	clip = out[0].(CopyMsg).Text
+	if clip.Get() != "hello" {
+		t.Errorf("clipboard holds %q after cut", clip.Get())
+	}
 	m, _ = send(t, m, endKey, ctrl('v'))
 	if got := b.Text(); got != " worldhello" {
 		t.Errorf("after paste: %q", got)
