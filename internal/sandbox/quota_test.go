@@ -130,15 +130,18 @@ func TestQuotaManySmallFiles(t *testing.T) {
 func TestQuotaOpenFileStillStopped(t *testing.T) {
 	needSandbox(t)
 	s := quotaSpec(t)
-	s.Limits.FileSizeBytes = 1 << 30 // not what stops the stream
+	s.Limits.FileSizeBytes = 256 << 20 // not what stops the stream
+	// At most 64 MiB/s, so that a slow check on a loaded machine does not
+	// fill the disk before the limit is reached.
 	s.Command = []string{DefaultPython, "-c", `
-import os
+import os, time
 fd = os.open("stream", os.O_WRONLY | os.O_CREAT, 0o644)
 try:
     while True:
         os.write(fd, b"x" * 65536)
+        time.sleep(0.001)
 except OSError as e:
-    print("stream", e.errno, os.fstat(fd).st_size < (1 << 30))
+    print("stream", e.errno, os.fstat(fd).st_size < (256 << 20))
 os.close(fd)
 i = 0
 while True:  # until the home is read-only
