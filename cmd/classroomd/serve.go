@@ -73,6 +73,11 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 		log.Warn("trial mode: no isolation, listening on loopback only", "ssh", sshLn.Addr().String())
 	} else if isolation.Level == sandbox.None {
 		log.Warn("INSECURE: students' programs will run unconfined (--insecure-no-sandbox)")
+	} else if isolation.Level == sandbox.Partial {
+		fmt.Fprintf(a.stderr, "\n!! PARTIAL ISOLATION: students' programs are confined, but without %s.\n"+
+			"!! Run classroomd as root to give each student their own uid and memory/CPU limits.\n\n",
+			strings.Join(isolation.Missing(), ", "))
+		log.Warn("partial isolation", "missing", isolation.Missing())
 	}
 	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
