@@ -120,3 +120,10 @@ func syncDir(root *os.Root, dir string) error {
 	}
 	return err
 }
+
+// WriteAtomic replaces name inside root with data, atomically (temp file, fsync,
+// rename, fsync of the folder), for files the daemon keeps for itself, such as the
+// journal of unsaved edits.
+func WriteAtomic(root *os.Root, name string, data []byte, perm fs.FileMode) error {
+	return writeFileAtomic(root, name, data, perm)
+}

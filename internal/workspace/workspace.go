@@ -1,0 +1,327 @@
+// Package workspace holds one live workspace per student: their open files, their
+// REPL and the views attached to them. It outlives any one connection: when the
+// last view detaches it waits out a grace period, so a student whose Wi-Fi dropped
+// comes back to the same REPL and the same unsaved edits. Bubble Tea models are
+// only views of it.
+package workspace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/classroomd/classroomd/internal/files"
+	"github.com/classroomd/classroomd/internal/workspace/buffer"
+)
+
+// REPL is what the workspace needs of the student's Python REPL (internal/workspace/repl).
+type REPL interface {
+	// Resize sets the pty's size; it follows the most recently active view.
+	Resize(cols, rows int)
+	Close() error
+}
+
+// OpenFile is a file open in the editor, shared by every view of the workspace.
+type OpenFile struct {
+	Path     string // relative to the home
+	Buf      *buffer.Buffer
+	ReadOnly bool
+
+	journaled uint64 // buffer version last written to the journal
+}
+
+// ViewID names one attached view (one terminal or browser tab).
+type ViewID int
+
+type view struct {
+	cols, rows int
+	active     time.Time
+}
+
+// Workspace is one student's live state.
+type Workspace struct {
+	Username string
+	home     *files.Home
+	repl     REPL
+	journal  *journal
+	log      *slog.Logger
+	now      func() time.Time
+
+	mu        sync.Mutex
+	files     []*OpenFile // in tab order
+	views     map[ViewID]*view
+	nextView  ViewID
+	latest    ViewID // the view whose size the REPL follows
+	recovered []Recovered
+	closed    bool
+	stop      context.CancelFunc
+	done      chan struct{}
+}
+
+// Options builds a Workspace.
+type Options struct {
+	Username     string
+	Home         *files.Home
+	REPL         REPL
+	JournalDir   string        // this student's journal folder
+	JournalEvery time.Duration // 0 means 3 seconds
+	Log          *slog.Logger
+}
+
+// ErrClosed means the workspace ended (its grace period ran out, or the server stops).
+var ErrClosed = errors.New("the workspace has ended")
+
+// New opens the journal, collects what it holds from before (offered to the
+// student by Recovered) and starts journaling unsaved edits.
+func New(o Options) (*Workspace, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.JournalEvery <= 0 {
+		o.JournalEvery = 3 * time.Second
+	}
+	j, err := openJournal(o.JournalDir)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := j.list()
+	if err != nil {
+		j.close()
+		return nil, fmt.Errorf("read the journal: %w", err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	w := &Workspace{
+		Username: o.Username, home: o.Home, repl: o.REPL, journal: j, log: o.Log, now: time.Now,
+		views: map[ViewID]*view{}, recovered: rec, stop: stop, done: make(chan struct{}),
+	}
+	go w.journalLoop(ctx, o.JournalEvery)
+	return w, nil
+}
+
+// Home is the student's home, through which every file operation goes.
+func (w *Workspace) Home() *files.Home { return w.home }
+
+// REPL is the student's REPL (started lazily by whoever first needs it).
+func (w *Workspace) REPL() REPL { return w.repl }
+
+// Recovered lists unsaved work found in the journal when the workspace opened.
+func (w *Workspace) Recovered() []Recovered {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.recovered)
+}
+
+// Files lists the open files in tab order.
+func (w *Workspace) Files() []*OpenFile {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.files)
+}
+
+// Open returns the open file at path, reading it from the home the first time.
+// Recovered text from the journal, if any, replaces what is on disk (as unsaved
+// changes the student can save or discard).
+func (w *Workspace) Open(path string) (*OpenFile, error) {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil, ErrClosed
+	}
+	for _, f := range w.files {
+		if f.Path == path {
+			w.mu.Unlock()
+			return f, nil
+		}
+	}
+	w.mu.Unlock()
+
+	// Read outside the lock: it is disk I/O.
+	data, err := w.home.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	buf, err := buffer.Load(data)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	buf.MarkSaved(buf.Version())
+	f := &OpenFile{Path: path, Buf: buf, ReadOnly: w.home.ReadOnly()}
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil, ErrClosed
+	}
+	for _, g := range w.files { // another view opened it meanwhile
+		if g.Path == path {
+			return g, nil
+		}
+	}
+	for i, r := range w.recovered {
+		if r.Path == path {
+			if r.Text != buf.Text() {
+				// An ordinary edit on top of the disk text: the file shows as
+				// unsaved, and undo goes back to what is on disk.
+				c := buf.AddCursor()
+				buf.SelectAll(c)
+				buf.InsertText(c, r.Text)
+				buf.RemoveCursor(c)
+			}
+			w.recovered = slices.Delete(w.recovered, i, i+1)
+			break
+		}
+	}
+	w.files = append(w.files, f)
+	return f, nil
+}
+
+// Save writes an open file to the home, atomically, and drops its journal entry.
+func (w *Workspace) Save(f *OpenFile) error {
+	if f.ReadOnly {
+		return fmt.Errorf("%s is read-only", f.Path)
+	}
+	text, version := f.Buf.Snapshot()
+	if err := w.home.WriteFile(f.Path, []byte(text)); err != nil {
+		return err
+	}
+	f.Buf.MarkSaved(version)
+	if !f.Buf.Modified() {
+		if err := w.journal.remove(f.Path); err != nil {
+			w.log.Warn("journal entry not removed", "user", w.Username, "err", err)
+		}
+	}
+	return nil
+}
+
+// CloseFile closes an open file, discarding unsaved changes (the caller asks first).
+func (w *Workspace) CloseFile(f *OpenFile) {
+	w.mu.Lock()
+	w.files = slices.DeleteFunc(w.files, func(g *OpenFile) bool { return g == f })
+	w.mu.Unlock()
+	if err := w.journal.remove(f.Path); err != nil {
+		w.log.Warn("journal entry not removed", "user", w.Username, "err", err)
+	}
+}
+
+// DiscardRecovered forgets a journal entry the student chose not to recover.
+func (w *Workspace) DiscardRecovered(path string) error {
+	w.mu.Lock()
+	w.recovered = slices.DeleteFunc(w.recovered, func(r Recovered) bool { return r.Path == path })
+	w.mu.Unlock()
+	return w.journal.remove(path)
+}
+
+// AttachView registers a view of cols x rows; it becomes the active one.
+func (w *Workspace) AttachView(cols, rows int) ViewID {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.nextView++
+	id := w.nextView
+	w.views[id] = &view{cols: cols, rows: rows}
+	w.activateLocked(id, cols, rows)
+	return id
+}
+
+// DetachView removes a view; the REPL then follows the most recently active one left.
+func (w *Workspace) DetachView(id ViewID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.views, id)
+	if w.latest != id {
+		return
+	}
+	w.latest = 0
+	var best ViewID
+	for vid, v := range w.views {
+		if best == 0 || v.active.After(w.views[best].active) {
+			best = vid
+		}
+	}
+	if best != 0 {
+		v := w.views[best]
+		w.activateLocked(best, v.cols, v.rows)
+	}
+}
+
+// Activate records that a view was just used (a key, a resize): like tmux's
+// window-size latest, the REPL's pty takes that view's size.
+func (w *Workspace) Activate(id ViewID, cols, rows int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.views[id]; ok {
+		w.activateLocked(id, cols, rows)
+	}
+}
+
+func (w *Workspace) activateLocked(id ViewID, cols, rows int) {
+	v := w.views[id]
+	v.active = w.now()
+	changed := w.latest != id || v.cols != cols || v.rows != rows
+	v.cols, v.rows, w.latest = cols, rows, id
+	if changed && w.repl != nil && cols > 0 && rows > 0 {
+		w.repl.Resize(cols, rows)
+	}
+}
+
+// Views is the number of attached views.
+func (w *Workspace) Views() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.views)
+}
+
+// journalLoop writes each modified open file's text to the journal when it
+// changed since the last write.
+func (w *Workspace) journalLoop(ctx context.Context, every time.Duration) {
+	defer close(w.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			w.flushJournal()
+			return
+		case <-t.C:
+			w.flushJournal()
+		}
+	}
+}
+
+// flushJournal journals every open file with unsaved changes not yet journaled.
+func (w *Workspace) flushJournal() {
+	for _, f := range w.Files() {
+		text, version := f.Buf.Snapshot()
+		if !f.Buf.Modified() || version == f.journaled {
+			continue
+		}
+		if err := w.journal.write(f.Path, text, w.now()); err != nil {
+			w.log.Error("unsaved edits not journaled", "user", w.Username, "file", f.Path, "err", err)
+			continue
+		}
+		f.journaled = version
+	}
+}
+
+// Close journals what is unsaved, ends the REPL and releases everything. It is
+// safe to call more than once.
+func (w *Workspace) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	w.closed = true
+	w.mu.Unlock()
+	w.stop()
+	<-w.done // the loop flushed the journal a last time
+	var errs []error
+	if w.repl != nil {
+		errs = append(errs, w.repl.Close())
+	}
+	errs = append(errs, w.journal.close(), w.home.Close())
+	return errors.Join(errs...)
+}

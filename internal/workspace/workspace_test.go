@@ -1,0 +1,241 @@
+package workspace
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/classroomd/classroomd/internal/files"
+)
+
+type fakeREPL struct {
+	mu     sync.Mutex
+	sizes  [][2]int
+	closed atomic.Bool
+}
+
+func (r *fakeREPL) Resize(cols, rows int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sizes = append(r.sizes, [2]int{cols, rows})
+}
+func (r *fakeREPL) Close() error { r.closed.Store(true); return nil }
+func (r *fakeREPL) last() [2]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sizes[len(r.sizes)-1]
+}
+
+type fixture struct {
+	homes, journals string
+	opened          atomic.Int32
+	repls           sync.Map // username -> *fakeREPL
+}
+
+func newFixture(t *testing.T) *fixture {
+	dir := t.TempDir()
+	return &fixture{homes: filepath.Join(dir, "homes"), journals: filepath.Join(dir, "journal")}
+}
+
+func (fx *fixture) open(_ context.Context, username string) (*Workspace, error) {
+	fx.opened.Add(1)
+	dir, err := files.EnsureHome(fx.homes, username, files.NoOwner)
+	if err != nil {
+		return nil, err
+	}
+	home, err := files.OpenHome(dir)
+	if err != nil {
+		return nil, err
+	}
+	r := &fakeREPL{}
+	fx.repls.Store(username, r)
+	return New(Options{Username: username, Home: home, REPL: r, JournalDir: journalDir(fx.journals, username), JournalEvery: time.Hour})
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestReconnectWithinGraceFindsTheSameWorkspace(t *testing.T) {
+	fx := newFixture(t)
+	m := NewManager(fx.open, time.Hour, nil)
+	defer m.Shutdown()
+	ctx := context.Background()
+	ws1, detach1, err := m.Attach(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ws1.Open("welcome.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.Buf.AddCursor()
+	f.Buf.InsertText(c, "# unsaved\n")
+	detach1() // the Wi-Fi drops
+	detach1() // a second call is harmless
+	ws2, detach2, err := m.Attach(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer detach2()
+	if ws2 != ws1 || fx.opened.Load() != 1 {
+		t.Fatal("a reconnect within the grace period got a new workspace")
+	}
+	f2, _ := ws2.Open("welcome.py")
+	if f2 != f || !f2.Buf.Modified() {
+		t.Error("the unsaved edit is gone after reconnecting")
+	}
+}
+
+func TestGraceExpiryEndsTheWorkspace(t *testing.T) {
+	fx := newFixture(t)
+	m := NewManager(fx.open, 20*time.Millisecond, nil)
+	defer m.Shutdown()
+	_, detach, err := m.Attach(context.Background(), "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	detach()
+	waitUntil(t, "the workspace to end", func() bool { return len(m.Live()) == 0 })
+	r, _ := fx.repls.Load("bob")
+	if !r.(*fakeREPL).closed.Load() {
+		t.Error("the REPL outlived its workspace")
+	}
+}
+
+func TestConcurrentAttachesShareOneWorkspace(t *testing.T) {
+	fx := newFixture(t)
+	m := NewManager(fx.open, time.Hour, nil)
+	defer m.Shutdown()
+	var wg sync.WaitGroup
+	got := make([]*Workspace, 10)
+	for i := range got {
+		wg.Go(func() {
+			ws, _, err := m.Attach(context.Background(), "carol")
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = ws
+		})
+	}
+	wg.Wait()
+	for _, ws := range got {
+		if ws != got[0] {
+			t.Fatal("two connections of one student got different workspaces")
+		}
+	}
+	if n := got[0].Views(); n != 0 {
+		t.Errorf("views %d: Attach counts connections, AttachView counts screens", n)
+	}
+}
+
+func TestREPLFollowsTheLatestActiveView(t *testing.T) {
+	fx := newFixture(t)
+	m := NewManager(fx.open, time.Hour, nil)
+	defer m.Shutdown()
+	ws, _, err := m.Attach(context.Background(), "dora")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ws.REPL().(*fakeREPL)
+	big := ws.AttachView(200, 50)
+	small := ws.AttachView(80, 24)
+	if r.last() != [2]int{80, 24} {
+		t.Errorf("after the second view: %v", r.last())
+	}
+	ws.Activate(big, 200, 50)
+	if r.last() != [2]int{200, 50} {
+		t.Errorf("after typing in the big view: %v", r.last())
+	}
+	ws.Activate(small, 100, 30) // resized
+	ws.DetachView(small)
+	if r.last() != [2]int{200, 50} {
+		t.Errorf("after the small view left: %v", r.last())
+	}
+}
+
+func TestJournalRecoversUnsavedEditsAfterACrash(t *testing.T) {
+	fx := newFixture(t)
+	ws, err := fx.open(context.Background(), "erin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ws.Open("welcome.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.Buf.AddCursor()
+	f.Buf.InsertText(c, "x = 21\n")
+	edited := f.Buf.Text()
+	ws.flushJournal() // what the ticker does every few seconds
+	// A crash: nothing is saved or closed, the next server reads the journal.
+	ws2, err := fx.open(context.Background(), "erin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws2.Close()
+	rec := ws2.Recovered()
+	if len(rec) != 1 || rec[0].Path != "welcome.py" || rec[0].Text != edited {
+		t.Fatalf("recovered %+v", rec)
+	}
+	g, err := ws2.Open("welcome.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Buf.Text() != edited || !g.Buf.Modified() {
+		t.Fatalf("recovered buffer: modified=%v text %q", g.Buf.Modified(), g.Buf.Text())
+	}
+	onDisk, _ := os.ReadFile(filepath.Join(fx.homes, "erin", "welcome.py"))
+	if string(onDisk) == edited {
+		t.Fatal("recovery must not write the file by itself")
+	}
+	if err := ws2.Save(g); err != nil {
+		t.Fatal(err)
+	}
+	onDisk, _ = os.ReadFile(filepath.Join(fx.homes, "erin", "welcome.py"))
+	if string(onDisk) != edited {
+		t.Error("save did not write the recovered text")
+	}
+	ws.Close()
+	ws3, err := fx.open(context.Background(), "erin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws3.Close()
+	if rec := ws3.Recovered(); len(rec) != 0 {
+		t.Errorf("a saved file is still offered for recovery: %+v", rec)
+	}
+}
+
+func TestShutdownEndsEverything(t *testing.T) {
+	fx := newFixture(t)
+	m := NewManager(fx.open, time.Hour, nil)
+	for _, u := range []string{"f1", "f2"} {
+		if _, _, err := m.Attach(context.Background(), u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"f1", "f2"} {
+		r, _ := fx.repls.Load(u)
+		if !r.(*fakeREPL).closed.Load() {
+			t.Errorf("%s's REPL still open after shutdown", u)
+		}
+	}
+	if _, _, err := m.Attach(context.Background(), "f3"); err != ErrClosed {
+		t.Errorf("attach after shutdown: %v", err)
+	}
+}
