@@ -1,0 +1,103 @@
+package repl
+
+import (
+	"unicode"
+
+	tea "charm.land/bubbletea/v2"
+	uv "github.com/charmbracelet/ultraviolet"
+)
+
+// Input travels one way: a view's keys, as bytes, into the emulator's reply
+// stream (SendKey encodes them there, honouring the modes the program set,
+// such as application cursor keys), where the reply goroutine queues them
+// with the emulator's own answers, in order, for the writer goroutine. The
+// keys reach Python exactly as typed: ctrl+c is \x03, which the pty's line
+// discipline turns into SIGINT for Python's process group (KeyboardInterrupt),
+// and ctrl+d is \x04 (end of input: Python exits at an empty prompt).
+
+// SendKey types a key into Python, encoded as a terminal would.
+func (r *REPL) SendKey(k tea.KeyPressMsg) error {
+	key := uv.KeyPressEvent(k)
+	if key.Text == "" && key.Code > unicode.MaxRune && !encodable[key.Code] {
+		// A key no terminal sends (a media key, F13): the emulator would
+		// type U+FFFD for it.
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cur == nil || r.state.Status != Running {
+		return r.notRunningLocked()
+	}
+	r.term.emu.SendKey(key)
+	r.touch()
+	return nil
+}
+
+// encodable are the special keys the emulator has an encoding for.
+var encodable = func() map[rune]bool {
+	m := map[rune]bool{}
+	for _, k := range []rune{
+		uv.KeyUp, uv.KeyDown, uv.KeyRight, uv.KeyLeft, uv.KeyInsert, uv.KeyDelete,
+		uv.KeyHome, uv.KeyEnd, uv.KeyPgUp, uv.KeyPgDown,
+		uv.KeyF1, uv.KeyF2, uv.KeyF3, uv.KeyF4, uv.KeyF5, uv.KeyF6,
+		uv.KeyF7, uv.KeyF8, uv.KeyF9, uv.KeyF10, uv.KeyF11, uv.KeyF12,
+		uv.KeyKp0, uv.KeyKp1, uv.KeyKp2, uv.KeyKp3, uv.KeyKp4, uv.KeyKp5, uv.KeyKp6,
+		uv.KeyKp7, uv.KeyKp8, uv.KeyKp9, uv.KeyKpEnter, uv.KeyKpEqual, uv.KeyKpMultiply,
+		uv.KeyKpPlus, uv.KeyKpComma, uv.KeyKpMinus, uv.KeyKpDecimal,
+	} {
+		m[k] = true
+	}
+	return m
+}()
+
+// Write types raw bytes into Python (a paste, or keys already encoded).
+// Input Python does not read is queued, up to 256 KiB; beyond that it is
+// dropped.
+func (r *REPL) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	if r.cur == nil || r.state.Status != Running {
+		err := r.notRunningLocked()
+		r.mu.Unlock()
+		return 0, err
+	}
+	pipe := r.term.pipe
+	r.mu.Unlock()
+	r.touch()
+	// Through the reply stream, so that it keeps its order with SendKey.
+	return pipe.Write(p)
+}
+
+// Paste types text as a paste: bracketed (so that Python's readline takes
+// it as one piece) when the program asked for bracketed paste.
+func (r *REPL) Paste(text string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cur == nil || r.state.Status != Running {
+		return r.notRunningLocked()
+	}
+	r.term.emu.Paste(text)
+	r.touch()
+	return nil
+}
+
+// Interrupt sends SIGINT to Python's foreground process group, as ctrl+c
+// does but whatever the terminal's settings: KeyboardInterrupt, and the
+// prompt returns.
+func (r *REPL) Interrupt() error {
+	r.mu.Lock()
+	inc := r.cur
+	running := inc != nil && r.state.Status == Running
+	r.mu.Unlock()
+	if !running {
+		return ErrNotRunning
+	}
+	r.touch()
+	return inc.proc.Interrupt()
+}
+
+func (r *REPL) notRunningLocked() error {
+	if r.closed {
+		return ErrClosed
+	}
+	return ErrNotRunning
+}

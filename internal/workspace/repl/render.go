@@ -1,0 +1,189 @@
+package repl
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	uv "github.com/charmbracelet/ultraviolet"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Screen is the REPL's terminal as one view draws it: exactly Height lines,
+// each exactly Width cells wide.
+type Screen struct {
+	// Lines are the rows to draw, top to bottom. Styled lines carry SGR
+	// sequences and end with their style reset; plain lines are text only.
+	// The slice is the caller's own; the strings are shared.
+	Lines []string
+	// Cursor is the position of the terminal's cursor within Lines, in
+	// cells; CursorVisible is false when it falls outside the view or the
+	// program hid it.
+	CursorX, CursorY int
+	CursorVisible    bool
+	// Version is the REPL's version the screen was rendered from (see
+	// REPL.Version).
+	Version uint64
+}
+
+// String joins the lines with newlines.
+func (s Screen) String() string { return strings.Join(s.Lines, "\n") }
+
+type renderKey struct {
+	w, h  int
+	plain bool
+}
+
+// maxCachedRenders bounds the render cache: one entry per distinct view
+// size and style, dropped whenever the screen changes.
+const maxCachedRenders = 8
+
+// Render returns the screen drawn for a view of w×h cells, with the cells'
+// colours and attributes as SGR sequences. A view smaller than the terminal
+// sees it cropped: the rightmost columns are cut, and rows are cut from the
+// top so that the last line written and the cursor's line stay visible, as
+// on a terminal whose bottom is anchored. A larger view sees it padded with
+// blanks. Render is cheap when nothing changed since the last call at the
+// same size: views may call it on every frame.
+func (r *REPL) Render(w, h int) Screen { return r.render(w, h, false) }
+
+// RenderPlain is Render without styles (for NO_COLOR, tests and logs).
+func (r *REPL) RenderPlain(w, h int) Screen { return r.render(w, h, true) }
+
+func (r *REPL) render(w, h int, plain bool) Screen {
+	if w <= 0 || h <= 0 {
+		return Screen{}
+	}
+	w, h = min(w, maxCols*4), min(h, maxRows*4)
+	key := renderKey{w, h, plain}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, ok := r.cache[key]
+	if !ok {
+		s = r.renderLocked(w, h, plain)
+		if len(r.cache) >= maxCachedRenders {
+			clear(r.cache)
+		}
+		r.cache[key] = s
+	}
+	s.Lines = append([]string(nil), s.Lines...)
+	return s
+}
+
+func (r *REPL) renderLocked(w, h int, plain bool) Screen {
+	s := Screen{Lines: make([]string, h), Version: r.version}
+	blank := strings.Repeat(" ", w)
+	if r.term == nil {
+		for i := range s.Lines {
+			s.Lines[i] = blank
+		}
+		return s
+	}
+	emu := r.term.emu
+	width, height := emu.Width(), emu.Height()
+	cur := emu.CursorPosition()
+
+	// The bottom of what is in use: the cursor's line or the last line
+	// with something on it, whichever is lower.
+	last := cur.Y
+	for y := height - 1; y > last; y-- {
+		if !blankRow(emu.CellAt, y, width) {
+			last = y
+			break
+		}
+	}
+	top := 0
+	if last >= h {
+		top = last - h + 1
+	}
+	if cur.Y < top {
+		top = cur.Y
+	}
+
+	var b strings.Builder
+	for i := range s.Lines {
+		y := top + i
+		if y >= height {
+			s.Lines[i] = blank
+			continue
+		}
+		b.Reset()
+		b.Grow(w)
+		n := renderRow(&b, emu.CellAt, y, min(width, w), plain)
+		if pad := w - n; pad > 0 {
+			b.WriteString(blank[:pad])
+		}
+		s.Lines[i] = b.String()
+	}
+	s.CursorX, s.CursorY = cur.X, cur.Y-top
+	s.CursorVisible = !emu.CursorHidden() && cur.X < w && s.CursorY >= 0 && s.CursorY < h
+	return s
+}
+
+func blankRow(cellAt func(x, y int) *uv.Cell, y, width int) bool {
+	for x := 0; x < width; x++ {
+		c := cellAt(x, y)
+		if c == nil {
+			return true
+		}
+		if (c.Content != " " && c.Content != "") || c.Style.Bg != nil || c.Style.Attrs&uv.AttrReverse != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// renderRow writes the first w columns of row y and returns how many it
+// wrote. A wide character that would straddle the right edge is left out
+// (the caller pads).
+func renderRow(b *strings.Builder, cellAt func(x, y int) *uv.Cell, y, w int, plain bool) int {
+	var pen uv.Style
+	x := 0
+	for x < w {
+		c := cellAt(x, y)
+		if c == nil {
+			break
+		}
+		cw, content := c.Width, c.Content
+		if cw <= 0 {
+			// A stray wide-character placeholder, or a combining mark
+			// with nothing to combine with: a blank.
+			cw, content = 1, " "
+		}
+		if x+cw > w {
+			break
+		}
+		if !plain && !c.Style.Equal(&pen) {
+			b.WriteString(uv.StyleDiff(&pen, &c.Style))
+			pen = c.Style
+		}
+		writeContent(b, content, cw)
+		x += cw
+	}
+	if !pen.IsZero() {
+		b.WriteString(ansi.ResetStyle)
+	}
+	return x
+}
+
+// writeContent writes a cell's grapheme, or blanks in its place when it is
+// empty or holds a control character (C0, DEL or C1), which would reach the
+// view's own terminal as a command.
+func writeContent(b *strings.Builder, s string, width int) {
+	if s == "" {
+		b.WriteString(strings.Repeat(" ", width))
+		return
+	}
+	if len(s) == 1 && s[0] >= 0x20 && s[0] < 0x7f {
+		b.WriteString(s)
+		return
+	}
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) || r == utf8.RuneError {
+			b.WriteString(strings.Repeat(" ", width))
+			return
+		}
+		i += n
+	}
+	b.WriteString(s)
+}

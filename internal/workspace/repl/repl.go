@@ -1,0 +1,673 @@
+// Package repl is one student's live Python REPL: a python3 -i process in
+// the student's sandbox, on a pty, whose output feeds a terminal emulator.
+//
+// A REPL belongs to the student's workspace, not to a connection: it
+// outlives any one view, and any number of views draw it, each at its own
+// size (Render). The pty has one size, which follows the most recently
+// active view (the caller calls Resize when a view becomes active or changes
+// size), as tmux's "window-size latest" does. Only the focused view sends
+// input (SendKey, Write).
+//
+// Nothing starts until it is needed: New allocates nothing heavy; Start (or
+// Run, or Restart) creates the emulator and starts Python. Close ends the
+// process and every goroutine.
+//
+// Goroutines, per REPL: one reads the emulator's reply stream (keys and
+// answers to the program's queries) into the input queue; per Python
+// process: one copies pty output into the emulator, one writes the input
+// queue to the pty, one waits for the process to end. All end by Close.
+package repl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/classroomd/classroomd/internal/sandbox"
+)
+
+// Config says whose REPL it is and how to run it.
+type Config struct {
+	// Spec is the student's sandbox: Username, UID, GID, Home, CourseDir,
+	// Limits (and extra Env). Its Command, Rows, Cols and pipes are set by
+	// the REPL.
+	Spec sandbox.Spec
+	// Python is the interpreter, inside the sandbox ("" = sandbox.DefaultPython).
+	Python string
+	// Scrollback is the number of lines kept above the screen
+	// (0 = DefaultScrollback; at most 10000).
+	Scrollback int
+	// EmulatorCPU is the share of one core the terminal emulator may spend
+	// on this REPL's output, on average (0 = DefaultEmulatorCPU; 1 or more
+	// = no limit). The emulator digests only a few MB/s per core (less for
+	// short lines): a student printing in a tight loop would otherwise take
+	// a core of the server. Over the budget, the REPL reads Python's output
+	// more slowly, and Python waits in print().
+	EmulatorCPU float64
+	// Log receives what goes wrong inside (an emulator panic, dropped
+	// input). nil discards.
+	Log *slog.Logger
+}
+
+// DefaultEmulatorCPU is Config.EmulatorCPU's default: a quarter of a core.
+const DefaultEmulatorCPU = 0.25
+
+// Status is where a REPL is in its life.
+type Status int
+
+const (
+	// NotStarted: Python has not been started yet.
+	NotStarted Status = iota
+	// Starting: the first Python process is starting.
+	Starting
+	// Running: Python runs and takes input.
+	Running
+	// Restarting: a new Python process replaces the old one (Run, Restart).
+	Restarting
+	// Exited: Python ended (ctrl+d, exit(), a crash, the memory limit);
+	// State.ExitCode says how. Restart starts a new one.
+	Exited
+	// Failed: Python could not be started; State.Err says why.
+	Failed
+	// Closed: the REPL was closed and can no longer be used.
+	Closed
+)
+
+func (s Status) String() string {
+	switch s {
+	case NotStarted:
+		return "not started"
+	case Starting:
+		return "starting"
+	case Running:
+		return "running"
+	case Restarting:
+		return "restarting"
+	case Exited:
+		return "exited"
+	case Failed:
+		return "failed"
+	case Closed:
+		return "closed"
+	}
+	return fmt.Sprintf("Status(%d)", int(s))
+}
+
+// State is a REPL's status with the details a view needs to explain it.
+type State struct {
+	Status Status
+	// ExitCode is Python's exit code when Exited (128+N when signal N
+	// ended it; 137 when it was killed).
+	ExitCode int
+	// OOMKilled is set when Exited because the sandbox's memory limit
+	// killed Python.
+	OOMKilled bool
+	// Err is why Python could not start, when Failed.
+	Err error
+	// File is the file being run ("" for a plain REPL).
+	File string
+}
+
+// Errors of the input methods and the life-cycle.
+var (
+	ErrNotRunning = errors.New("repl: Python is not running")
+	ErrClosed     = errors.New("repl: closed")
+)
+
+// maxInput bounds input queued for Python that it has not read yet (a big
+// paste into a program that is busy). Beyond it input is dropped.
+const maxInput = 256 << 10
+
+// REPL is one student's Python REPL. Its methods are safe for concurrent use.
+type REPL struct {
+	cfg        Config
+	log        *slog.Logger
+	scrollback int
+	life       context.Context // cancelled by Close: ends a start in progress
+	endLife    context.CancelFunc
+
+	op sync.Mutex // serialises Start, Run, Restart and Close
+
+	mu         sync.Mutex // guards the fields below
+	closed     bool
+	term       *term // nil until the first start
+	replyDone  chan struct{}
+	cols, rows int
+	state      State
+	cur        *incarnation // the running process, if any
+	version    uint64
+	cache      map[renderKey]Screen
+	subs       map[chan struct{}]struct{}
+
+	inMu   sync.Mutex
+	inBuf  []byte
+	inWake chan struct{} // capacity 1: input is queued
+
+	lastActive atomic.Int64 // unix nanoseconds
+	outBytes   atomic.Int64 // bytes of output read from Python, ever
+	inDropped  atomic.Int64 // bytes of input dropped
+}
+
+// incarnation is one Python process of a REPL and its goroutines.
+type incarnation struct {
+	proc   *sandbox.Process
+	cancel context.CancelFunc
+	stop   chan struct{} // closed to stop the input writer
+	done   chan struct{} // closed once its goroutines have returned and proc is closed
+}
+
+// New returns a REPL for cfg. It starts nothing: see Start.
+func New(cfg Config) *REPL {
+	if cfg.Python == "" {
+		cfg.Python = sandbox.DefaultPython
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	sb := cfg.Scrollback
+	if sb <= 0 {
+		sb = DefaultScrollback
+	}
+	sb = min(sb, maxScrollback)
+	cols, rows := defaultCols, defaultRows
+	if cfg.Spec.Cols > 0 && cfg.Spec.Rows > 0 {
+		cols, rows = clampSize(int(cfg.Spec.Cols), int(cfg.Spec.Rows))
+	}
+	life, end := context.WithCancel(context.Background())
+	r := &REPL{
+		cfg: cfg, log: log, scrollback: sb, life: life, endLife: end,
+		cols: cols, rows: rows,
+		cache:  make(map[renderKey]Screen),
+		subs:   make(map[chan struct{}]struct{}),
+		inWake: make(chan struct{}, 1),
+	}
+	r.lastActive.Store(time.Now().UnixNano())
+	return r
+}
+
+func clampSize(cols, rows int) (int, int) {
+	return max(1, min(cols, maxCols)), max(1, min(rows, maxRows))
+}
+
+// Start starts Python (python3 -i) if it has never run or could not start;
+// otherwise (it runs, or it ran and exited) it does nothing: see Restart.
+// ctx bounds the start only: the process belongs to the REPL and lives
+// until it exits, is restarted, or the REPL is closed.
+func (r *REPL) Start(ctx context.Context) error {
+	r.op.Lock()
+	defer r.op.Unlock()
+	r.mu.Lock()
+	st := r.state.Status
+	r.mu.Unlock()
+	switch st {
+	case Closed:
+		return ErrClosed
+	case NotStarted, Failed:
+		return r.start(ctx, "", "")
+	}
+	return nil
+}
+
+// Restart ends the running Python, if any, and starts a fresh REPL (as
+// IDLE's "Restart Shell"): the way out of an exited or stuck REPL.
+func (r *REPL) Restart(ctx context.Context) error {
+	r.op.Lock()
+	defer r.op.Unlock()
+	if err := r.stop(); err != nil {
+		return err
+	}
+	return r.start(ctx, "", "Shell")
+}
+
+// Run restarts Python as python3 -i FILE, as IDLE's "Run Module": the
+// file's output appears on the screen (after a "=== RESTART: FILE ===" line),
+// input() reads from the keyboard, and when it ends, or raises, the >>>
+// prompt returns with its variables. file is relative to the student's home
+// and must stay inside it: no absolute path, no "..".
+func (r *REPL) Run(ctx context.Context, file string) error {
+	name, err := checkFile(file)
+	if err != nil {
+		return err
+	}
+	r.op.Lock()
+	defer r.op.Unlock()
+	if err := r.stop(); err != nil {
+		return err
+	}
+	return r.start(ctx, name, name)
+}
+
+// checkFile validates a file to run and returns it cleaned.
+func checkFile(file string) (string, error) {
+	if file == "" {
+		return "", errors.New("repl: no file to run")
+	}
+	if !utf8.ValidString(file) || strings.IndexFunc(file, unicode.IsControl) >= 0 {
+		return "", fmt.Errorf("repl: cannot run %q: the name has control characters", file)
+	}
+	if filepath.IsAbs(file) || slices.Contains(strings.Split(filepath.ToSlash(file), "/"), "..") {
+		return "", fmt.Errorf("repl: cannot run %q: give a path inside the home, without ..", file)
+	}
+	name := filepath.Clean(file)
+	if !filepath.IsLocal(name) || name == "." {
+		return "", fmt.Errorf("repl: cannot run %q: give a path inside the home, without ..", file)
+	}
+	return name, nil
+}
+
+// stop ends the current process and waits for its goroutines. r.op is held.
+func (r *REPL) stop() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return ErrClosed
+	}
+	inc := r.cur
+	if inc != nil {
+		// Not Exited: the supervisor must not report the kill as a crash.
+		r.setStateLocked(State{Status: Restarting})
+	}
+	r.mu.Unlock()
+	if inc != nil {
+		inc.proc.Close()
+		<-inc.done
+	}
+	return nil
+}
+
+// start starts a Python process: the REPL, or python -i file. banner, when
+// set, is printed as a restart separator first. r.op is held and no process
+// runs.
+func (r *REPL) start(ctx context.Context, file, banner string) error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return ErrClosed
+	}
+	r.ensureTermLocked(r.cols, r.rows)
+	if banner != "" {
+		r.term.restartBanner(banner)
+	}
+	status := Restarting
+	if r.state.Status == NotStarted || banner == "" {
+		status = Starting
+	}
+	r.setStateLocked(State{Status: status, File: file})
+	spec := r.cfg.Spec
+	spec.Stdin, spec.Stdout, spec.Stderr = nil, nil, nil
+	spec.Cols, spec.Rows = uint16(r.cols), uint16(r.rows)
+	spec.Env = append(slices.Clip(r.cfg.Spec.Env), "PYTHON_BASIC_REPL=1")
+	spec.Command = []string{r.cfg.Python, "-i", "-q"}
+	if file != "" {
+		if strings.HasPrefix(file, "-") {
+			file = "./" + file // not an option
+		}
+		spec.Command = append(spec.Command, file)
+	}
+	r.mu.Unlock()
+	r.discardInput()
+
+	procCtx, cancel := context.WithCancel(r.life)
+	stopAfter := context.AfterFunc(ctx, cancel)
+	p, err := sandbox.Start(procCtx, spec)
+	if !stopAfter() && err == nil {
+		// ctx ended while starting: the process is being killed.
+		p.Close()
+		err = ctx.Err()
+	}
+	if err != nil {
+		cancel()
+		if r.life.Err() != nil {
+			err = ErrClosed
+		}
+		r.mu.Lock()
+		r.setStateLocked(State{Status: Failed, Err: err, File: file})
+		r.mu.Unlock()
+		return fmt.Errorf("start python for %s: %w", spec.Username, err)
+	}
+
+	inc := &incarnation{proc: p, cancel: cancel, stop: make(chan struct{}), done: make(chan struct{})}
+	r.mu.Lock()
+	r.cur = inc
+	if r.cols != int(spec.Cols) || r.rows != int(spec.Rows) {
+		p.Resize(uint16(r.rows), uint16(r.cols)) // a view resized meanwhile
+	}
+	r.setStateLocked(State{Status: Running, File: file})
+	r.mu.Unlock()
+	r.touch()
+
+	readDone, writeDone := make(chan struct{}), make(chan struct{})
+	go r.readOutput(p, readDone)
+	go r.writeInput(p, inc.stop, writeDone)
+	go r.supervise(inc, readDone, writeDone)
+	return nil
+}
+
+// ensureTermLocked creates the emulator, and starts reading its replies,
+// the first time it is needed.
+func (r *REPL) ensureTermLocked(cols, rows int) {
+	if r.term != nil {
+		return
+	}
+	r.cols, r.rows = cols, rows
+	r.term = newTerm(cols, rows, r.scrollback, r.log)
+	r.replyDone = make(chan struct{})
+	go r.readReplies(r.term, r.replyDone)
+}
+
+// supervise waits for a process to end, then cleans up after it and
+// records how it ended.
+func (r *REPL) supervise(inc *incarnation, readDone, writeDone chan struct{}) {
+	p := inc.proc
+	<-p.Done()
+	// What Python printed last (a traceback) is still in the pty: let the
+	// reader finish it, but not forever.
+	t := time.NewTimer(2 * time.Second)
+	select {
+	case <-readDone:
+	case <-t.C:
+	}
+	t.Stop()
+	code, _ := p.Wait()
+	oom := p.OOMKilled()
+	if err := p.Close(); err != nil {
+		r.log.Warn("repl: closing the sandbox", "user", r.cfg.Spec.Username, "err", err)
+	}
+	<-readDone
+	close(inc.stop)
+	<-writeDone
+	inc.cancel()
+
+	r.mu.Lock()
+	if r.cur == inc {
+		r.cur = nil
+		if r.state.Status == Running {
+			r.setStateLocked(State{Status: Exited, ExitCode: code, OOMKilled: oom, File: r.state.File})
+		}
+	}
+	r.mu.Unlock()
+	close(inc.done)
+}
+
+// readOutput copies the program's output into the emulator, within the
+// emulator's CPU budget.
+func (r *REPL) readOutput(p *sandbox.Process, done chan struct{}) {
+	defer close(done)
+	buf := make([]byte, 32<<10)
+	budget := newCPUBudget(r.cfg.EmulatorCPU, time.Now())
+	var wait *time.Timer
+	for {
+		n, err := p.Read(buf)
+		if n > 0 {
+			r.mu.Lock()
+			t0 := time.Now()
+			r.term.write(buf[:n])
+			t1 := time.Now()
+			r.changedLocked()
+			r.mu.Unlock()
+			r.outBytes.Add(int64(n))
+			r.touch()
+			if d := budget.spend(t1.Sub(t0), t1); d > 0 && err == nil {
+				if wait == nil {
+					wait = time.NewTimer(d)
+				} else {
+					wait.Reset(d)
+				}
+				select {
+				case <-wait.C:
+				case <-p.Done(): // read what is left at once
+				}
+			}
+		}
+		if err != nil {
+			if wait != nil {
+				wait.Stop()
+			}
+			return
+		}
+	}
+}
+
+// cpuBudget is a token bucket of CPU time: it fills at share seconds per
+// second, up to burst.
+type cpuBudget struct {
+	share  float64 // 0: no limit
+	burst  time.Duration
+	credit time.Duration
+	last   time.Time
+}
+
+func newCPUBudget(share float64, now time.Time) *cpuBudget {
+	if share == 0 {
+		share = DefaultEmulatorCPU
+	}
+	if share >= 1 || share < 0 {
+		share = 0
+	}
+	const burst = 250 * time.Millisecond
+	return &cpuBudget{share: share, burst: burst, credit: burst, last: now}
+}
+
+// spend records d of CPU used at now and returns how long to wait before
+// using more.
+func (b *cpuBudget) spend(d time.Duration, now time.Time) time.Duration {
+	if b.share == 0 {
+		return 0
+	}
+	b.credit = min(b.burst, b.credit+time.Duration(float64(now.Sub(b.last))*b.share))
+	b.last = now
+	b.credit -= d
+	if b.credit >= 0 {
+		return 0
+	}
+	return time.Duration(float64(-b.credit) / b.share)
+}
+
+// readReplies reads the emulator's reply stream: keys sent through it and
+// its answers to the program's queries (cursor position, device
+// attributes). It must always be read, or the emulator blocks. It never
+// blocks on anything else: it queues what it reads for the writer.
+func (r *REPL) readReplies(t *term, done chan struct{}) {
+	defer close(done)
+	buf := make([]byte, 4096)
+	for {
+		n, err := t.emu.Read(buf)
+		if n > 0 {
+			r.queueInput(buf[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (r *REPL) queueInput(b []byte) {
+	r.inMu.Lock()
+	if len(r.inBuf)+len(b) > maxInput {
+		r.inMu.Unlock()
+		if r.inDropped.Add(int64(len(b))) == int64(len(b)) {
+			r.log.Warn("repl: Python is not reading its input; dropping input", "user", r.cfg.Spec.Username)
+		}
+		return
+	}
+	r.inBuf = append(r.inBuf, b...)
+	r.inMu.Unlock()
+	select {
+	case r.inWake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *REPL) discardInput() {
+	r.inMu.Lock()
+	r.inBuf = nil
+	r.inMu.Unlock()
+	select {
+	case <-r.inWake:
+	default:
+	}
+}
+
+// writeInput writes queued input to the pty. A write may block while the
+// program does not read; that holds up only this goroutine.
+func (r *REPL) writeInput(p *sandbox.Process, stop, done chan struct{}) {
+	defer close(done)
+	for {
+		select {
+		case <-stop:
+			return
+		case <-r.inWake:
+		}
+		r.inMu.Lock()
+		b := r.inBuf
+		r.inBuf = nil
+		r.inMu.Unlock()
+		if len(b) > 0 {
+			p.Write(b) // fails only once the process is gone
+		}
+	}
+}
+
+// Close ends Python and every goroutine of the REPL. Views see a final
+// change notification and their channels closed. It is idempotent.
+func (r *REPL) Close() error {
+	r.endLife() // ends a start in progress
+	r.op.Lock()
+	defer r.op.Unlock()
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	inc := r.cur
+	r.state = State{Status: Closed}
+	r.mu.Unlock()
+	if inc != nil {
+		inc.proc.Close()
+		<-inc.done
+	}
+	r.mu.Lock()
+	t, replyDone := r.term, r.replyDone
+	r.mu.Unlock()
+	if t != nil {
+		t.pipe.CloseWithError(io.EOF)
+		<-replyDone
+	}
+	r.mu.Lock()
+	r.changedLocked()
+	for ch := range r.subs {
+		close(ch)
+		delete(r.subs, ch)
+	}
+	r.mu.Unlock()
+	return nil
+}
+
+// State returns where the REPL is in its life.
+func (r *REPL) State() State {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.state
+}
+
+func (r *REPL) setStateLocked(s State) {
+	r.state = s
+	r.changedLocked()
+}
+
+// Version increases whenever what Render returns may have changed (output,
+// a resize, a state change). A view can skip rendering when it has not.
+func (r *REPL) Version() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.version
+}
+
+// Size returns the pty's size.
+func (r *REPL) Size() (cols, rows int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cols, r.rows
+}
+
+// changedLocked records a change and tells the subscribers, without ever
+// blocking.
+func (r *REPL) changedLocked() {
+	r.version++
+	clear(r.cache)
+	for ch := range r.subs {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Subscribe returns a channel that receives a value after the screen or the
+// state changed; changes coalesce (capacity one), so a slow view never holds
+// up the REPL. Call cancel when done; the channel is closed by cancel or by
+// Close.
+func (r *REPL) Subscribe() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		close(ch)
+		return ch, func() {}
+	}
+	r.subs[ch] = struct{}{}
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if _, ok := r.subs[ch]; ok {
+				delete(r.subs, ch)
+				close(ch)
+			}
+		})
+	}
+}
+
+// Resize sets the pty's size (and the emulator's) to cols×rows, clamped to
+// 500×200. Call it when a view becomes the active one or the active view
+// changes size. Zero or negative sizes are ignored.
+func (r *REPL) Resize(cols, rows int) {
+	if cols <= 0 || rows <= 0 {
+		return
+	}
+	cols, rows = clampSize(cols, rows)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || (cols == r.cols && rows == r.rows) {
+		return
+	}
+	r.cols, r.rows = cols, rows
+	if r.term != nil {
+		r.term.resize(cols, rows)
+	}
+	if r.cur != nil {
+		r.cur.proc.Resize(uint16(rows), uint16(cols))
+	}
+	r.changedLocked()
+}
+
+// LastActive is the time of the last key typed or output printed (or of
+// New, before either).
+func (r *REPL) LastActive() time.Time {
+	return time.Unix(0, r.lastActive.Load())
+}
+
+func (r *REPL) touch() { r.lastActive.Store(time.Now().UnixNano()) }

@@ -1,0 +1,461 @@
+package repl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/classroomd/classroomd/internal/sandbox"
+)
+
+func TestTypeAndPrint(t *testing.T) {
+	needSandbox(t)
+	cfg := testConfig(t, nil)
+	r := New(cfg)
+	defer r.Close()
+	if st := r.State(); st.Status != NotStarted {
+		t.Fatalf("a new REPL is %v", st.Status)
+	}
+	if _, err := r.Write([]byte("x")); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("Write before Start: %v", err)
+	}
+	before := r.LastActive()
+	ctx := context.Background()
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil { // idempotent
+		t.Fatal(err)
+	}
+	waitScreen(t, r, ">>>")
+	if st := r.State(); st.Status != Running {
+		t.Fatalf("state %+v", st)
+	}
+	typeIn(t, r, "x = 21\r")
+	typeIn(t, r, "print(x*2)\r")
+	waitScreen(t, r, ">>> x = 21\n>>> print(x*2)\n42\n>>>")
+	if !r.LastActive().After(before) {
+		t.Fatal("LastActive did not move")
+	}
+	if strings.Contains(text(r), "Python 3") {
+		t.Fatalf("-q: no banner expected:\n%s", text(r))
+	}
+
+	// Keys as a view sends them.
+	for _, k := range []tea.KeyPressMsg{
+		{Code: 'x', Text: "x"}, {Code: '+', Text: "+"}, {Code: '1', Text: "1"},
+		{Code: tea.KeyLeft}, {Code: tea.KeyBackspace}, {Code: '-', Text: "-"},
+		{Code: tea.KeyEnter},
+	} {
+		if err := r.SendKey(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitScreen(t, r, ">>> x-1\n20\n>>>")
+}
+
+func TestRunFile(t *testing.T) {
+	needSandbox(t)
+	cfg := testConfig(t, map[string]string{
+		"prog.py": "x = 21\nprint('hello from prog')\nname = input('name? ')\nprint('hi', name)\n",
+		"boom.py": "y = 7\nprint('before')\n1/0\nprint('after')\n",
+	})
+	r := New(cfg)
+	defer r.Close()
+	ctx := context.Background()
+
+	// Run starts the REPL when it is not running yet.
+	if err := r.Run(ctx, "prog.py"); err != nil {
+		t.Fatal(err)
+	}
+	waitScreen(t, r, "=== RESTART: prog.py ===", "hello from prog", "name?")
+	if st := r.State(); st.Status != Running || st.File != "prog.py" {
+		t.Fatalf("state %+v", st)
+	}
+	typeIn(t, r, "Ada\r")
+	waitScreen(t, r, "name? Ada\nhi Ada\n>>>")
+	typeIn(t, r, "print(x*2, name)\r")
+	waitScreen(t, r, "42 Ada\n>>>")
+
+	// An exception: the traceback, then the prompt, with what ran before.
+	if err := r.Run(ctx, "./boom.py"); err != nil {
+		t.Fatal(err)
+	}
+	waitScreen(t, r, "=== RESTART: boom.py ===", "before", "Traceback (most recent call last):", `File "/home/alice/boom.py", line 3`, "ZeroDivisionError: division by zero", ">>>")
+	if strings.Contains(text(r), "after") {
+		t.Fatalf("the file went on after the exception:\n%s", text(r))
+	}
+	typeIn(t, r, "print(y*6)\r")
+	waitScreen(t, r, "\n42\n>>>")
+	typeIn(t, r, "print(x)\r") // the old run's variables are gone
+	waitScreen(t, r, "NameError: name 'x' is not defined")
+
+	for _, bad := range []string{"", "../bob/x.py", "/etc/passwd", "a/../../x.py", "a/../b.py", "x\x1b[2J.py", "."} {
+		if err := r.Run(ctx, bad); err == nil {
+			t.Errorf("Run(%q) succeeded", bad)
+		}
+	}
+	if st := r.State(); st.Status != Running {
+		t.Fatalf("a refused Run changed the state: %+v", st)
+	}
+}
+
+func TestInterrupt(t *testing.T) {
+	needSandbox(t)
+	r := started(t, testConfig(t, nil))
+	ctrlC := map[string]func() error{
+		"typed":     func() error { _, err := r.Write([]byte{3}); return err },
+		"key":       func() error { return r.SendKey(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}) },
+		"Interrupt": r.Interrupt,
+	}
+	for i, how := range []string{"typed", "key", "Interrupt"} {
+		typeIn(t, r, fmt.Sprintf("print('LOOP' + 'ING%d'); exec('while True: pass')\r", i))
+		waitScreen(t, r, fmt.Sprintf("LOOPING%d", i))
+		if err := ctrlC[how](); err != nil {
+			t.Fatal(how, err)
+		}
+		waitPrompt(t, r, "KeyboardInterrupt")
+		typeIn(t, r, fmt.Sprintf("print(6*7+%d)\r", i))
+		waitScreen(t, r, fmt.Sprintf("\n%d\n>>>", 42+i))
+	}
+	if st := r.State(); st.Status != Running {
+		t.Fatalf("state after interrupts: %+v", st)
+	}
+}
+
+func TestExitAndRestart(t *testing.T) {
+	needSandbox(t)
+	r := started(t, testConfig(t, nil))
+	typeIn(t, r, "x = 1\r")
+	typeIn(t, r, "\x04") // ctrl+d at the prompt
+	st := waitState(t, r, Exited)
+	if st.ExitCode != 0 || st.OOMKilled {
+		t.Fatalf("after ctrl+d: %+v", st)
+	}
+	if _, err := r.Write([]byte("x")); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("Write after exit: %v", err)
+	}
+	if err := r.Interrupt(); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("Interrupt after exit: %v", err)
+	}
+	// Start does not restart an exited REPL: the view says what happened.
+	if err := r.Start(context.Background()); err != nil || r.State().Status != Exited {
+		t.Fatalf("Start after exit: %v, %+v", err, r.State())
+	}
+
+	if err := r.Restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitScreen(t, r, "=== RESTART: Shell ===", ">>>")
+	typeIn(t, r, "print(x)\r")
+	waitScreen(t, r, "=== RESTART: Shell ===", "NameError", ">>>")
+
+	typeIn(t, r, "import sys; sys.exit(3)\r")
+	if st := waitState(t, r, Exited); st.ExitCode != 3 {
+		t.Fatalf("after sys.exit(3): %+v", st)
+	}
+
+	// A stuck REPL restarts too.
+	if err := r.Restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitPrompt(t, r, "=== RESTART: Shell ===")
+	typeIn(t, r, "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); print('STU' + 'CK'); exec('while True: pass')\r")
+	waitScreen(t, r, "STUCK")
+	if err := r.Restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitScreen(t, r, "STUCK", "=== RESTART: Shell ===", ">>>")
+	typeIn(t, r, "print(1+1)\r")
+	waitScreen(t, r, "STUCK", "=== RESTART: Shell ===", "\n2\n>>>")
+}
+
+func TestResizeFollowsView(t *testing.T) {
+	needSandbox(t)
+	r := started(t, testConfig(t, nil))
+	r.Resize(90, 20)
+	if c, rows := r.Size(); c != 90 || rows != 20 {
+		t.Fatalf("Size = %d×%d", c, rows)
+	}
+	typeIn(t, r, "import shutil; print(tuple(shutil.get_terminal_size()))\r")
+	waitScreen(t, r, "(90, 20)\n>>>")
+	r.Resize(0, 0) // ignored, as a broken client's 0x0
+	r.Resize(100000, 100000)
+	if c, rows := r.Size(); c != maxCols || rows != maxRows {
+		t.Fatalf("Size after a huge resize = %d×%d", c, rows)
+	}
+	r.Resize(60, 15)
+	typeIn(t, r, "print(tuple(shutil.get_terminal_size()))\r")
+	waitScreen(t, r, "(60, 15)\n>>>")
+}
+
+// TestRenderViewSizes draws the REPL for views smaller and larger than the
+// pty: never more than w×h, the cursor's line always visible.
+func TestRenderViewSizes(t *testing.T) {
+	needSandbox(t)
+	r := started(t, testConfig(t, nil))
+	typeIn(t, r, "for i in range(40): print('line', i, '\\x1b[1;31mred\\x1b[0m' * 3)\r\r")
+	waitScreen(t, r, "line 39", ">>>")
+	typeIn(t, r, "abc")
+	waitScreen(t, r, ">>> abc")
+	for _, sz := range [][2]int{{30, 5}, {100, 30}, {150, 45}, {1, 1}, {20, 50}} {
+		w, h := sz[0], sz[1]
+		for _, s := range []Screen{r.Render(w, h), r.RenderPlain(w, h)} {
+			checkScreen(t, s, w, h)
+			if s.CursorY < 0 || s.CursorY >= h || s.CursorVisible != (s.CursorX < w) {
+				t.Fatalf("%dx%d: cursor at %d,%d, visible %v", w, h, s.CursorX, s.CursorY, s.CursorVisible)
+			}
+			if w >= 8 && !strings.HasPrefix(ansi.Strip(s.Lines[s.CursorY]), ">>> abc") {
+				t.Fatalf("%dx%d: the cursor's line is %q", w, h, s.Lines[s.CursorY])
+			}
+		}
+	}
+	if s := r.Render(100, 30); !strings.Contains(strings.Join(s.Lines, ""), "\x1b[") {
+		t.Fatal("Render has no styles")
+	}
+	if s := r.RenderPlain(100, 30); strings.Contains(strings.Join(s.Lines, ""), "\x1b") {
+		t.Fatal("RenderPlain has escapes")
+	}
+}
+
+func checkScreen(t *testing.T, s Screen, w, h int) {
+	t.Helper()
+	if len(s.Lines) != h {
+		t.Fatalf("%dx%d: %d lines", w, h, len(s.Lines))
+	}
+	for i, l := range s.Lines {
+		if n := ansi.StringWidth(l); n != w {
+			t.Fatalf("%dx%d: line %d is %d cells wide: %q", w, h, i, n, l)
+		}
+		if strings.Contains(l, "\n") {
+			t.Fatalf("%dx%d: line %d has a newline", w, h, i)
+		}
+	}
+	if s.CursorVisible && (s.CursorX < 0 || s.CursorX >= w || s.CursorY < 0 || s.CursorY >= h) {
+		t.Fatalf("%dx%d: cursor at %d,%d", w, h, s.CursorX, s.CursorY)
+	}
+}
+
+// TestOutputFlood prints 100 MB (10 MB under the race detector) as fast as
+// Python can (no output throttle, no emulator CPU budget): the Go heap stays
+// bounded and ctrl+c still stops it.
+func TestOutputFlood(t *testing.T) {
+	needSandbox(t)
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	cfg := testConfig(t, nil)
+	def := sandbox.DefaultLimits()
+	// The default limits without the output throttle.
+	cfg.Spec.Limits = sandbox.Limits{MemoryBytes: def.MemoryBytes, Pids: def.Pids, CPUPercent: def.CPUPercent,
+		FileSizeBytes: def.FileSizeBytes, OpenFiles: def.OpenFiles, TmpBytes: def.TmpBytes}
+	cfg.EmulatorCPU = 1 // as fast as the emulator goes
+	r := started(t, cfg)
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+
+	total := int64(100 << 20)
+	if raceEnabled {
+		total = 10 << 20
+	}
+	start, from := time.Now(), r.outBytes.Load()
+	typeIn(t, r, "while True: print('x' * 1000)\r\r")
+	var peak uint64
+	sample := time.NewTicker(20 * time.Millisecond) // sampling the heap, not synchronising
+	defer sample.Stop()
+	deadline := time.After(5 * time.Minute)
+	for r.outBytes.Load()-from < total {
+		select {
+		case <-sample.C:
+		case <-deadline:
+			t.Fatalf("only %d bytes after %v", r.outBytes.Load()-from, time.Since(start))
+		}
+		runtime.ReadMemStats(&ms)
+		peak = max(peak, ms.HeapAlloc)
+	}
+	elapsed := time.Since(start)
+	typeIn(t, r, "\x03")
+	waitPrompt(t, r, "KeyboardInterrupt")
+	typeIn(t, r, "print(6*7)\r")
+	waitScreen(t, r, "\n42\n>>>")
+	growth := int64(peak) - int64(base)
+	t.Logf("%d MB in %v (%.1f MB/s); heap %d MB before, peak %d MB (+%d MB); fast path taken %d times",
+		total>>20, elapsed.Round(time.Millisecond), float64(total)/(1<<20)/elapsed.Seconds(), base>>20, peak>>20, growth>>20, r.term.fastRuns)
+	if growth > 100<<20 {
+		t.Fatalf("the heap grew by %d MB while printing %d MB", growth>>20, total>>20)
+	}
+}
+
+// TestThrottledFloodInterrupt: with the default limits (output throttled),
+// ctrl+c still stops a flood at once.
+func TestThrottledFloodInterrupt(t *testing.T) {
+	needSandbox(t)
+	r := started(t, testConfig(t, nil))
+	from := r.outBytes.Load()
+	typeIn(t, r, "while True: print('y' * 1000)\r\r")
+	waitFor(t, r, "2 MB of output", waitTimeout, func() bool { return r.outBytes.Load()-from > 2<<20 })
+	typeIn(t, r, "\x03")
+	waitPrompt(t, r, "KeyboardInterrupt")
+}
+
+func TestSubscribe(t *testing.T) {
+	needSandbox(t)
+	r := started(t, testConfig(t, nil))
+	ch, cancel := r.Subscribe()
+	ch2, cancel2 := r.Subscribe()
+	defer cancel2()
+	v := r.Version()
+	typeIn(t, r, "print('ping')\r")
+	select {
+	case <-ch:
+	case <-time.After(waitTimeout):
+		t.Fatal("no change notification")
+	}
+	if r.Version() == v {
+		t.Fatal("version did not move")
+	}
+	cancel()
+	cancel()
+	if _, ok := <-drain(ch); ok {
+		t.Fatal("channel open after cancel")
+	}
+	r.Close()
+	if _, ok := <-drain(ch2); ok {
+		t.Fatal("channel open after Close")
+	}
+	if st := r.State(); st.Status != Closed {
+		t.Fatalf("state after Close: %+v", st)
+	}
+	if err := r.Start(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Start after Close: %v", err)
+	}
+	if _, err := r.Write([]byte("x")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Write after Close: %v", err)
+	}
+}
+
+// drain returns ch after emptying what it holds, so that the next receive
+// tells whether it is closed.
+func drain(ch <-chan struct{}) <-chan struct{} {
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return ch
+			}
+		default:
+			return ch
+		}
+	}
+}
+
+// TestCloseLeavesNothing: after Close no goroutine, process or pty remains.
+func TestCloseLeavesNothing(t *testing.T) {
+	needSandbox(t)
+	// Let goroutines of earlier tests finish.
+	runtime.GC()
+	before := runtime.NumGoroutine()
+	fdsBefore := openFDs(t)
+	var pids []int
+	for i := range 3 {
+		cfg := testConfig(t, map[string]string{"loop.py": "print('LOOP' + 'ING')\nwhile True: pass\n"})
+		r := New(cfg)
+		if err := r.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		waitScreen(t, r, ">>>")
+		pids = append(pids, r.cur.proc.Pid())
+		if i > 0 {
+			if err := r.Run(context.Background(), "loop.py"); err != nil {
+				t.Fatal(err)
+			}
+			waitScreen(t, r, "LOOPING")
+			pids = append(pids, r.cur.proc.Pid())
+		}
+		ch, _ := r.Subscribe()
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		if _, ok := <-drain(ch); ok {
+			t.Fatal("subscriber not closed")
+		}
+	}
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("sandbox pid %d still exists after Close (kill 0: %v)", pid, err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before || openFDs(t) > fdsBefore {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines (before: %d), %d fds (before: %d) after Close:\n%s",
+				runtime.NumGoroutine(), before, openFDs(t), fdsBefore, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond) // polling a count that has no notification
+	}
+}
+
+func openFDs(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+func TestStartFailure(t *testing.T) {
+	needSandbox(t)
+	cfg := testConfig(t, nil)
+	cfg.Python = "/nonexistent/python3"
+	r := New(cfg)
+	defer r.Close()
+	err := r.Start(context.Background())
+	// The sandbox starts its init and then fails to exec: either Start
+	// fails, or Python "exits" at once.
+	if err != nil {
+		if st := r.State(); st.Status != Failed || st.Err == nil {
+			t.Fatalf("after a failed start: %+v", st)
+		}
+		return
+	}
+	st := waitState(t, r, Exited)
+	if st.ExitCode == 0 {
+		t.Fatalf("a missing python exited 0: %+v", st)
+	}
+}
+
+func TestStartCancelled(t *testing.T) {
+	needSandbox(t)
+	r := New(testConfig(t, nil))
+	defer r.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := r.Start(ctx); err == nil {
+		t.Fatal("Start with a cancelled context succeeded")
+	}
+	if st := r.State(); st.Status != Failed {
+		t.Fatalf("state %+v", st)
+	}
+	// The REPL itself outlives a cancelled start (and the caller's context).
+	ctx, cancel = context.WithCancel(context.Background())
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	waitScreen(t, r, ">>>")
+	typeIn(t, r, "print(2**5)\r")
+	waitScreen(t, r, "\n32\n>>>")
+}
