@@ -16,14 +16,8 @@ import (
 
 	"github.com/classroomd/classroomd/internal/files"
 	"github.com/classroomd/classroomd/internal/workspace/buffer"
+	"github.com/classroomd/classroomd/internal/workspace/repl"
 )
-
-// REPL is what the workspace needs of the student's Python REPL (internal/workspace/repl).
-type REPL interface {
-	// Resize sets the pty's size; it follows the most recently active view.
-	Resize(cols, rows int)
-	Close() error
-}
 
 // OpenFile is a file open in the editor, shared by every view of the workspace.
 type OpenFile struct {
@@ -46,8 +40,9 @@ type view struct {
 type Workspace struct {
 	Username string
 	home     *files.Home
-	repl     REPL
+	repl     *repl.REPL
 	journal  *journal
+	clip     Clipboard
 	log      *slog.Logger
 	now      func() time.Time
 
@@ -66,7 +61,7 @@ type Workspace struct {
 type Options struct {
 	Username     string
 	Home         *files.Home
-	REPL         REPL
+	REPL         *repl.REPL    // not started: the REPL starts when first needed
 	JournalDir   string        // this student's journal folder
 	JournalEvery time.Duration // 0 means 3 seconds
 	Log          *slog.Logger
@@ -106,7 +101,23 @@ func New(o Options) (*Workspace, error) {
 func (w *Workspace) Home() *files.Home { return w.home }
 
 // REPL is the student's REPL (started lazily by whoever first needs it).
-func (w *Workspace) REPL() REPL { return w.repl }
+func (w *Workspace) REPL() *repl.REPL { return w.repl }
+
+// Clipboard is the student's own clipboard, shared by all their views: copy in
+// one terminal, paste in another.
+func (w *Workspace) Clipboard() *Clipboard { return &w.clip }
+
+// Clipboard holds copied text (it satisfies the editor's Clipboard).
+type Clipboard struct {
+	mu   sync.Mutex
+	text string
+}
+
+// Get returns the copied text.
+func (c *Clipboard) Get() string { c.mu.Lock(); defer c.mu.Unlock(); return c.text }
+
+// Set replaces the copied text.
+func (c *Clipboard) Set(text string) { c.mu.Lock(); defer c.mu.Unlock(); c.text = text }
 
 // Recovered lists unsaved work found in the journal when the workspace opened.
 func (w *Workspace) Recovered() []Recovered {

@@ -10,30 +10,14 @@ import (
 	"time"
 
 	"github.com/classroomd/classroomd/internal/files"
+	"github.com/classroomd/classroomd/internal/sandbox"
+	"github.com/classroomd/classroomd/internal/workspace/repl"
 )
-
-type fakeREPL struct {
-	mu     sync.Mutex
-	sizes  [][2]int
-	closed atomic.Bool
-}
-
-func (r *fakeREPL) Resize(cols, rows int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.sizes = append(r.sizes, [2]int{cols, rows})
-}
-func (r *fakeREPL) Close() error { r.closed.Store(true); return nil }
-func (r *fakeREPL) last() [2]int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.sizes[len(r.sizes)-1]
-}
 
 type fixture struct {
 	homes, journals string
 	opened          atomic.Int32
-	repls           sync.Map // username -> *fakeREPL
+	repls           sync.Map // username -> *repl.REPL
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -51,7 +35,7 @@ func (fx *fixture) open(_ context.Context, username string) (*Workspace, error) 
 	if err != nil {
 		return nil, err
 	}
-	r := &fakeREPL{}
+	r := repl.New(repl.Config{Spec: sandbox.Spec{Username: username, Home: dir, Cols: 80, Rows: 24}})
 	fx.repls.Store(username, r)
 	return New(Options{Username: username, Home: home, REPL: r, JournalDir: journalDir(fx.journals, username), JournalEvery: time.Hour})
 }
@@ -109,7 +93,7 @@ func TestGraceExpiryEndsTheWorkspace(t *testing.T) {
 	detach()
 	waitUntil(t, "the workspace to end", func() bool { return len(m.Live()) == 0 })
 	r, _ := fx.repls.Load("bob")
-	if !r.(*fakeREPL).closed.Load() {
+	if r.(*repl.REPL).State().Status != repl.Closed {
 		t.Error("the REPL outlived its workspace")
 	}
 }
@@ -148,20 +132,21 @@ func TestREPLFollowsTheLatestActiveView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := ws.REPL().(*fakeREPL)
+	r := ws.REPL()
+	size := func() [2]int { c, rows := r.Size(); return [2]int{c, rows} }
 	big := ws.AttachView(200, 50)
 	small := ws.AttachView(80, 24)
-	if r.last() != [2]int{80, 24} {
-		t.Errorf("after the second view: %v", r.last())
+	if size() != [2]int{80, 24} {
+		t.Errorf("after the second view: %v", size())
 	}
 	ws.Activate(big, 200, 50)
-	if r.last() != [2]int{200, 50} {
-		t.Errorf("after typing in the big view: %v", r.last())
+	if size() != [2]int{200, 50} {
+		t.Errorf("after typing in the big view: %v", size())
 	}
 	ws.Activate(small, 100, 30) // resized
 	ws.DetachView(small)
-	if r.last() != [2]int{200, 50} {
-		t.Errorf("after the small view left: %v", r.last())
+	if size() != [2]int{200, 50} {
+		t.Errorf("after the small view left: %v", size())
 	}
 }
 
@@ -231,11 +216,23 @@ func TestShutdownEndsEverything(t *testing.T) {
 	}
 	for _, u := range []string{"f1", "f2"} {
 		r, _ := fx.repls.Load(u)
-		if !r.(*fakeREPL).closed.Load() {
+		if r.(*repl.REPL).State().Status != repl.Closed {
 			t.Errorf("%s's REPL still open after shutdown", u)
 		}
 	}
 	if _, _, err := m.Attach(context.Background(), "f3"); err != ErrClosed {
 		t.Errorf("attach after shutdown: %v", err)
+	}
+}
+
+func TestClipboardIsSharedByViews(t *testing.T) {
+	fx := newFixture(t)
+	m := NewManager(fx.open, time.Hour, nil)
+	defer m.Shutdown()
+	a, _, _ := m.Attach(context.Background(), "gus")
+	b, _, _ := m.Attach(context.Background(), "gus")
+	a.Clipboard().Set("copied in one terminal")
+	if got := b.Clipboard().Get(); got != "copied in one terminal" {
+		t.Errorf("the other terminal pastes %q", got)
 	}
 }
