@@ -175,7 +175,7 @@ func (s *scenario) userLifecycle(t *testing.T) {
 		t.Errorf("user add echoed the password given on stdin:\n%s", r.stdout)
 	}
 
-	if screen, ok := h.screen(t, srv, sshOpts{knownHosts: s.knownHosts}, "alice", alicePassword, workspace("alice")); ok && !strings.Contains(screen, "Alice Liddell") {
+	if screen, ok := h.screen(t, srv, sshOpts{knownHosts: s.knownHosts}, "alice", alicePassword, workspaceScreen("alice")); ok && !strings.Contains(screen, "Alice Liddell") {
 		t.Errorf("alice's screen does not show her full name:\n%s", screen)
 	}
 
@@ -185,7 +185,7 @@ func (s *scenario) userLifecycle(t *testing.T) {
 	h.sshRefused(t, srv, sshOpts{knownHosts: s.knownHosts}, "alice", alicePassword)
 
 	h.cli(t, cliOpts{}, append([]string{"user", "enable", "alice"}, b.flags()...)...).mustSucceed(t)
-	h.screen(t, srv, sshOpts{knownHosts: s.knownHosts}, "alice", alicePassword, workspace("alice"))
+	h.screen(t, srv, sshOpts{knownHosts: s.knownHosts}, "alice", alicePassword, workspaceScreen("alice"))
 
 	entries := h.audit(t, b, "--user", "alice", "--limit", "100")
 	var ok, denied, disable, enable int
@@ -376,7 +376,7 @@ func (s *scenario) throttling(t *testing.T) {
 		t.Errorf("bob's 11th attempt took %s; the delay had reached %s, so it must take at least %s", took, e2eLoginMaxDelay, floor)
 	}
 
-	h.screen(t, srv, opts, "alice", alicePassword, workspace("alice"))
+	h.screen(t, srv, opts, "alice", alicePassword, workspaceScreen("alice"))
 
 	entries := h.audit(t, b, "--limit", "500")
 	var bobDenied []auditEntry // newest first
@@ -505,7 +505,7 @@ func (s *scenario) restart(t *testing.T) {
 	if err := os.WriteFile(strict, []byte(strings.Join(kept, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h.screen(t, s.srv, sshOpts{knownHosts: strict, strict: true}, "alice", alicePassword, workspace("alice"))
+	h.screen(t, s.srv, sshOpts{knownHosts: strict, strict: true}, "alice", alicePassword, workspaceScreen("alice"))
 	if got := readFile(t, strict); got != strings.Join(kept, "\n")+"\n" {
 		t.Errorf("ssh changed a strict known_hosts file:\n%s", got)
 	}
@@ -998,9 +998,9 @@ type screenWant struct {
 	quit string
 }
 
-// workspace is a student's workspace: their name and the welcome.py every home
+// workspaceScreen is a student's workspace: their name and the welcome.py every home
 // starts with; q quits it.
-func workspace(user string) screenWant {
+func workspaceScreen(user string) screenWant {
 	return screenWant{text: []string{user, "welcome.py"}, quit: "q"}
 }
 

@@ -98,7 +98,14 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 			adminPassword, sshCommand("admin", sshLn.Addr()))
 	}
 
-	server, err := sshd.New(sshd.Options{Config: cfg, HostKeyPath: a.cfg.HostKeyPath(), HomesDir: a.cfg.HomesDir(), Accounts: svc, Log: log})
+	spaces := a.workspaces(cfg, svc, log)
+	defer func() {
+		// After the SSH server stopped: every REPL ends, unsaved edits are journaled.
+		if err := spaces.Shutdown(); err != nil {
+			log.Warn("workspaces ended with errors", "err", err)
+		}
+	}()
+	server, err := sshd.New(sshd.Options{Config: cfg, HostKeyPath: a.cfg.HostKeyPath(), HomesDir: a.cfg.HomesDir(), Accounts: svc, Workspaces: spaces, Log: log})
 	if err != nil {
 		sshLn.Close()
 		httpLn.Close()

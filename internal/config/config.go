@@ -36,6 +36,8 @@ type Server struct {
 	MaxConnectionsPerIP int
 	ShutdownTimeout     time.Duration // on SIGTERM, how long sessions get to end
 	HomeQuotaMiB        int           // the size in MiB a student's home may reach
+	// WorkspaceGrace is how long a workspace (REPL, unsaved edits) outlives its last connection.
+	WorkspaceGrace time.Duration
 	// InsecureNoSandbox allows serving students on a public address although
 	// their programs cannot be isolated.
 	InsecureNoSandbox bool
@@ -101,6 +103,7 @@ func (s *Server) RegisterServerFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&s.Throttle.BaseDelay, "login-delay", d.BaseDelay, "first delay once slowed; doubles with each further failure")
 	fs.DurationVar(&s.Throttle.MaxDelay, "login-max-delay", d.MaxDelay, "longest delay between attempts")
 	fs.BoolVar(&s.InsecureNoSandbox, "insecure-no-sandbox", false, "serve on a non-loopback address even when students' programs cannot be isolated (never on a shared machine)")
+	fs.DurationVar(&s.WorkspaceGrace, "workspace-grace", 30*time.Minute, "how long a student's workspace (REPL, unsaved edits) waits for them to reconnect")
 	fs.IntVar(&s.HomeQuotaMiB, "home-quota-mib", 200, "the size in MiB a student's home may reach")
 	fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long to wait for sessions to end before closing them")
 	fs.VisitAll(func(f *pflag.Flag) { bindEnv(fs, f.Name) })
@@ -166,6 +169,8 @@ func (s *Store) Validate() error {
 // Validate checks the server settings.
 func (s *Server) Validate() error {
 	switch {
+	case s.WorkspaceGrace <= 0:
+		return fmt.Errorf("--workspace-grace must be positive")
 	case s.HomeQuotaMiB < 1:
 		return fmt.Errorf("--home-quota-mib must be at least 1")
 	case s.MaxSessionsPerUser < 1:
@@ -187,6 +192,12 @@ func (s *Store) HomesDir() string { return filepath.Join(s.DataDir, "homes") }
 
 // SQLitePath is the embedded database file.
 func (s *Store) SQLitePath() string { return filepath.Join(s.DataDir, "classroomd.db") }
+
+// CourseDir is the read-only course folder every student sees at /course.
+func (s *Store) CourseDir() string { return filepath.Join(s.DataDir, "course") }
+
+// JournalDir holds each student's journal of unsaved edits.
+func (s *Store) JournalDir() string { return filepath.Join(s.DataDir, "journal") }
 
 // HostKeyPath is the SSH host key, generated on first start and kept.
 func (s *Store) HostKeyPath() string { return filepath.Join(s.DataDir, "ssh_host_ed25519_key") }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/classroomd/classroomd/internal/accounts"
 	"github.com/classroomd/classroomd/internal/config"
+	"github.com/classroomd/classroomd/internal/workspace"
 )
 
 // Options configures a Server.
@@ -26,7 +27,10 @@ type Options struct {
 	HostKeyPath string // generated on first start, then kept
 	HomesDir    string
 	Accounts    *accounts.Service
-	Log         *slog.Logger
+	// Workspaces gives each login its student's live workspace; nil: the TUI
+	// shows the home's files only.
+	Workspaces *workspace.Manager
+	Log        *slog.Logger
 }
 
 // Server is the SSH front door.

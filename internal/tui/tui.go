@@ -24,6 +24,7 @@ import (
 	"github.com/classroomd/classroomd/internal/tui/passwordform"
 	"github.com/classroomd/classroomd/internal/tui/termtext"
 	"github.com/classroomd/classroomd/internal/tui/theme"
+	"github.com/classroomd/classroomd/internal/workspace"
 )
 
 // Lister lists a folder of the student's home ("." is the home itself).
@@ -36,6 +37,9 @@ type Options struct {
 	FullName string
 	Role     string
 	Home     Lister
+	// Workspace is the student's live workspace (open files, REPL), shared by
+	// all their connections; nil shows only the file list.
+	Workspace *workspace.Workspace
 
 	// MustChangePassword shows only the password form, which cannot be
 	// cancelled, until the password is changed; then the workspace opens.

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/classroomd/classroomd/internal/accounts"
+	"github.com/classroomd/classroomd/internal/config"
+	"github.com/classroomd/classroomd/internal/files"
+	"github.com/classroomd/classroomd/internal/sandbox"
+	"github.com/classroomd/classroomd/internal/workspace"
+	"github.com/classroomd/classroomd/internal/workspace/repl"
+)
+
+// workspaces builds the manager of live workspaces: for each student, their home
+// (with the quota), a REPL in their sandbox (started when first needed) and their
+// journal of unsaved edits.
+func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Logger) *workspace.Manager {
+	quota := int64(cfg.HomeQuotaMiB) << 20
+	open := func(ctx context.Context, username string) (*workspace.Workspace, error) {
+		u, err := svc.User(ctx, username)
+		if err != nil {
+			return nil, err
+		}
+		dir, err := svc.EnsureHome(ctx, u.Username)
+		if err != nil {
+			return nil, err
+		}
+		home, err := files.OpenHomeWith(dir, files.Options{QuotaBytes: quota})
+		if err != nil {
+			return nil, err
+		}
+		course := a.cfg.CourseDir()
+		if fi, err := os.Stat(course); err != nil || !fi.IsDir() {
+			course = ""
+		}
+		owner := svc.Owner(u)
+		r := repl.New(repl.Config{
+			Spec: sandbox.Spec{
+				Username: u.Username, UID: owner.UID, GID: owner.GID, Home: dir, CourseDir: course,
+				Cols: 80, Rows: 24, Limits: sandbox.DefaultLimits(), QuotaBytes: quota,
+			},
+			Log: log.With("user", u.Username),
+		})
+		ws, err := workspace.New(workspace.Options{
+			Username: u.Username, Home: home, REPL: r,
+			JournalDir: filepath.Join(a.cfg.JournalDir(), u.Username), Log: log,
+		})
+		if err != nil {
+			return nil, errors.Join(err, r.Close(), home.Close())
+		}
+		return ws, nil
+	}
+	return workspace.NewManager(open, cfg.WorkspaceGrace, log)
+}
