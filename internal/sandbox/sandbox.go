@@ -69,8 +69,10 @@ type Limits struct {
 // DefaultLimits are sized so that a class of 100 fits one machine: 512 MiB of
 // memory, 64 processes/threads, one core, 100 MiB per file, 256 open files,
 // no CPU-time limit, a 64 MiB /tmp, and output at 1 MiB/s after a 1 MiB
-// burst (a terminal shows far less; 100 students flooding at once make
-// 100 MiB/s, which the daemon's terminal emulators can still digest).
+// burst (a terminal shows far less). That is not what bounds the daemon's CPU:
+// its terminal emulator digests about 2 MB/s per core, so the REPL layer also
+// caps each emulator's share of a core (internal/workspace/repl), and a program
+// printing faster simply waits in write().
 func DefaultLimits() Limits {
 	return Limits{
 		MemoryBytes:       512 << 20,
