@@ -29,13 +29,14 @@ var sqlDrivers = []string{"modernc.org/sqlite", "github.com/jackc/pgx/v5", "gith
 
 func TestArrowsThatMustNeverExist(t *testing.T) {
 	for _, rule := range []struct {
-		pkg     string
-		allowed []string // packages of ours it may use; nil: none
-		noSQL   bool
+		pkg       string
+		allowed   []string // packages of ours it may use; nil: none
+		forbidden []string // checked instead of allowed when set
+		noSQL     bool
 	}{
 		// The TUI renders a workspace for a terminal of a given size; it never
-		// knows about SSH, the web or SQL.
-		{pkg: "internal/tui", allowed: []string{"internal/tui/", "internal/files", "internal/workspace"}, noSQL: true},
+		// knows about SSH, the web or SQL (directly or through what it imports).
+		{pkg: "internal/tui", forbidden: []string{"internal/sshd", "web", "cmd/", "internal/store/sqlite", "internal/store/postgres"}, noSQL: true},
 		// The sandbox imports nothing of ours.
 		{pkg: "internal/sandbox"},
 		// Each store backend: the interfaces and the migrations, nothing else.
@@ -52,6 +53,14 @@ func TestArrowsThatMustNeverExist(t *testing.T) {
 			}
 			ours, ok := strings.CutPrefix(d, mod)
 			if !ok || strings.HasPrefix(ours, rule.pkg+"/") {
+				continue
+			}
+			if rule.forbidden != nil {
+				for _, f := range rule.forbidden {
+					if ours == f || strings.HasPrefix(ours, strings.TrimSuffix(f, "/")+"/") {
+						t.Errorf("%s must not depend on %s (DESIGN.md: the arrows that must never exist)", rule.pkg, ours)
+					}
+				}
 				continue
 			}
 			allowed := false

@@ -91,11 +91,10 @@ func TestGraceExpiryEndsTheWorkspace(t *testing.T) {
 		t.Fatal(err)
 	}
 	detach()
-	waitUntil(t, "the workspace to end", func() bool { return len(m.Live()) == 0 })
 	r, _ := fx.repls.Load("bob")
-	if r.(*repl.REPL).State().Status != repl.Closed {
-		t.Error("the REPL outlived its workspace")
-	}
+	waitUntil(t, "the workspace and its REPL to end", func() bool {
+		return len(m.Live()) == 0 && r.(*repl.REPL).State().Status == repl.Closed
+	})
 }
 
 func TestConcurrentAttachesShareOneWorkspace(t *testing.T) {
