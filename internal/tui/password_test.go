@@ -320,11 +320,19 @@ func TestHelpScreen(t *testing.T) {
 	for _, closeKey := range []tea.KeyPressMsg{keyEsc, keyF1} {
 		hs.press(keyF1)
 		scr := hs.screen()
-		for _, want := range []string{"Account", "F8", "change password", "Files", "refresh", "ctrl+c"} {
+		// The workspace's keys come first; the rest is a scroll away.
+		for _, want := range []string{"Workspace", "F2", "ctrl+s", "ctrl+p", "Files"} {
 			if !strings.Contains(scr, want) {
 				t.Errorf("help screen lacks %q:\n%s", want, scr)
 			}
 		}
+		hs.press(keyEnd)
+		for _, want := range []string{"Account", "F8", "change password", "ctrl+q"} {
+			if !strings.Contains(hs.screen(), want) {
+				t.Errorf("help screen's end lacks %q:\n%s", want, hs.screen())
+			}
+		}
+		hs.press(keyHome)
 		if strings.Contains(scr, "welcome.py") {
 			t.Errorf("help screen shows the files:\n%s", scr)
 		}
@@ -340,7 +348,7 @@ func TestHelpScreen(t *testing.T) {
 	// From the form, the help returns to the form with what was typed.
 	hs.press(keyF8)
 	hs.typeText("abc")
-	hs.press(keyF1)
+	hs.press(keyF1, keyEnd)
 	if !strings.Contains(hs.screen(), "change password") {
 		t.Errorf("F1 in the form does not show the help:\n%s", hs.screen())
 	}

@@ -23,7 +23,7 @@ var (
 func seen(m Model) string {
 	var b strings.Builder
 	m, _ = m.Update(home)
-	for range 100 {
+	for range len(m.lines()) + 1 {
 		b.WriteString(strings.Join(strings.Fields(ansi.Strip(m.View())), " ") + "\n")
 		m, _ = m.Update(down)
 	}
@@ -32,7 +32,7 @@ func seen(m Model) string {
 
 func TestListsEveryBinding(t *testing.T) {
 	km := keys.Default()
-	for _, size := range [][2]int{{80, 22}, {40, 10}, {20, 3}, {200, 50}} {
+	for _, size := range [][2]int{{80, 22}, {40, 10}, {20, 6}, {200, 50}} {
 		m := New(km, theme.New(true))
 		m.SetSize(size[0], size[1])
 		all := seen(m)
@@ -50,17 +50,28 @@ func TestListsEveryBinding(t *testing.T) {
 	}
 }
 
-// At 80 columns the groups sit in two columns and fit a 24-row terminal
-// without scrolling.
-func TestTwoColumnsAt80(t *testing.T) {
+// At 80x24 the workspace's own keys (the first group) and the start of the
+// next show on the first screen, without scrolling; the rest is a scroll
+// away. A large terminal shows everything at once, in columns.
+func TestLayout(t *testing.T) {
 	m := New(keys.Default(), theme.New(true))
 	m.SetSize(80, 22)
-	if n := len(m.lines()); n > 22 {
-		t.Errorf("%d lines at 80 columns, want at most 22", n)
-	}
 	scr := ansi.Strip(m.View())
-	if !strings.Contains(scr, "F8  change password") {
-		t.Errorf("no F8 line:\n%s", scr)
+	for _, want := range []string{"Workspace", "F2", "F5", "ctrl+p", "ctrl+s", "Files"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("80x22: %q not on the first screen:\n%s", want, scr)
+		}
+	}
+	m.SetSize(200, 48)
+	if n := len(m.lines()); n > 48 {
+		t.Errorf("%d lines at 200 columns, want at most 48", n)
+	}
+	scr = ansi.Strip(m.View())
+	if !strings.Contains(scr, "F8  change password") || !strings.Contains(scr, "ctrl+z") {
+		t.Errorf("200x48 does not show everything:\n%s", scr)
+	}
+	if cols := strings.Count(strings.Split(scr, "\n")[0], "  "); cols == 0 {
+		t.Errorf("200x48 is one column:\n%s", scr)
 	}
 }
 

@@ -74,22 +74,72 @@ type Editor struct {
 	PromptClose  key.Binding
 }
 
+// Workspace holds the keys that act in every pane of the workspace. None is
+// a printable character, since the editor and the REPL take text. In the
+// REPL pane only the function keys, ctrl+s and ctrl+q are the workspace's:
+// every other key goes to Python (ctrl+r, ctrl+p, ctrl+n and ctrl+w are
+// readline's there).
+type Workspace struct {
+	FocusFiles  key.Binding
+	FocusEditor key.Binding
+	FocusREPL   key.Binding
+	Run         key.Binding // save and run the current file in the REPL
+	Save        key.Binding
+	CloseTab    key.Binding
+	NewFile     key.Binding
+	QuickOpen   key.Binding
+	NextTab     key.Binding
+	PrevTab     key.Binding
+}
+
+// REPL holds the keys the REPL pane explains; they are Python's (the pane
+// sends them on), except Restart when Python is not running.
+type REPL struct {
+	Interrupt key.Binding // KeyboardInterrupt
+	EOF       key.Binding // ends Python at an empty prompt
+	Restart   key.Binding // starts Python again when it is not running
+}
+
+// Dialog holds the keys of the workspace's dialogs (questions, a name to
+// type, quick open). Answers are letters only in questions, which take no
+// text.
+type Dialog struct {
+	Accept key.Binding // enter: the name typed, the file chosen
+	Cancel key.Binding
+	Up     key.Binding
+	Down   key.Binding
+	Delete key.Binding
+
+	// Answers to questions, which take no text.
+	Save    key.Binding
+	Discard key.Binding
+	Keep    key.Binding // quit and keep unsaved changes in the workspace
+	Recover key.Binding
+}
+
 // KeyMap is the whole TUI's keymap. It implements help.KeyMap for the
 // workspace's help bar.
 type KeyMap struct {
-	Tree   Tree
-	Form   Form
-	Editor Editor
+	Tree      Tree
+	Form      Form
+	Editor    Editor
+	Workspace Workspace
+	REPL      REPL
+	Dialog    Dialog
 
 	// Letters act only while the file list has focus: elsewhere they are text.
 	Refresh key.Binding
 	Quit    key.Binding
 
 	// Function and control keys act wherever the help says they do.
-	Password  key.Binding // opens the password form
-	Help      key.Binding // opens and closes the full help
-	Close     key.Binding // closes the full help
-	ForceQuit key.Binding // quits from anywhere, even a forced password change
+	Password key.Binding // opens the password form
+	Help     key.Binding // opens and closes the full help
+	Close    key.Binding // closes the full help
+	// ForceQuit quits from anywhere, even a forced password change; in the
+	// workspace it asks first when files have unsaved changes. ctrl+c is
+	// Python's in the REPL pane and copies in the editor while something is
+	// selected.
+	ForceQuit key.Binding
 }
 
 // Default returns the standard bindings. Arrow keys come with vi letters
@@ -115,13 +165,42 @@ func Default() KeyMap {
 			Delete: key.NewBinding(key.WithKeys("backspace", "ctrl+h"), key.WithHelp("backspace", "delete")),
 			Clear:  key.NewBinding(key.WithKeys("ctrl+u", "ctrl+w"), key.WithHelp("ctrl+u", "clear field")),
 		},
-		Editor:    defaultEditor(),
+		Editor: defaultEditor(),
+		Workspace: Workspace{
+			FocusFiles:  key.NewBinding(key.WithKeys("f2"), key.WithHelp("F2", "files")),
+			FocusEditor: key.NewBinding(key.WithKeys("f3"), key.WithHelp("F3", "editor")),
+			FocusREPL:   key.NewBinding(key.WithKeys("f4"), key.WithHelp("F4", "python")),
+			Run:         key.NewBinding(key.WithKeys("f5", "ctrl+r"), key.WithHelp("F5", "run")),
+			Save:        key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "save")),
+			CloseTab:    key.NewBinding(key.WithKeys("ctrl+w"), key.WithHelp("ctrl+w", "close tab")),
+			NewFile:     key.NewBinding(key.WithKeys("ctrl+n"), key.WithHelp("ctrl+n", "new file")),
+			QuickOpen:   key.NewBinding(key.WithKeys("ctrl+p"), key.WithHelp("ctrl+p", "open")),
+			NextTab:     key.NewBinding(key.WithKeys("f7", "ctrl+pgdown"), key.WithHelp("F7", "next tab")),
+			PrevTab:     key.NewBinding(key.WithKeys("f6", "ctrl+pgup"), key.WithHelp("F6", "previous tab")),
+		},
+		REPL: REPL{
+			Interrupt: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "interrupt")),
+			EOF:       key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "end python")),
+			Restart:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "restart")),
+		},
+		Dialog: Dialog{
+			Accept: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "ok")),
+			Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+			Up:     key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "up")),
+			Down:   key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "down")),
+			Delete: key.NewBinding(key.WithKeys("backspace", "ctrl+h"), key.WithHelp("backspace", "delete")),
+
+			Save:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "save")),
+			Discard: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "discard")),
+			Keep:    key.NewBinding(key.WithKeys("k"), key.WithHelp("k", "keep for later")),
+			Recover: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "recover")),
+		},
 		Refresh:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
 		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		Password:  key.NewBinding(key.WithKeys("f8"), key.WithHelp("F8", "password")),
 		Help:      key.NewBinding(key.WithKeys("f1"), key.WithHelp("F1", "help")),
 		Close:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
-		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c", "ctrl+q"), key.WithHelp("ctrl+c", "quit")),
+		ForceQuit: key.NewBinding(key.WithKeys("ctrl+q", "ctrl+c"), key.WithHelp("ctrl+q", "quit")),
 	}
 }
 
@@ -197,9 +276,7 @@ func (k KeyMap) EditorPromptHelp(find bool) []key.Binding {
 	return []key.Binding{e.PromptClose, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "go"))}
 }
 
-// EditorGroup is the editor's part of the full help. It is not yet in
-// Groups: the workspace adds it when the editor pane is shown (the full
-// help's layout at 80x24 must be checked then).
+// EditorGroup is the editor's part of the full help.
 func (k KeyMap) EditorGroup() Group {
 	e := k.Editor
 	return Group{Title: "Editor", Entries: []Entry{
@@ -260,15 +337,67 @@ type Group struct {
 	Entries []Entry
 }
 
+// WorkspaceHelp is the help bar of the workspace, by the pane that has the
+// keys ("files", "editor" or "repl"), most useful first: the bar drops what
+// does not fit on the right.
+func (k KeyMap) WorkspaceHelp(pane string) []key.Binding {
+	w := k.Workspace
+	switch pane {
+	case "editor":
+		return []key.Binding{k.ForceQuit, k.Help, w.Save, w.Run, w.QuickOpen, w.CloseTab, w.FocusFiles, w.FocusREPL, w.NewFile}
+	case "repl":
+		return []key.Binding{k.ForceQuit, k.Help, w.Run, k.REPL.Interrupt, k.REPL.EOF, w.FocusEditor, w.FocusFiles}
+	}
+	open := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open"))
+	return []key.Binding{k.Quit, k.Help, open, w.QuickOpen, w.FocusEditor, w.FocusREPL, w.Run, w.NewFile, k.Password, k.Refresh}
+}
+
+// DialogHelp is the help bar under a dialog: its answers, then cancel.
+func (k KeyMap) DialogHelp(answers ...key.Binding) []key.Binding {
+	return append(answers, k.Dialog.Cancel)
+}
+
+// WorkspaceGroup is the full help's part about the keys that act in every
+// pane.
+func (k KeyMap) WorkspaceGroup() Group {
+	w := k.Workspace
+	return Group{Title: "Workspace", Entries: []Entry{
+		{Binding: w.FocusFiles, Desc: "go to the files (or click a pane)"},
+		{Binding: w.FocusEditor, Desc: "go to the editor"},
+		{Binding: w.FocusREPL, Desc: "go to Python (starts it)"},
+		{Binding: w.Run, Desc: "save and run the file in Python; ctrl+r too"},
+		{Binding: w.Save, Desc: "save the file"},
+		{Binding: w.QuickOpen, Desc: "open a file by typing part of its name"},
+		{Binding: w.NewFile, Desc: "new file"},
+		{Binding: w.CloseTab, Desc: "close the tab"},
+		{Binding: w.PrevTab, Desc: "previous tab; ctrl+pgup too"},
+		{Binding: w.NextTab, Desc: "next tab; ctrl+pgdn too"},
+	}}
+}
+
+// REPLGroup is the full help's part about the Python pane.
+func (k KeyMap) REPLGroup() Group {
+	r := k.REPL
+	return Group{Title: "Python", Entries: []Entry{
+		{Binding: r.Interrupt, Desc: "interrupt the program running"},
+		{Binding: r.EOF, Desc: "end Python (at an empty prompt)"},
+		{Binding: r.Restart, Desc: "start Python again once it ended"},
+		{Binding: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r…", "Python's")), Desc: "Python's (readline) in this pane"},
+	}}
+}
+
 // Groups lists every binding for the full help screen.
 func (k KeyMap) Groups() []Group {
 	t, f := k.Tree, k.Form
 	return []Group{
+		k.WorkspaceGroup(),
 		{Title: "Files", Entries: []Entry{
 			{Binding: t.Up}, {Binding: t.Down}, {Binding: t.PageUp}, {Binding: t.PageDown},
 			{Binding: t.Top}, {Binding: t.Bottom}, {Binding: t.Expand}, {Binding: t.Collapse},
-			{Binding: t.Toggle}, {Binding: k.Refresh, Desc: "refresh the list"},
+			{Binding: t.Toggle, Desc: "open a file, open/close a folder"}, {Binding: k.Refresh, Desc: "refresh the list"},
 		}},
+		k.EditorGroup(),
+		k.REPLGroup(),
 		{Title: "Account", Entries: []Entry{
 			{Binding: k.Password, Desc: "change password"},
 		}},
@@ -282,7 +411,7 @@ func (k KeyMap) Groups() []Group {
 			{Binding: k.Help, Desc: "show or close this help"},
 			{Binding: k.Close, Desc: "close this help"},
 			{Binding: k.Quit, Desc: "quit (in the file list)"},
-			{Binding: k.ForceQuit, Desc: "quit anywhere; ctrl+q too"},
+			{Binding: k.ForceQuit, Desc: "quit anywhere (asks if unsaved)"},
 		}},
 	}
 }
@@ -304,19 +433,29 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 // list, the password form, the full help, the editor and its prompt. A key must not have two
 // meanings within one of them.
 func (k KeyMap) Contexts() map[string][]key.Binding {
-	t, f, e := k.Tree, k.Form, k.Editor
+	t, f, e, w, d := k.Tree, k.Form, k.Editor, k.Workspace, k.Dialog
+	global := []key.Binding{w.FocusFiles, w.FocusEditor, w.FocusREPL, w.Run, w.Save, w.CloseTab,
+		w.NewFile, w.QuickOpen, w.NextTab, w.PrevTab, k.Password, k.Help}
 	return map[string][]key.Binding{
-		"files": {t.Up, t.Down, t.PageUp, t.PageDown, t.Top, t.Bottom, t.Expand, t.Collapse, t.Toggle,
-			k.Refresh, k.Quit, k.Password, k.Help, k.ForceQuit},
-		"form": {f.Next, f.Prev, f.Submit, f.Cancel, f.Delete, f.Clear, k.Help, k.ForceQuit},
-		"help": {k.Close, k.Help, t.Up, t.Down, t.PageUp, t.PageDown, t.Top, t.Bottom, k.ForceQuit},
+		"files": append([]key.Binding{t.Up, t.Down, t.PageUp, t.PageDown, t.Top, t.Bottom, t.Expand, t.Collapse, t.Toggle,
+			k.Refresh, k.Quit, k.ForceQuit}, global...),
+		// In the REPL pane only these are the workspace's; the rest is Python's.
+		"repl": {w.FocusFiles, w.FocusEditor, w.FocusREPL, w.Save, w.NextTab, w.PrevTab,
+			k.Password, k.Help, key.NewBinding(key.WithKeys("f5"), key.WithHelp("F5", "run")),
+			key.NewBinding(key.WithKeys("ctrl+q"), key.WithHelp("ctrl+q", "quit"))},
+		"dialog":   {d.Accept, d.Cancel, d.Up, d.Down, d.Delete, k.ForceQuit},
+		"question": {d.Save, d.Discard, d.Keep, d.Recover, d.Cancel, k.ForceQuit},
+		"form":     {f.Next, f.Prev, f.Submit, f.Cancel, f.Delete, f.Clear, k.Help, k.ForceQuit},
+		"help":     {k.Close, k.Help, t.Up, t.Down, t.PageUp, t.PageDown, t.Top, t.Bottom, k.ForceQuit},
 		// ctrl+c is Copy here while something is selected (see Editor).
 		"editor": {e.Up, e.Down, e.Left, e.Right, e.WordLeft, e.WordRight, e.Home, e.End,
 			e.PageUp, e.PageDown, e.Top, e.Bottom,
 			e.SelectUp, e.SelectDown, e.SelectLeft, e.SelectRight, e.SelectWordLeft, e.SelectWordRight,
 			e.SelectHome, e.SelectEnd, e.SelectPageUp, e.SelectPageDown, e.SelectTop, e.SelectBottom, e.SelectAll,
 			e.Newline, e.Indent, e.Dedent, e.Backspace, e.Delete,
-			e.Undo, e.Redo, e.Cut, e.Copy, e.Paste, e.Find, e.GoToLine, k.Help},
+			e.Undo, e.Redo, e.Cut, e.Copy, e.Paste, e.Find, e.GoToLine,
+			w.FocusFiles, w.FocusEditor, w.FocusREPL, w.Run, w.Save, w.CloseTab, w.NewFile, w.QuickOpen,
+			w.NextTab, w.PrevTab, k.Password, k.Help},
 		"editor prompt": {e.PromptNext, e.PromptPrev, e.PromptCase, e.PromptDelete, e.PromptClose, k.Help},
 	}
 }

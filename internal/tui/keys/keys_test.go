@@ -69,12 +69,15 @@ func TestEditorKeysAreNotText(t *testing.T) {
 			}
 		}
 	}
-	// Every editor binding is in its part of the full help or is a
-	// selecting move (summed up by one entry) or a prompt key.
+	// Every editor binding is in the full help (the editor's part, or the
+	// workspace's for the keys that act in every pane) or is a selecting
+	// move (summed up by one entry) or a prompt key.
 	inHelp := map[string]bool{}
-	for _, e := range Default().EditorGroup().Entries {
-		for _, k := range e.Binding.Keys() {
-			inHelp[k] = true
+	for _, g := range Default().Groups() {
+		for _, e := range g.Entries {
+			for _, k := range e.Binding.Keys() {
+				inHelp[k] = true
+			}
 		}
 	}
 	for _, b := range Default().Contexts()["editor"] {
