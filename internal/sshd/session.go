@@ -152,6 +152,9 @@ func (s *Server) runTUI(sess ssh.Session) {
 			return s.opts.Accounts.ChangeOwnPassword(ctx, u.Username, current, next, remote)
 		},
 	})
+	// Whether the student quit or the connection dropped: detach the view
+	// from the workspace and end its subscriptions (before detach above).
+	defer model.Close()
 	pty, windows, _ := sess.Pty()
 	opts := bubbletea.MakeOptions(sess)
 	if pty.Window.Width <= 0 || pty.Window.Height <= 0 {

@@ -1,30 +1,39 @@
 // Package tui is the student's workspace as seen in one terminal: a header,
-// the file browser, a status bar and a help bar; over it, the password form
-// and the full help. It renders for a terminal of a given size and knows
-// nothing of how the bytes reach it (SSH or the web bridge) or where accounts
-// live, so it never imports internal/sshd, web, internal/accounts, or a SQL
-// driver.
+// the file browser, the editor with its tabs and the Python REPL, a status
+// bar and a help bar; over them, dialogs, the password form and the full
+// help. It renders for a terminal of a given size and knows nothing of how
+// the bytes reach it (SSH or the web bridge) or where accounts live, so it
+// never imports internal/sshd, web, internal/accounts, or a SQL driver.
+//
+// The live state (open files, the REPL) is the workspace's; a Model is one
+// view of it, attached from New until Close.
 package tui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/classroomd/classroomd/internal/files"
+	"github.com/classroomd/classroomd/internal/tui/editor"
 	"github.com/classroomd/classroomd/internal/tui/filetree"
 	"github.com/classroomd/classroomd/internal/tui/helpscreen"
 	"github.com/classroomd/classroomd/internal/tui/keys"
 	"github.com/classroomd/classroomd/internal/tui/passwordform"
+	"github.com/classroomd/classroomd/internal/tui/replpane"
 	"github.com/classroomd/classroomd/internal/tui/termtext"
 	"github.com/classroomd/classroomd/internal/tui/theme"
 	"github.com/classroomd/classroomd/internal/workspace"
+	"github.com/classroomd/classroomd/internal/workspace/repl"
 )
 
 // Lister lists a folder of the student's home ("." is the home itself).
@@ -51,15 +60,28 @@ type Options struct {
 	ChangePassword func(current, next string) error
 }
 
-type model struct {
+// pane is what has the keys in the workspace.
+type pane int
+
+const (
+	paneFiles pane = iota
+	paneEditor
+	paneREPL
+)
+
+// Model is the root model for one terminal. It is a pointer: Update changes
+// it in place and returns it. Call Close when the program has ended (or the
+// connection dropped): it detaches the view from the workspace and ends
+// every subscription.
+type Model struct {
 	opts  Options
 	keys  keys.KeyMap
 	theme theme.Theme
 	help  help.Model
 	tree  filetree.Model
 
-	// What has the keys: the full help, else the password form, else the
-	// file list.
+	// What has the keys: the full help, else the password form, else a
+	// dialog, else the focused pane.
 	helpOpen   bool
 	helpScreen helpscreen.Model
 	formOpen   bool
@@ -68,18 +90,41 @@ type model struct {
 
 	treeStarted bool   // the home was listed (not before a forced change)
 	notice      string // a sentence for the status bar until the next key
+	noticeErr   bool
 
 	width, height int
+
+	// The workspace view; all unused when opts.Workspace is nil.
+	ws        *workspace.Workspace
+	ctx       context.Context // ends with Close: bounds what this view starts
+	cancel    context.CancelFunc
+	view      workspace.ViewID
+	focus     pane
+	tabs      []*tab
+	cur       int // the current tab
+	repl      replpane.Model
+	dlg       *dialog
+	recovered []workspace.Recovered // offered one at a time
+	lay       layout
+	closeOnce sync.Once
 }
 
-// New returns the root model for one terminal.
-func New(opts Options) tea.Model {
+// tab is one open file in this view: its own editor (its own cursor) over
+// the buffer every view shares.
+type tab struct {
+	file *workspace.OpenFile
+	ed   editor.Model
+}
+
+// New returns the root model for one terminal. With a workspace, the view is
+// attached at once: call Close when done.
+func New(opts Options) *Model {
 	// Assume a dark background until the terminal says otherwise.
 	th := theme.New(true)
 	km := keys.Default()
 	h := help.New()
 	h.Styles = th.Help
-	m := model{
+	m := &Model{
 		opts:        opts,
 		keys:        km,
 		theme:       th,
@@ -87,23 +132,66 @@ func New(opts Options) tea.Model {
 		tree:        filetree.New(opts.Home, km.Tree, th),
 		helpScreen:  helpscreen.New(km, th),
 		treeStarted: !opts.MustChangePassword,
+		ws:          opts.Workspace,
+	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	if m.ws != nil {
+		m.view = m.ws.AttachView(defaultCols, defaultRows)
+		m.repl = replpane.New(m.ctx, m.ws.REPL(), km, th)
+		// A reconnection: the files this student has open come back as tabs.
+		for _, f := range m.ws.Files() {
+			m.tabs = append(m.tabs, m.newTab(f))
+		}
+		m.recovered = m.ws.Recovered()
+		if len(m.tabs) > 0 {
+			m.focus = paneEditor
+		}
 	}
 	if opts.MustChangePassword {
 		m.forced = true
 		m.openForm(false)
 	}
+	m.layout()
 	return m
 }
 
-func (m model) Init() tea.Cmd {
-	if !m.treeStarted {
-		return tea.RequestBackgroundColor
+// The size a view is attached with until its terminal says.
+const defaultCols, defaultRows = 80, 24
+
+// Close detaches the view from the workspace and ends its subscriptions (the
+// commands waiting on them return). Unsaved changes stay in the workspace.
+// It is safe to call more than once.
+func (m *Model) Close() {
+	m.closeOnce.Do(func() {
+		m.cancel()
+		if m.ws == nil {
+			return
+		}
+		for _, t := range m.tabs {
+			t.ed.Close()
+		}
+		m.repl.Close()
+		m.ws.DetachView(m.view)
+	})
+}
+
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{tea.RequestBackgroundColor}
+	if m.treeStarted {
+		cmds = append(cmds, m.tree.Init())
 	}
-	return tea.Batch(m.tree.Init(), tea.RequestBackgroundColor)
+	if m.ws != nil {
+		cmds = append(cmds, m.repl.Init())
+		for _, t := range m.tabs {
+			cmds = append(cmds, t.ed.Init())
+		}
+		m.nextRecovered()
+	}
+	return tea.Batch(cmds...)
 }
 
 // openForm shows a fresh password form, with nothing typed.
-func (m *model) openForm(cancellable bool) {
+func (m *Model) openForm(cancellable bool) {
 	opts := passwordform.Options{
 		Title:       "Change your password",
 		Intro:       "Type your current password, then the new one twice.",
@@ -120,11 +208,14 @@ func (m *model) openForm(cancellable bool) {
 	m.layout()
 }
 
-func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *Model) say(text string, isErr bool) { m.notice, m.noticeErr = text, isErr }
+
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.layout()
+		m.activate()
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.theme = theme.New(msg.IsDark())
@@ -132,19 +223,23 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.tree.SetTheme(m.theme)
 		m.form.SetTheme(m.theme)
 		m.helpScreen.SetTheme(m.theme)
+		if m.ws != nil {
+			m.repl.SetTheme(m.theme)
+			for _, t := range m.tabs {
+				t.ed.SetTheme(m.theme)
+			}
+		}
 		return m, nil
 	case tea.KeyPressMsg:
-		return m.handleKey(msg)
+		m.activate()
+		return m, m.handleKey(msg)
 	case tea.PasteMsg:
-		// Only a field takes a paste, and only when it has the keys.
-		var cmd tea.Cmd
-		if m.formOpen && !m.helpOpen {
-			m.form, cmd = m.form.Update(msg)
-		}
-		return m, cmd
+		return m, m.paste(msg)
+	case tea.MouseMsg:
+		return m, m.mouse(msg)
 	case passwordform.ChangedMsg:
 		m.formOpen, m.forced = false, false
-		m.notice = "Password changed."
+		m.say("Password changed.", false)
 		m.layout()
 		if !m.treeStarted {
 			m.treeStarted = true
@@ -155,6 +250,33 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.formOpen = false
 		m.layout()
 		return m, nil
+	case editor.BufferChangedMsg:
+		var cmds []tea.Cmd
+		for _, t := range m.tabs { // each editor takes only its own
+			var cmd tea.Cmd
+			t.ed, cmd = t.ed.Update(msg)
+			cmds = append(cmds, cmd)
+		}
+		return m, tea.Batch(cmds...)
+	case editor.CopyMsg:
+		m.say(fmt.Sprintf("Copied %s.", plural(len([]rune(msg.Text)), "character")), false)
+		return m, tea.SetClipboard(msg.Text)
+	case editor.NoticeMsg:
+		m.say(msg.Text, false)
+		return m, nil
+	case replpane.ChangedMsg:
+		var cmd tea.Cmd
+		m.repl, cmd = m.repl.Update(msg)
+		return m, cmd
+	case replpane.StartedMsg:
+		m.repl, _ = m.repl.Update(msg)
+		if msg.Err != nil {
+			m.say(errSentence(msg.Err, msg.File), true)
+		}
+		return m, nil
+	}
+	if cmd, ok := m.workspaceMsg(msg); ok {
+		return m, cmd
 	}
 	// Anything else is an answer to a command (a listing, the password
 	// check): each component ignores what is not its own.
@@ -166,79 +288,252 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, tea.Batch(treeCmd, formCmd)
 }
 
-// handleKey gives a key to whatever has the keys. Only ctrl+c (and ctrl+q)
-// act everywhere; letters are commands only in the file list, since in the
-// password form they are text.
-func (m model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+// activate tells the workspace this view is the one in use: the REPL's pty
+// takes the size of this view's Python pane.
+func (m *Model) activate() {
+	if m.ws == nil || m.width <= 0 || m.height <= 0 {
+		return
+	}
+	w, h := m.replSize()
+	m.ws.Activate(m.view, w, h)
+}
+
+// handleKey gives a key to whatever has the keys. Only ctrl+q (and ctrl+c
+// outside Python and a selection) act everywhere; letters are commands only
+// in the file list and in questions, since elsewhere they are text.
+func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(msg, m.keys.ForceQuit) {
-		return m, tea.Quit
+		switch {
+		case m.forced || m.ws == nil:
+			return tea.Quit
+		case m.helpOpen || m.formOpen:
+		case m.dlg != nil && m.dlg.kind == dlgQuit:
+			return tea.Quit // asked twice: unsaved work stays in the workspace
+		case m.dlg != nil:
+		case m.focus == paneREPL && key.Matches(msg, m.keys.REPL.Interrupt):
+			return m.replKey(msg)
+		case m.focus == paneEditor && m.hasTab() && m.tabs[m.cur].ed.Handles(msg):
+			return m.editorKey(msg)
+		}
+		m.helpOpen, m.dlg = false, nil
+		return m.quit()
 	}
 	var cmd tea.Cmd
 	switch {
 	case m.helpOpen:
 		if key.Matches(msg, m.keys.Close, m.keys.Help) {
 			m.helpOpen = false
-			return m, nil
+			return nil
 		}
 		m.helpScreen, cmd = m.helpScreen.Update(msg)
-		return m, cmd
+		return cmd
 	case key.Matches(msg, m.keys.Help) && !m.forced:
 		// Not during a forced change: the help is about a workspace that is
 		// not open yet, and the form's help bar shows all its keys.
 		m.helpOpen = true
 		m.helpScreen.Top()
-		return m, nil
+		return nil
 	case m.formOpen:
 		m.form, cmd = m.form.Update(msg)
-		return m, cmd
+		return cmd
+	case m.dlg != nil:
+		return m.dialogKey(msg)
 	}
 
 	m.notice = ""
-	switch {
-	case key.Matches(msg, m.keys.Quit):
-		return m, tea.Quit
-	case key.Matches(msg, m.keys.Refresh):
-		return m, m.tree.Refresh()
-	case key.Matches(msg, m.keys.Password):
+	if key.Matches(msg, m.keys.Password) {
 		if m.opts.ChangePassword == nil {
-			m.notice = "Changing your password is not available on this server. Ask your teacher."
-			return m, nil
+			m.say("Changing your password is not available on this server. Ask your teacher.", false)
+			return nil
 		}
 		m.openForm(true)
-		return m, m.form.Init()
+		return m.form.Init()
 	}
-	m.tree, cmd = m.tree.Update(msg)
-	return m, cmd
+	if m.ws == nil {
+		return m.filesKey(msg)
+	}
+	if cmd, ok := m.globalKey(msg); ok {
+		return cmd
+	}
+	switch m.focus {
+	case paneEditor:
+		return m.editorKey(msg)
+	case paneREPL:
+		return m.replKey(msg)
+	}
+	return m.filesKey(msg)
 }
 
-// Fixed rows: header, status bar, help bar. The body gets the rest, and its
-// first row is the pane title when there is room for a title and an entry.
-// The password form and the full help have their own headings and no
+// globalKey handles the workspace's keys, which act in every pane. In the
+// REPL only the function keys and ctrl+s are the workspace's: the rest are
+// Python's (readline uses ctrl+r, ctrl+p, ctrl+n, ctrl+w).
+func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	w := m.keys.Workspace
+	inREPL := m.focus == paneREPL
+	fn := strings.HasPrefix(msg.String(), "f") && len(msg.String()) <= 3
+	switch {
+	case key.Matches(msg, w.FocusFiles):
+		return m.setFocus(paneFiles), true
+	case key.Matches(msg, w.FocusEditor):
+		return m.setFocus(paneEditor), true
+	case key.Matches(msg, w.FocusREPL):
+		return m.setFocus(paneREPL), true
+	case inREPL && !fn && !key.Matches(msg, w.Save):
+		return nil, false
+	case key.Matches(msg, w.Run):
+		return m.run(), true
+	case key.Matches(msg, w.Save):
+		return m.save(m.current(), false), true
+	case key.Matches(msg, w.NextTab):
+		m.switchTab(m.cur + 1)
+		return nil, true
+	case key.Matches(msg, w.PrevTab):
+		m.switchTab(m.cur - 1)
+		return nil, true
+	case key.Matches(msg, w.CloseTab):
+		return m.closeTab(m.current()), true
+	case key.Matches(msg, w.NewFile):
+		m.openNewFile()
+		return nil, true
+	case key.Matches(msg, w.QuickOpen):
+		return m.openQuick(), true
+	}
+	return nil, false
+}
+
+func (m *Model) filesKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		if m.ws == nil {
+			return tea.Quit
+		}
+		return m.quit()
+	case key.Matches(msg, m.keys.Refresh):
+		return m.tree.Refresh()
+	case m.ws != nil && key.Matches(msg, m.keys.Tree.Toggle):
+		if e, rel, ok := m.tree.Selected(); ok && !e.IsDir {
+			return m.open(rel)
+		}
+	}
+	var cmd tea.Cmd
+	m.tree, cmd = m.tree.Update(msg)
+	return cmd
+}
+
+func (m *Model) editorKey(msg tea.KeyPressMsg) tea.Cmd {
+	if !m.hasTab() {
+		return nil
+	}
+	t := m.tabs[m.cur]
+	var cmd tea.Cmd
+	t.ed, cmd = t.ed.Update(msg)
+	return cmd
+}
+
+func (m *Model) replKey(msg tea.KeyPressMsg) tea.Cmd {
+	var cmd tea.Cmd
+	m.repl, cmd = m.repl.Update(msg)
+	return cmd
+}
+
+// paste goes where typing goes.
+func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
+	var cmd tea.Cmd
+	switch {
+	case m.helpOpen:
+	case m.formOpen:
+		m.form, cmd = m.form.Update(msg)
+	case m.dlg != nil:
+		if m.dlg.takesText() {
+			first, _, _ := strings.Cut(strings.ReplaceAll(msg.Content, "\r", "\n"), "\n")
+			m.dlg.input += first
+			m.dlg.changed()
+		}
+	case m.ws == nil:
+	case m.focus == paneEditor && m.hasTab():
+		t := m.tabs[m.cur]
+		t.ed, cmd = t.ed.Update(msg)
+	case m.focus == paneREPL:
+		m.repl, cmd = m.repl.Update(msg)
+	}
+	return cmd
+}
+
+// setFocus gives the keys to a pane; Python starts when its pane first gets
+// them.
+func (m *Model) setFocus(p pane) tea.Cmd {
+	if m.ws == nil {
+		return nil
+	}
+	m.focus = p
+	for i, t := range m.tabs {
+		if p == paneEditor && i == m.cur {
+			t.ed.Focus()
+		} else {
+			t.ed.Blur()
+		}
+	}
+	m.layout() // a small terminal shows the focused pane only
+	if p == paneREPL {
+		return m.repl.Focus()
+	}
+	m.repl.Blur()
+	return nil
+}
+
+// quit quits, or asks first when files have unsaved changes.
+func (m *Model) quit() tea.Cmd {
+	if m.ws == nil {
+		return tea.Quit
+	}
+	n := len(m.unsaved())
+	if n == 0 {
+		return tea.Quit
+	}
+	what := "1 file has"
+	if n > 1 {
+		what = fmt.Sprintf("%d files have", n)
+	}
+	m.dlg = &dialog{kind: dlgQuit, title: "Quit",
+		text: what + " unsaved changes. Save all, discard them, or keep them: unsaved changes stay in your workspace " +
+			"for a while after you leave, and come back when you log in again."}
+	return nil
+}
+
+// unsaved lists the workspace's files with unsaved changes.
+func (m *Model) unsaved() []*workspace.OpenFile {
+	var out []*workspace.OpenFile
+	for _, f := range m.ws.Files() {
+		if f.Buf.Modified() {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "classroomd: " + termtext.Safe(m.opts.Username)
+	if m.ws != nil {
+		v.MouseMode = tea.MouseModeCellMotion
+		if c := m.replCursor(); c != nil {
+			v.Cursor = c
+		}
+	}
+	return v
+}
+
+// Fixed rows: header, status bar, help bar. In the file-list-only view the
+// body's first row is the pane title when there is room for a title and an
+// entry. The password form and the full help have their own headings and no
 // status bar: they get all but the header and the help bar.
 const (
 	fixedRows       = 3
 	screenFixedRows = 2
 )
 
-func (m *model) layout() {
-	body := max(m.height-fixedRows, 0)
-	if body >= 2 {
-		body-- // pane title
-	}
-	m.tree.SetSize(m.width, body)
-	m.form.SetSize(m.width, max(m.height-screenFixedRows, 0))
-	m.helpScreen.SetSize(m.width, max(m.height-screenFixedRows, 0))
-	m.help.SetWidth(m.width)
-}
-
-func (m model) View() tea.View {
-	v := tea.NewView(m.render())
-	v.AltScreen = true
-	v.WindowTitle = "classroomd: " + termtext.Safe(m.opts.Username)
-	return v
-}
-
-func (m model) render() string {
+func (m *Model) render() string {
 	w, h := m.width, m.height
 	if w <= 0 || h <= 0 {
 		return ""
@@ -255,7 +550,7 @@ func (m model) render() string {
 			lines = append(lines, m.form.View())
 		}
 		lines = append(lines, m.help.ShortHelpView(m.keys.FormHelp(m.form.Cancellable())))
-	default:
+	case m.ws == nil:
 		if body := h - fixedRows; body > 0 {
 			if body >= 2 {
 				lines = append(lines, m.theme.PaneTitle.Render(termtext.Fit("Your files", w)))
@@ -263,6 +558,15 @@ func (m model) render() string {
 			lines = append(lines, m.tree.View())
 		}
 		lines = append(lines, m.status(), m.help.ShortHelpView(m.keys.ShortHelp()))
+	default:
+		if body := h - fixedRows; body > 0 {
+			if m.dlg != nil {
+				lines = append(lines, m.dialogView(w, body))
+			} else {
+				lines = append(lines, m.panesView()...)
+			}
+		}
+		lines = append(lines, m.status(), m.help.ShortHelpView(m.helpBar()))
 	}
 
 	// Every part is sized to fit already. This last pass guarantees it: a line
@@ -278,10 +582,28 @@ func (m model) render() string {
 	return strings.Join(all, "\n")
 }
 
+func (m *Model) helpBar() []key.Binding {
+	if m.dlg != nil {
+		return m.dialogHelp()
+	}
+	switch m.focus {
+	case paneEditor:
+		if t := m.current(); t != nil {
+			if open, find := t.ed.PromptOpen(); open {
+				return m.keys.EditorPromptHelp(find)
+			}
+		}
+		return m.keys.WorkspaceHelp("editor")
+	case paneREPL:
+		return m.keys.WorkspaceHelp("repl")
+	}
+	return m.keys.WorkspaceHelp("files")
+}
+
 // header shows "classroomd", who is logged in and their role. When space is
 // short the role goes first, then the full name, then the brand: the
 // username is what a student checks.
-func (m model) header() string {
+func (m *Model) header() string {
 	w := m.width
 	user := termtext.Safe(m.opts.Username)
 	full := termtext.Safe(m.opts.FullName)
@@ -312,25 +634,68 @@ func (m model) header() string {
 }
 
 // status says what went wrong, as a sentence with what to do, or else
-// describes the selected entry.
-func (m model) status() string {
+// describes what has the keys: the selected entry, the file being edited
+// and where, or Python's state.
+func (m *Model) status() string {
 	w := m.width
 	style := m.theme.Status
-	var text string
-	if m.notice != "" {
+	var text, right string
+	if m.ws != nil {
+		right = replpane.Describe(m.ws.REPL().State()) + " "
+	}
+	switch {
+	case m.notice != "":
 		text = m.notice
-	} else if rel, err := m.tree.Err(); err != nil {
-		style = m.theme.StatusError
-		text = fmt.Sprintf("Could not list your files: %s. Try again with %s.",
+		if m.noticeErr {
+			style = m.theme.StatusError
+		}
+	case m.ws != nil && m.focus == paneEditor:
+		text = m.editorStatus()
+	case m.ws != nil && m.focus == paneREPL:
+		text = replpane.Why(m.ws.REPL().State(), m.keys.REPL.Restart.Help().Key)
+		if text == "" {
+			text = "Python: type here; ctrl+c interrupts, ctrl+d ends it."
+		}
+		right = ""
+	default:
+		text = m.treeStatus(&style)
+	}
+	left := " " + text
+	if right != "" && termtext.Width(left)+2+termtext.Width(right) <= w {
+		left = termtext.Pad(left, w-termtext.Width(right)) + right
+	}
+	return style.Render(termtext.Pad(termtext.Fit(left, w), w))
+}
+
+func (m *Model) treeStatus(style *lipgloss.Style) string {
+	if rel, err := m.tree.Err(); err != nil {
+		*style = m.theme.StatusError
+		return fmt.Sprintf("Could not list your files: %s. Try again with %s.",
 			reason(rel, err), m.keys.Refresh.Help().Key)
 	} else if m.tree.Loading() {
-		text = "Loading your files…"
+		return "Loading your files…"
 	} else if m.tree.Empty() {
-		text = "Your home folder is empty."
+		return "Your home folder is empty."
 	} else if e, rel, ok := m.tree.Selected(); ok {
-		text = describe(e, rel)
+		return describe(e, rel)
 	}
-	return style.Render(termtext.Pad(termtext.Fit(" "+text, w), w))
+	return ""
+}
+
+func (m *Model) editorStatus() string {
+	t := m.current()
+	if t == nil {
+		return "No file open: enter on a file, ctrl+p to find one, ctrl+n for a new one."
+	}
+	line, col := t.ed.Position()
+	s := termtext.Safe(t.file.Path)
+	if t.file.Buf.Modified() {
+		s += " ● unsaved"
+	}
+	if t.file.ReadOnly {
+		s += " · read-only"
+	}
+	return fmt.Sprintf("%s · Ln %d, Col %d", s, line, col)
 }
 
 // reason turns a listing error into words for a student: the common
@@ -376,4 +741,37 @@ func size(n int64) string {
 		i++
 	}
 	return fmt.Sprintf("%.1f %cB", v, suffixes[i])
+}
+
+func plural(n int, one string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %ss", n, one)
+}
+
+// sentence makes an error (the files package's are sentences already) safe
+// to show and ends it with a full stop.
+func sentence(err error) string {
+	s := strings.TrimSpace(termtext.Safe(err.Error()))
+	if s == "" {
+		return "Something went wrong."
+	}
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// errSentence is a failed start or run of Python in words.
+func errSentence(err error, file string) string {
+	var fe *files.Error
+	if errors.As(err, &fe) {
+		return sentence(err) // the save before a run failed
+	}
+	if file != "" && !errors.Is(err, repl.ErrClosed) {
+		return "Could not run " + termtext.Safe(file) + ": " + strings.TrimSuffix(
+			termtext.Safe(strings.TrimPrefix(err.Error(), "repl: ")), ".") + "."
+	}
+	return replpane.ErrText(err)
 }

@@ -1,0 +1,323 @@
+// Package replpane is the Python pane: one view of the student's REPL, which
+// lives in the workspace and may have other views. It draws the REPL's
+// screen at the pane's size, redraws when the REPL says something changed,
+// and, while it has the keys, sends them to Python.
+//
+// Starting Python starts a sandbox, so it never happens in Update: the pane
+// returns a command that does it (Start, Restart, Run), and the REPL tells
+// every view through its subscription.
+package replpane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/classroomd/classroomd/internal/tui/keys"
+	"github.com/classroomd/classroomd/internal/tui/termtext"
+	"github.com/classroomd/classroomd/internal/tui/theme"
+	"github.com/classroomd/classroomd/internal/workspace/repl"
+)
+
+// REPL is what the pane needs of the student's REPL; *repl.REPL has it.
+type REPL interface {
+	Start(ctx context.Context) error
+	Restart(ctx context.Context) error
+	Run(ctx context.Context, file string) error
+	SendKey(k tea.KeyPressMsg) error
+	Paste(text string) error
+	Interrupt() error
+	Render(w, h int) repl.Screen
+	Subscribe() (<-chan struct{}, func())
+	State() repl.State
+}
+
+// ChangedMsg tells the pane that the REPL's screen or state changed. The
+// pane's Init command produces it; Update answers it with the command that
+// waits for the next change.
+type ChangedMsg struct{ owner *shared }
+
+// StartedMsg reports the end of a start, restart or run the pane asked for.
+type StartedMsg struct {
+	File string // the file run, or ""
+	Err  error
+}
+
+// shared is what copies of a Model share: the subscription.
+type shared struct {
+	ch     <-chan struct{}
+	cancel func()
+	once   sync.Once
+}
+
+// Model is the pane. Keep only the latest copy returned by Update, and call
+// Close when it is discarded.
+type Model struct {
+	r     REPL
+	ctx   context.Context // bounds the starts this pane asks for
+	keys  keys.KeyMap
+	theme theme.Theme
+	s     *shared
+
+	focused       bool
+	starting      bool // a start this pane asked for is under way
+	width, height int
+}
+
+// New returns a pane over r. ctx bounds the starts it asks for (the view's
+// life). Call Init to follow the REPL and Close when done.
+func New(ctx context.Context, r REPL, km keys.KeyMap, th theme.Theme) Model {
+	ch, cancel := r.Subscribe()
+	return Model{r: r, ctx: ctx, keys: km, theme: th, s: &shared{ch: ch, cancel: cancel}}
+}
+
+// Init returns the command that waits for the REPL to change.
+func (m Model) Init() tea.Cmd { return m.wait() }
+
+func (m Model) wait() tea.Cmd {
+	s := m.s
+	return func() tea.Msg {
+		if _, ok := <-s.ch; !ok {
+			return nil // closed: by Close, or the REPL ended
+		}
+		return ChangedMsg{owner: s}
+	}
+}
+
+// Close stops following the REPL: the waiting command returns. It is safe
+// to call more than once.
+func (m Model) Close() { m.s.once.Do(m.s.cancel) }
+
+// SetSize sets the cells the pane draws into.
+func (m *Model) SetSize(width, height int) {
+	m.width, m.height = max(width, 0), max(height, 0)
+}
+
+// SetTheme changes the styles.
+func (m *Model) SetTheme(th theme.Theme) { m.theme = th }
+
+// Focus gives the pane the keys: it starts Python if it never ran.
+func (m *Model) Focus() tea.Cmd {
+	m.focused = true
+	if st := m.r.State().Status; st == repl.NotStarted && !m.starting {
+		return m.Start()
+	}
+	return nil
+}
+
+// Blur takes the keys away.
+func (m *Model) Blur() { m.focused = false }
+
+// Start returns the command that starts Python if it never ran.
+func (m *Model) Start() tea.Cmd {
+	m.starting = true
+	r, ctx := m.r, m.ctx
+	return func() tea.Msg { return StartedMsg{Err: r.Start(ctx)} }
+}
+
+// Restart returns the command that starts a fresh Python.
+func (m *Model) Restart() tea.Cmd {
+	m.starting = true
+	r, ctx := m.r, m.ctx
+	return func() tea.Msg { return StartedMsg{Err: r.Restart(ctx)} }
+}
+
+// Run returns the command that runs file (relative to the home) as
+// python3 -i FILE; before, if set, runs first in the same command (a save)
+// and stops the run when it fails.
+func (m *Model) Run(file string, before func() error) tea.Cmd {
+	m.starting = true
+	r, ctx := m.r, m.ctx
+	return func() tea.Msg {
+		if before != nil {
+			if err := before(); err != nil {
+				return StartedMsg{File: file, Err: err}
+			}
+		}
+		return StartedMsg{File: file, Err: r.Run(ctx, file)}
+	}
+}
+
+// Running reports whether Python takes input.
+func (m Model) Running() bool { return m.r.State().Status == repl.Running }
+
+// Update handles the REPL's changes and, when focused, keys and pastes.
+func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case ChangedMsg:
+		if msg.owner != m.s {
+			return m, nil
+		}
+		return m, m.wait()
+	case StartedMsg:
+		m.starting = false
+		return m, nil
+	case tea.KeyPressMsg:
+		if !m.focused {
+			return m, nil
+		}
+		return m.key(msg)
+	case tea.PasteMsg:
+		if m.focused && m.Running() {
+			_ = m.r.Paste(msg.Content)
+		}
+		return m, nil
+	}
+	return m, nil
+}
+
+func (m Model) key(k tea.KeyPressMsg) (Model, tea.Cmd) {
+	st := m.r.State()
+	switch st.Status {
+	case repl.Running:
+		if key.Matches(k, m.keys.REPL.Interrupt) {
+			// Whatever the terminal's settings: SIGINT to the program.
+			_ = m.r.Interrupt()
+			return m, nil
+		}
+		_ = m.r.SendKey(k)
+	case repl.Exited, repl.Failed:
+		if key.Matches(k, m.keys.REPL.Restart) && !m.starting {
+			return m, m.Restart()
+		}
+	case repl.NotStarted:
+		if !m.starting {
+			return m, m.Start()
+		}
+	}
+	return m, nil
+}
+
+// Describe says in words where Python is, for the status bar.
+func Describe(st repl.State) string {
+	switch st.Status {
+	case repl.NotStarted:
+		return "Python: not started"
+	case repl.Starting, repl.Restarting:
+		return "Python: starting…"
+	case repl.Running:
+		if st.File != "" {
+			return "Python: running " + termtext.Safe(st.File)
+		}
+		return "Python: ready"
+	case repl.Exited:
+		if st.OOMKilled {
+			return "Python: killed (memory)"
+		}
+		return fmt.Sprintf("Python: exited (%d)", st.ExitCode)
+	case repl.Failed:
+		return "Python: could not start"
+	case repl.Closed:
+		return "Python: closed"
+	}
+	return "Python"
+}
+
+// Why says why Python does not run, as a sentence with what to do, or ""
+// while it runs.
+func Why(st repl.State, restartKey string) string {
+	again := fmt.Sprintf(" Press %s to start it again.", restartKey)
+	switch st.Status {
+	case repl.NotStarted:
+		return "Python starts when you come to this pane (F4) or run a file (F5)."
+	case repl.Starting, repl.Restarting:
+		return "Starting Python…"
+	case repl.Exited:
+		switch {
+		case st.OOMKilled:
+			return "Python was killed for using too much memory." + again
+		case st.ExitCode == 0:
+			return "Python ended." + again
+		case st.ExitCode > 128:
+			return fmt.Sprintf("Python was killed (signal %d).", st.ExitCode-128) + again
+		}
+		return fmt.Sprintf("Python exited with code %d.", st.ExitCode) + again
+	case repl.Failed:
+		why := "unknown error"
+		if st.Err != nil {
+			why = termtext.Safe(strings.TrimPrefix(st.Err.Error(), "repl: "))
+		}
+		return "Python could not start: " + why + "." + again
+	case repl.Closed:
+		return "Python has ended with your workspace. Connect again to start a new one."
+	}
+	return ""
+}
+
+// ErrText turns a start's error into a sentence for the status bar.
+func ErrText(err error) string {
+	if errors.Is(err, repl.ErrClosed) {
+		return "Python has ended with your workspace. Connect again to start a new one."
+	}
+	s := termtext.Safe(strings.TrimPrefix(err.Error(), "repl: "))
+	if s != "" && !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return "Could not start Python: " + s
+}
+
+// Cursor returns where the terminal's cursor goes within the pane, when it
+// shows: only while the pane has the keys and Python runs.
+func (m Model) Cursor() (x, y int, ok bool) {
+	if !m.focused || m.width <= 0 || m.height <= 0 || !m.Running() {
+		return 0, 0, false
+	}
+	s := m.r.Render(m.width, m.height)
+	return s.CursorX, s.CursorY, s.CursorVisible
+}
+
+// View draws exactly height lines, each exactly width cells wide: Python's
+// screen, and when it does not run, why, on the last lines.
+func (m Model) View() string {
+	w, h := m.width, m.height
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	st := m.r.State()
+	why := Why(st, m.keys.REPL.Restart.Help().Key)
+	if st.Status == repl.Running || why == "" {
+		return strings.Join(m.r.Render(w, h).Lines, "\n")
+	}
+	var msg []string
+	for l := range strings.SplitSeq(wrap(why, w), "\n") {
+		msg = append(msg, m.theme.Muted.Render(termtext.Pad(termtext.Fit(l, w), w)))
+	}
+	if len(msg) > h {
+		msg = msg[:h]
+	}
+	var lines []string
+	if st.Status != repl.NotStarted && h > len(msg) {
+		lines = m.r.Render(w, h-len(msg)).Lines // what it printed last stays
+	} else {
+		for range h - len(msg) {
+			lines = append(lines, strings.Repeat(" ", w))
+		}
+	}
+	return strings.Join(append(lines, msg...), "\n")
+}
+
+// wrap breaks text at spaces to lines of at most w cells.
+func wrap(text string, w int) string {
+	var out []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		switch {
+		case line == "":
+			line = word
+		case termtext.Width(line)+1+termtext.Width(word) <= w:
+			line += " " + word
+		default:
+			out = append(out, line)
+			line = word
+		}
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}

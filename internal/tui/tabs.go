@@ -1,0 +1,295 @@
+package tui
+
+import (
+	"errors"
+	"path"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/classroomd/classroomd/internal/files"
+	"github.com/classroomd/classroomd/internal/tui/editor"
+	"github.com/classroomd/classroomd/internal/tui/filetree"
+	"github.com/classroomd/classroomd/internal/tui/termtext"
+	"github.com/classroomd/classroomd/internal/workspace"
+)
+
+// Answers of the commands that touch the disk or the workspace: opening,
+// saving, creating a file, listing for quick open, discarding recovered
+// work. Each runs off the event loop.
+type (
+	openedMsg struct {
+		path    string
+		file    *workspace.OpenFile
+		err     error
+		refresh bool // the file was just created: list the folders again
+	}
+	savedMsg struct {
+		file  *workspace.OpenFile
+		err   error
+		close bool // close the tab once saved
+	}
+	savedAllMsg  struct{ err error }
+	discardedMsg struct {
+		path string
+		err  error
+	}
+)
+
+func (m *Model) newTab(f *workspace.OpenFile) *tab {
+	ed := editor.New(f.Buf, editor.Options{ReadOnly: f.ReadOnly, Clipboard: m.ws.Clipboard()}, m.keys.Editor, m.theme)
+	ed.Blur()
+	return &tab{file: f, ed: ed}
+}
+
+func (m *Model) hasTab() bool { return m.cur >= 0 && m.cur < len(m.tabs) }
+
+func (m *Model) current() *tab {
+	if !m.hasTab() {
+		return nil
+	}
+	return m.tabs[m.cur]
+}
+
+func (m *Model) switchTab(i int) {
+	if len(m.tabs) == 0 {
+		return
+	}
+	m.cur = (i%len(m.tabs) + len(m.tabs)) % len(m.tabs)
+	m.setFocus(paneEditor)
+}
+
+// open opens rel in a tab (or goes to its tab), reading it in a command.
+func (m *Model) open(rel string) tea.Cmd {
+	for i, t := range m.tabs {
+		if t.file.Path == rel {
+			m.switchTab(i)
+			return nil
+		}
+	}
+	ws := m.ws
+	return func() tea.Msg {
+		f, err := ws.Open(rel)
+		return openedMsg{path: rel, file: f, err: err}
+	}
+}
+
+// save saves t's file in a command; then, if close, closes its tab.
+func (m *Model) save(t *tab, close bool) tea.Cmd {
+	if t == nil {
+		m.say("No file open to save.", false)
+		return nil
+	}
+	if t.file.ReadOnly {
+		m.say(termtext.Safe(t.file.Path)+" is read-only: it cannot be saved here.", true)
+		return nil
+	}
+	ws, f := m.ws, t.file
+	return func() tea.Msg { return savedMsg{file: f, err: ws.Save(f), close: close} }
+}
+
+// closeTab closes t, asking first when its file has unsaved changes.
+func (m *Model) closeTab(t *tab) tea.Cmd {
+	if t == nil {
+		return nil
+	}
+	if t.file.Buf.Modified() {
+		m.dlg = &dialog{kind: dlgCloseTab, tab: t, title: "Close " + termtext.Safe(baseName(t.file.Path)),
+			text: termtext.Safe(t.file.Path) + " has unsaved changes. Save them, or discard them?"}
+		return nil
+	}
+	m.dropTab(t, false)
+	return nil
+}
+
+// dropTab removes t from this view; the file is closed in the workspace
+// too (discarding its unsaved changes when discard is set).
+func (m *Model) dropTab(t *tab, discard bool) {
+	for i, u := range m.tabs {
+		if u != t {
+			continue
+		}
+		t.ed.Close()
+		m.tabs = append(m.tabs[:i], m.tabs[i+1:]...)
+		if m.cur >= len(m.tabs) || m.cur > i {
+			m.cur = max(m.cur-1, 0)
+		}
+		break
+	}
+	if discard || !t.file.Buf.Modified() {
+		m.ws.CloseFile(t.file)
+	}
+	m.setFocus(m.focus)
+}
+
+// run saves the current file and runs it in Python, whose pane gets the
+// keys so that input() can be answered.
+func (m *Model) run() tea.Cmd {
+	t := m.current()
+	if t == nil {
+		m.say("Open a Python file to run it (enter on a file, or ctrl+p).", false)
+		return nil
+	}
+	ws, f := m.ws, t.file
+	var before func() error
+	if f.Buf.Modified() && !f.ReadOnly {
+		before = func() error { return ws.Save(f) }
+	}
+	_ = m.setFocus(paneREPL) // not its start command: the run starts Python
+	m.say("Running "+termtext.Safe(f.Path)+"…", false)
+	return m.repl.Run(f.Path, before)
+}
+
+// openNewFile asks for a new file's name, in the folder selected in the
+// file list.
+func (m *Model) openNewFile() {
+	dir := filetree.Root
+	if e, rel, ok := m.tree.Selected(); ok {
+		if e.IsDir {
+			dir = rel
+		} else {
+			dir = path.Dir(rel)
+		}
+	}
+	where := "your home folder"
+	if dir != filetree.Root {
+		where = termtext.Safe(dir) + "/"
+	}
+	m.dlg = &dialog{kind: dlgNewFile, title: "New file", dir: dir,
+		text: "Name of the new file in " + where + " (for example lab1.py):"}
+}
+
+// createFile creates dir/name and opens it.
+func (m *Model) createFile(dir, name string) tea.Cmd {
+	rel := path.Join(dir, name)
+	ws := m.ws
+	return func() tea.Msg {
+		if err := ws.Home().NewFile(rel); err != nil {
+			return openedMsg{path: rel, err: err}
+		}
+		f, err := ws.Open(rel)
+		return openedMsg{path: rel, file: f, err: err, refresh: true}
+	}
+}
+
+// workspaceMsg takes the answers of the workspace's commands.
+func (m *Model) workspaceMsg(msg tea.Msg) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
+	case openedMsg:
+		var refresh tea.Cmd
+		if msg.refresh {
+			refresh = m.tree.Refresh()
+		}
+		if msg.err != nil {
+			if m.dlg != nil && m.dlg.kind == dlgNewFile {
+				m.dlg.err = sentence(msg.err)
+				return refresh, true
+			}
+			m.say(openError(msg.path, msg.err), true)
+			return refresh, true
+		}
+		if m.dlg != nil && m.dlg.kind == dlgNewFile {
+			m.dlg = nil
+		}
+		for i, t := range m.tabs {
+			if t.file == msg.file {
+				m.switchTab(i)
+				return refresh, true
+			}
+		}
+		t := m.newTab(msg.file)
+		m.tabs = append(m.tabs, t)
+		m.cur = len(m.tabs) - 1
+		m.setFocus(paneEditor)
+		if msg.file.ReadOnly {
+			m.say(termtext.Safe(msg.path)+" is read-only: you can read and copy it, not change it.", false)
+		} else if msg.file.Buf.Modified() {
+			m.say(termtext.Safe(msg.path)+" has unsaved changes (recovered): ctrl+s saves them.", false)
+		}
+		return tea.Batch(refresh, t.ed.Init()), true
+	case savedMsg:
+		if msg.err != nil {
+			m.say(sentence(msg.err), true)
+			return nil, true
+		}
+		m.say("Saved "+termtext.Safe(msg.file.Path)+".", false)
+		if msg.close {
+			for _, t := range m.tabs {
+				if t.file == msg.file {
+					m.dropTab(t, false)
+					break
+				}
+			}
+		}
+		return m.tree.Refresh(), true
+	case savedAllMsg:
+		if msg.err != nil {
+			m.say(sentence(msg.err)+" Nothing was lost: fix it, or quit and keep your changes.", true)
+			return nil, true
+		}
+		return tea.Quit, true
+	case discardedMsg:
+		if msg.err != nil {
+			m.say(sentence(msg.err), true)
+		}
+		m.nextRecovered()
+		return nil, true
+	case quickListMsg:
+		if m.dlg != nil && m.dlg.kind == dlgQuickOpen {
+			pending := m.dlg.pending
+			m.dlg.all, m.dlg.loading = msg.paths, false
+			m.dlg.changed()
+			if msg.err != nil {
+				m.dlg.err = sentence(msg.err)
+			}
+			if pending {
+				return m.accept(), true
+			}
+		}
+		return nil, true
+	}
+	return nil, false
+}
+
+// openError says why a file did not open: the files package's sentence
+// (binary, too large, not UTF-8...), or the workspace's.
+func openError(rel string, err error) string {
+	if errors.Is(err, workspace.ErrClosed) {
+		return "Your workspace has ended; connect again."
+	}
+	var fe *files.Error
+	if errors.As(err, &fe) {
+		return sentence(err)
+	}
+	return "Could not open " + termtext.Safe(rel) + ": " + strings.TrimSuffix(termtext.Safe(err.Error()), ".") + "."
+}
+
+// saveAll saves every file with unsaved changes, then quits; on the first
+// failure it stays.
+func (m *Model) saveAll() tea.Cmd {
+	ws := m.ws
+	todo := m.unsaved()
+	return func() tea.Msg {
+		for _, f := range todo {
+			if f.ReadOnly {
+				continue
+			}
+			if err := ws.Save(f); err != nil {
+				return savedAllMsg{err: err}
+			}
+		}
+		return savedAllMsg{}
+	}
+}
+
+// nextRecovered offers the next file recovered from the journal, if any.
+func (m *Model) nextRecovered() {
+	if len(m.recovered) == 0 || m.dlg != nil {
+		return
+	}
+	r := m.recovered[0]
+	m.recovered = m.recovered[1:]
+	m.dlg = &dialog{kind: dlgRecover, rec: r, title: "Recover unsaved changes",
+		text: "Unsaved changes to " + termtext.Safe(r.Path) + " from " + r.SavedAt.Format("2006-01-02 15:04") +
+			" were kept when your last session ended. Recover them (the file opens with them, unsaved), or discard them?"}
+}
