@@ -160,6 +160,23 @@ func fit(s string, w, h int) []string {
 	return out
 }
 
+// rows returns exactly h lines of s, whose lines a component already made
+// exactly w cells wide (the editor's and the REPL's contract): they are not
+// measured again, which would cost more than drawing them.
+func rows(s string, w, h int) []string {
+	lines := strings.Split(s, "\n")
+	if s == "" {
+		lines = nil
+	}
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, strings.Repeat(" ", w))
+	}
+	return lines
+}
+
 func (m *Model) title(text string, focused bool, w int) string {
 	text = termtext.Pad(termtext.Fit(" "+text, w), w)
 	if focused {
@@ -181,14 +198,14 @@ func (m *Model) replLines() []string {
 		t = st
 	}
 	lines := []string{m.title(t, m.focus == paneREPL, r.w)}
-	return append(lines, fit(m.repl.View(), r.w, r.h-1)...)
+	return append(lines, rows(m.repl.View(), r.w, r.h-1)...)
 }
 
 func (m *Model) editorLines() []string {
 	r := m.lay.editor
 	lines := []string{m.tabBar(r.w)}
 	if t := m.current(); t != nil {
-		return append(lines, fit(t.ed.View(), r.w, r.h-1)...)
+		return append(lines, rows(t.ed.View(), r.w, r.h-1)...)
 	}
 	hint := []string{
 		"",

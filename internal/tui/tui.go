@@ -107,6 +107,8 @@ type Model struct {
 	recovered []workspace.Recovered // offered one at a time
 	lay       layout
 	closeOnce sync.Once
+
+	helpKey, helpView string // the help bar last drawn, and what it showed
 }
 
 // tab is one open file in this view: its own editor (its own cursor) over
@@ -223,6 +225,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.tree.SetTheme(m.theme)
 		m.form.SetTheme(m.theme)
 		m.helpScreen.SetTheme(m.theme)
+		m.helpKey = ""
 		if m.ws != nil {
 			m.repl.SetTheme(m.theme)
 			for _, t := range m.tabs {
@@ -539,6 +542,7 @@ func (m *Model) render() string {
 		return ""
 	}
 	lines := []string{m.header()}
+	var panes []string // already fitted, row by row: not measured again
 	switch {
 	case m.helpOpen:
 		if h > screenFixedRows {
@@ -563,23 +567,44 @@ func (m *Model) render() string {
 			if m.dlg != nil {
 				lines = append(lines, m.dialogView(w, body))
 			} else {
-				lines = append(lines, m.panesView()...)
+				panes = m.panesView()
 			}
 		}
-		lines = append(lines, m.status(), m.help.ShortHelpView(m.helpBar()))
+		lines = append(lines, m.status(), m.helpBarView())
 	}
 
 	// Every part is sized to fit already. This last pass guarantees it: a line
 	// wider than the terminal wraps and scrolls the whole screen.
 	all := strings.Split(strings.Join(lines, "\n"), "\n")
+	for i, l := range all {
+		all[i] = ansi.Truncate(l, w, "")
+	}
+	if len(panes) > 0 {
+		all = append(all[:1], append(panes, all[1:]...)...)
+	}
 	if len(all) > h {
 		// Shorter than the fixed rows: keep the header, then the status bar.
 		all = all[:min(h, 2)]
 	}
-	for i, l := range all {
-		all[i] = ansi.Truncate(l, w, "")
-	}
 	return strings.Join(all, "\n")
+}
+
+// helpBarView draws the help bar, again only when its keys or the width
+// changed: it is on every frame and costs as much as the editor's text.
+func (m *Model) helpBarView() string {
+	bs := m.helpBar()
+	var k strings.Builder
+	for _, b := range bs {
+		k.WriteString(b.Help().Key)
+		k.WriteByte(0)
+		k.WriteString(b.Help().Desc)
+		k.WriteByte(0)
+	}
+	fmt.Fprint(&k, m.width)
+	if k.String() != m.helpKey {
+		m.helpKey, m.helpView = k.String(), m.help.ShortHelpView(bs)
+	}
+	return m.helpView
 }
 
 func (m *Model) helpBar() []key.Binding {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -180,6 +181,24 @@ func (d *driver) until(what string, cond func(screen string) bool) {
 	}
 }
 
+// python is the Python pane's text: the rows below its title (the last
+// title row starting with "Python"), above the status bar.
+func (d *driver) python() string {
+	ls := strings.Split(d.screen(), "\n")
+	for i := len(ls) - 3; i > 0; i-- {
+		if strings.HasPrefix(ls[i], " Python") {
+			return strings.Join(ls[i+1:len(ls)-2], "\n")
+		}
+	}
+	return ""
+}
+
+// inPython waits for what to show in the Python pane.
+func (d *driver) inPython(what string) {
+	d.t.Helper()
+	d.until(fmt.Sprintf("%q in the Python pane", what), func(string) bool { return strings.Contains(d.python(), what) })
+}
+
 func (d *driver) shows(what string) { d.t.Helper(); d.until(fmt.Sprintf("%q", what), has(what)) }
 
 func has(s string) func(string) bool {
@@ -210,6 +229,7 @@ var (
 	keyCtrlN = tea.KeyPressMsg{Code: 'n', Mod: tea.ModCtrl}
 	keyCtrlP = tea.KeyPressMsg{Code: 'p', Mod: tea.ModCtrl}
 	keyCtrlD = tea.KeyPressMsg{Code: 'd', Mod: tea.ModCtrl}
+	keyCtrlR = tea.KeyPressMsg{Code: 'r', Mod: tea.ModCtrl}
 )
 
 func letter(r rune) tea.KeyPressMsg { return tea.KeyPressMsg{Code: r, Text: string(r)} }
@@ -502,4 +522,74 @@ func BenchmarkKeystroke(b *testing.B) {
 		}
 		_ = d.m.View()
 	}
+}
+
+var probeOnce = sync.OnceValue(sandbox.Probe)
+
+// needSandbox skips a test where sandboxes cannot run (not root, no
+// namespaces), except under CI=true, where that is a failure.
+func needSandbox(t testing.TB) {
+	t.Helper()
+	if r := probeOnce(); r.Level == sandbox.None {
+		msg := "sandboxes are not available here: missing " + strings.Join(r.Missing(), ", ")
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+}
+
+// F5 saves and runs the file in Python: its output shows in the Python
+// pane, which gets the keys, and its variables stay at the prompt; ctrl+c
+// interrupts Python without ending the session; ctrl+d ends Python and
+// enter starts it again.
+func TestRunInPython(t *testing.T) {
+	needSandbox(t)
+	sp := newSpace(t, map[string]string{"prog.py": "x = 21\nprint('hello from prog')\n",
+		"ask.py": "n = input('name? ')\nprint('hi', n)\n"})
+	d := drive(t, sp, 100, 30)
+	d.press(keyCtrlP)
+	d.typeText("prog")
+	d.press(keyEnter)
+	d.shows("print('hello from prog')")
+	d.press(tea.KeyPressMsg{Code: tea.KeyEnd})
+	d.typeText("\nname = 'unsaved edit'")
+	d.press(keyF5)
+	d.inPython("hello from prog")
+	d.inPython(">>>")
+	if data, _ := os.ReadFile(filepath.Join(sp.dir, "prog.py")); !strings.Contains(string(data), "unsaved edit") {
+		t.Errorf("F5 did not save first: %q", data)
+	}
+	d.typeText("x*2\n")
+	d.inPython("42")
+	d.typeText("name\n")
+	d.inPython("'unsaved edit'")
+
+	d.typeText("while True: pass\n\n")
+	d.press(keyCtrlC)
+	d.inPython("KeyboardInterrupt")
+	if d.quit.Load() {
+		t.Fatal("ctrl+c in Python quit the session")
+	}
+	d.typeText("print(x + 1)\n")
+	d.inPython("22")
+
+	d.press(keyCtrlD)
+	d.inPython("Press enter to start it again")
+	d.press(keyEnter)
+	d.until("a fresh prompt", func(string) bool {
+		_, after, ok := strings.Cut(d.python(), "RESTART: Shell")
+		return ok && strings.Contains(after, ">>>") && sp.repl.State().Status == repl.Running
+	})
+
+	// input() waits for the answer typed in the pane. (In the pane, ctrl+p
+	// is readline's: F3 first.)
+	d.press(keyF3, keyCtrlP)
+	d.typeText("ask")
+	d.press(keyEnter)
+	d.shows("input('name? ')")
+	d.press(keyCtrlR)
+	d.inPython("name? ")
+	d.typeText("Bob\n")
+	d.inPython("hi Bob")
 }
