@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"path"
 	"strings"
@@ -234,6 +235,18 @@ func (m *Model) workspaceMsg(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		m.nextRecovered()
 		return nil, true
+	case watchReadyMsg:
+		if msg.gen != m.watchGen {
+			return nil, true // replaced meanwhile: its context is cancelled
+		}
+		m.watchCh = msg.ch
+		// List again: what changed while the watch was being set up.
+		return tea.Batch(m.tree.Refresh(), waitWatch(msg.ch, msg.gen)), true
+	case watchedMsg:
+		if msg.gen != m.watchGen || m.watchCh == nil {
+			return nil, true
+		}
+		return tea.Batch(m.tree.Refresh(), waitWatch(m.watchCh, msg.gen)), true
 	case quickListMsg:
 		if m.dlg != nil && m.dlg.kind == dlgQuickOpen {
 			pending := m.dlg.pending
@@ -292,4 +305,50 @@ func (m *Model) nextRecovered() {
 	m.dlg = &dialog{kind: dlgRecover, rec: r, title: "Recover unsaved changes",
 		text: "Unsaved changes to " + termtext.Safe(r.Path) + " from " + r.SavedAt.Format("2006-01-02 15:04") +
 			" were kept when your last session ended. Recover them (the file opens with them, unsaved), or discard them?"}
+}
+
+// Messages of the watch on the folders shown; gen tells a current watch
+// from one replaced since.
+type (
+	watchReadyMsg struct {
+		gen int
+		ch  <-chan struct{}
+	}
+	watchedMsg struct{ gen int }
+)
+
+// rewatch watches the folders the file list shows, when they changed since
+// the last call: one Watch per view, ended when the folders change or the
+// view closes.
+func (m *Model) rewatch() tea.Cmd {
+	rels := m.tree.Expanded()
+	key := strings.Join(rels, "\x00")
+	if key == m.watched {
+		return nil
+	}
+	m.watched = key
+	if m.watchStop != nil {
+		m.watchStop()
+	}
+	m.watchGen++
+	m.watchCh = nil
+	ctx, stop := context.WithCancel(m.ctx)
+	m.watchStop = stop
+	home, gen := m.ws.Home(), m.watchGen
+	return func() tea.Msg {
+		ch, err := home.Watch(ctx, rels)
+		if err != nil {
+			return nil // the list still refreshes with r
+		}
+		return watchReadyMsg{gen: gen, ch: ch}
+	}
+}
+
+func waitWatch(ch <-chan struct{}, gen int) tea.Cmd {
+	return func() tea.Msg {
+		if _, ok := <-ch; !ok {
+			return nil
+		}
+		return watchedMsg{gen: gen}
+	}
 }

@@ -109,6 +109,13 @@ type Model struct {
 	closeOnce sync.Once
 
 	helpKey, helpView string // the help bar last drawn, and what it showed
+
+	// The watch on the folders the file list shows: a program in the REPL
+	// that writes a file makes it appear.
+	watched   string // the folders watched, joined
+	watchGen  int
+	watchStop context.CancelFunc
+	watchCh   <-chan struct{}
 }
 
 // tab is one open file in this view: its own editor (its own cursor) over
@@ -213,6 +220,17 @@ func (m *Model) openForm(cancellable bool) {
 func (m *Model) say(text string, isErr bool) { m.notice, m.noticeErr = text, isErr }
 
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := m.update(msg)
+	if m.ws != nil && m.treeStarted {
+		// The folders shown may have changed (one opened, or listed).
+		if w := m.rewatch(); w != nil {
+			cmd = tea.Batch(cmd, w)
+		}
+	}
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height

@@ -120,9 +120,9 @@ func (m Model) Loading() bool { return m.root.loading && !m.root.loaded }
 // Empty reports whether the home was listed and holds nothing.
 func (m Model) Empty() bool { return m.root.loaded && len(m.root.children) == 0 }
 
-// Refresh lists the home and every open folder again, keeping what is open
-// and the cursor where they still exist.
-func (m Model) Refresh() tea.Cmd {
+// Expanded returns the folders the tree shows the contents of: the home
+// (Root) and every open folder, parents first. They are what to watch.
+func (m Model) Expanded() []string {
 	rels := []string{Root}
 	var walk func(n *node)
 	walk = func(n *node) {
@@ -134,6 +134,13 @@ func (m Model) Refresh() tea.Cmd {
 		}
 	}
 	walk(m.root)
+	return rels
+}
+
+// Refresh lists the home and every open folder again, keeping what is open
+// and the cursor where they still exist.
+func (m Model) Refresh() tea.Cmd {
+	rels := m.Expanded()
 	for _, rel := range rels {
 		if n := m.find(rel); n != nil {
 			n.loading = true
