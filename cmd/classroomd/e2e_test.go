@@ -106,6 +106,7 @@ func (h *harness) runBackend(t *testing.T, b backend) {
 		{"login_throttling_per_username", env.throttling},
 		{"commands_env_and_flag_order", env.commandsAndEnv},
 		{"account_self_service", env.accountSelfService},
+		{"workspace_over_openssh", env.workspaceSession},
 		{"restart_keeps_host_key_and_roster", env.restart},
 	}
 	for i, s := range steps {

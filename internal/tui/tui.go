@@ -152,9 +152,8 @@ func New(opts Options) *Model {
 			m.tabs = append(m.tabs, m.newTab(f))
 		}
 		m.recovered = m.ws.Recovered()
-		if len(m.tabs) > 0 {
-			m.focus = paneEditor
-		}
+		// The file list has the keys at first, even on a reconnection: q
+		// quits there, and typing goes nowhere unexpected.
 	}
 	if opts.MustChangePassword {
 		m.forced = true

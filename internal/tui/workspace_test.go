@@ -587,7 +587,9 @@ func TestRunInPython(t *testing.T) {
 	d.typeText("name\n")
 	d.inPython("'unsaved edit'")
 
-	d.typeText("while True: pass\n\n")
+	// ctrl+c once the loop runs (as a student would: it said so).
+	d.typeText(`exec("print('loop' + 'ing')\nwhile True: pass")` + "\n")
+	d.inPython("looping")
 	d.press(keyCtrlC)
 	d.inPython("KeyboardInterrupt")
 	if d.quit.Load() {

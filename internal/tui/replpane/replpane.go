@@ -31,7 +31,6 @@ type REPL interface {
 	Run(ctx context.Context, file string) error
 	SendKey(k tea.KeyPressMsg) error
 	Paste(text string) error
-	Interrupt() error
 	Render(w, h int) repl.Screen
 	Subscribe() (<-chan struct{}, func())
 	State() repl.State
@@ -175,11 +174,8 @@ func (m Model) key(k tea.KeyPressMsg) (Model, tea.Cmd) {
 	st := m.r.State()
 	switch st.Status {
 	case repl.Running:
-		if key.Matches(k, m.keys.REPL.Interrupt) {
-			// Whatever the terminal's settings: SIGINT to the program.
-			_ = m.r.Interrupt()
-			return m, nil
-		}
+		// ctrl+c too goes as a terminal sends it (\x03): the pty turns it
+		// into SIGINT after the keys typed before it, in order.
 		_ = m.r.SendKey(k)
 	case repl.Exited, repl.Failed:
 		if key.Matches(k, m.keys.REPL.Restart) && !m.starting {
