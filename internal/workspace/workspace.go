@@ -45,6 +45,7 @@ type Workspace struct {
 	clip     Clipboard
 	log      *slog.Logger
 	now      func() time.Time
+	idle     time.Duration // 0: never
 
 	mu        sync.Mutex
 	files     []*OpenFile // in tab order
@@ -64,8 +65,18 @@ type Options struct {
 	REPL         *repl.REPL    // not started: the REPL starts when first needed
 	JournalDir   string        // this student's journal folder
 	JournalEvery time.Duration // 0 means 3 seconds
-	Log          *slog.Logger
+	// IdleREPL is how long a running REPL may go with no key typed and no
+	// output before it is stopped, to free its share of the machine; the
+	// student finds why in the Python pane and starts it again with a key.
+	// 0 means DefaultIdleREPL; negative means never.
+	IdleREPL time.Duration
+	Log      *slog.Logger
+
+	now func() time.Time // tests: a fake clock (nil = time.Now)
 }
+
+// DefaultIdleREPL is Options.IdleREPL's default.
+const DefaultIdleREPL = 30 * time.Minute
 
 // ErrClosed means the workspace ended (its grace period ran out, or the server stops).
 var ErrClosed = errors.New("the workspace has ended")
@@ -88,9 +99,19 @@ func New(o Options) (*Workspace, error) {
 		j.close()
 		return nil, fmt.Errorf("read the journal: %w", err)
 	}
+	switch {
+	case o.IdleREPL == 0:
+		o.IdleREPL = DefaultIdleREPL
+	case o.IdleREPL < 0:
+		o.IdleREPL = 0
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	w := &Workspace{
-		Username: o.Username, home: o.Home, repl: o.REPL, journal: j, log: o.Log, now: time.Now,
+		Username: o.Username, home: o.Home, repl: o.REPL, journal: j, log: o.Log, now: o.now,
+		idle:  o.IdleREPL,
 		views: map[ViewID]*view{}, recovered: rec, stop: stop, done: make(chan struct{}),
 	}
 	go w.journalLoop(ctx, o.JournalEvery)
@@ -286,11 +307,19 @@ func (w *Workspace) Views() int {
 }
 
 // journalLoop writes each modified open file's text to the journal when it
-// changed since the last write.
+// changed since the last write, and stops the REPL once it has been idle
+// too long.
 func (w *Workspace) journalLoop(ctx context.Context, every time.Duration) {
 	defer close(w.done)
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var idleC <-chan time.Time
+	if w.idle > 0 && w.repl != nil {
+		// A REPL is stopped at most a tenth (or a minute) late.
+		it := time.NewTicker(max(min(w.idle/10, time.Minute), time.Millisecond))
+		defer it.Stop()
+		idleC = it.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -298,8 +327,53 @@ func (w *Workspace) journalLoop(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 			w.flushJournal()
+		case <-idleC:
+			w.stopIdleREPL()
 		}
 	}
+}
+
+// stopIdleREPL stops the REPL when it runs and nothing was typed into it
+// or printed by it for the idle time.
+func (w *Workspace) stopIdleREPL() {
+	if w.repl.State().Status != repl.Running {
+		return
+	}
+	idle := w.now().Sub(w.repl.LastActive())
+	if idle < w.idle {
+		return
+	}
+	if err := w.repl.Stop(IdleReason(w.idle)); err != nil && !errors.Is(err, repl.ErrClosed) {
+		w.log.Warn("idle REPL not stopped", "user", w.Username, "err", err)
+		return
+	}
+	w.log.Info("idle REPL stopped", "user", w.Username, "idle", idle.Round(time.Second))
+}
+
+// IdleReason is the reason an idle REPL's state gives (repl.State.Reason),
+// for the Python pane to show.
+func IdleReason(idle time.Duration) string {
+	return "Python was stopped after " + durationWords(idle) + " without use."
+}
+
+// durationWords writes a duration as a person would: "30 minutes", "1 hour",
+// "90 seconds".
+func durationWords(d time.Duration) string {
+	unit := func(n int64, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %ss", n, one)
+	}
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return unit(int64(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return unit(int64(d/time.Minute), "minute")
+	case d >= time.Second:
+		return unit(int64(d.Round(time.Second)/time.Second), "second")
+	}
+	return d.String()
 }
 
 // flushJournal journals every open file with unsaved changes not yet journaled.

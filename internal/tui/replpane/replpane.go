@@ -18,6 +18,8 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/classroomd/classroomd/internal/files"
+	"github.com/classroomd/classroomd/internal/sandbox"
 	"github.com/classroomd/classroomd/internal/tui/keys"
 	"github.com/classroomd/classroomd/internal/tui/termtext"
 	"github.com/classroomd/classroomd/internal/tui/theme"
@@ -34,6 +36,7 @@ type REPL interface {
 	Render(w, h int) repl.Screen
 	Subscribe() (<-chan struct{}, func())
 	State() repl.State
+	Quota() sandbox.HomeUsage
 }
 
 // ChangedMsg tells the pane that the REPL's screen or state changed. The
@@ -177,7 +180,7 @@ func (m Model) key(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		// ctrl+c too goes as a terminal sends it (\x03): the pty turns it
 		// into SIGINT after the keys typed before it, in order.
 		_ = m.r.SendKey(k)
-	case repl.Exited, repl.Failed:
+	case repl.Exited, repl.Failed, repl.Stopped:
 		if key.Matches(k, m.keys.REPL.Restart) && !m.starting {
 			return m, m.Restart()
 		}
@@ -208,6 +211,8 @@ func Describe(st repl.State) string {
 		return fmt.Sprintf("Python: exited (%d)", st.ExitCode)
 	case repl.Failed:
 		return "Python: could not start"
+	case repl.Stopped:
+		return "Python: stopped"
 	case repl.Closed:
 		return "Python: closed"
 	}
@@ -239,6 +244,15 @@ func Why(st repl.State, restartKey string) string {
 			why = termtext.Safe(strings.TrimPrefix(st.Err.Error(), "repl: "))
 		}
 		return "Python could not start: " + why + "." + again
+	case repl.Stopped:
+		why := "Python was stopped."
+		if st.Reason != "" {
+			why = termtext.Safe(st.Reason)
+			if !strings.HasSuffix(why, ".") {
+				why += "."
+			}
+		}
+		return why + again
 	case repl.Closed:
 		return "Python has ended with your workspace. Connect again to start a new one."
 	}
@@ -257,21 +271,57 @@ func ErrText(err error) string {
 	return "Could not start Python: " + s
 }
 
+// QuotaNotice says, as one sentence, that the student's home is full and
+// what to do, or "" while it is not.
+func QuotaNotice(u sandbox.HomeUsage) string {
+	switch {
+	case !u.Over:
+		return ""
+	case u.Err != nil && u.Bytes <= u.QuotaBytes:
+		return "Your home's size could not be checked: files can't be written for now."
+	}
+	return fmt.Sprintf("Your home is full: %s of %s. Files can't be written until you delete some in the file list.",
+		files.FormatSize(u.Bytes), files.FormatSize(u.QuotaBytes))
+}
+
+// banner is the line on top of the pane: the quota notice, or nothing.
+func (m Model) banner() []string {
+	n := QuotaNotice(m.r.Quota())
+	if n == "" || m.height < 2 {
+		return nil
+	}
+	return []string{m.theme.Error.Render(termtext.Pad(termtext.Fit(n, m.width), m.width))}
+}
+
 // Cursor returns where the terminal's cursor goes within the pane, when it
 // shows: only while the pane has the keys and Python runs.
 func (m Model) Cursor() (x, y int, ok bool) {
 	if !m.focused || m.width <= 0 || m.height <= 0 || !m.Running() {
 		return 0, 0, false
 	}
-	s := m.r.Render(m.width, m.height)
-	return s.CursorX, s.CursorY, s.CursorVisible
+	top := len(m.banner())
+	s := m.r.Render(m.width, m.height-top)
+	return s.CursorX, s.CursorY + top, s.CursorVisible
 }
 
 // View draws exactly height lines, each exactly width cells wide: Python's
-// screen, and when it does not run, why, on the last lines.
+// screen, and when it does not run, why, on the last lines. While the home
+// is over its quota, the first line says so.
 func (m Model) View() string {
 	w, h := m.width, m.height
 	if w <= 0 || h <= 0 {
+		return ""
+	}
+	top := m.banner() // nil, or one line when there is room for more
+	if len(top) == 0 {
+		return m.body(w, h)
+	}
+	return strings.Join(top, "\n") + "\n" + m.body(w, h-len(top))
+}
+
+// body draws the REPL's screen and why it does not run into w×h cells.
+func (m Model) body(w, h int) string {
+	if h <= 0 {
 		return ""
 	}
 	st := m.r.State()

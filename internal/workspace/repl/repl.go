@@ -79,6 +79,10 @@ const (
 	Exited
 	// Failed: Python could not be started; State.Err says why.
 	Failed
+	// Stopped: the server stopped Python (Stop: it was idle too long);
+	// State.Reason says why, in words for the student. The screen keeps
+	// what it showed last, and Restart starts a new one.
+	Stopped
 	// Closed: the REPL was closed and can no longer be used.
 	Closed
 )
@@ -97,6 +101,8 @@ func (s Status) String() string {
 		return "exited"
 	case Failed:
 		return "failed"
+	case Stopped:
+		return "stopped"
 	case Closed:
 		return "closed"
 	}
@@ -116,6 +122,9 @@ type State struct {
 	Err error
 	// File is the file being run ("" for a plain REPL).
 	File string
+	// Reason is why the server stopped Python, when Stopped: a sentence
+	// for the student (see Stop).
+	Reason string
 }
 
 // Errors of the input methods and the life-cycle.
@@ -148,6 +157,7 @@ type REPL struct {
 	version    uint64
 	cache      map[renderKey]Screen
 	subs       map[chan struct{}]struct{}
+	quota      sandbox.HomeUsage // the last measurement of the home
 
 	inMu   sync.Mutex
 	inBuf  []byte
@@ -351,7 +361,69 @@ func (r *REPL) start(ctx context.Context, file, banner string) error {
 	go r.readOutput(p, readDone)
 	go r.writeInput(p, inc.stop, writeDone)
 	go r.supervise(inc, readDone, writeDone)
+	go r.watchQuota(p, inc.stop)
 	return nil
+}
+
+// Stop ends the running Python, as the server's decision rather than the
+// student's: the state becomes Stopped with reason (a sentence for the
+// student, such as why it was idle too long), the screen keeps what it
+// showed last, and Restart (or Run) starts a new one. It does nothing when
+// Python is not running (never started, exited, failed, or already
+// stopped).
+func (r *REPL) Stop(reason string) error {
+	r.op.Lock()
+	defer r.op.Unlock()
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return ErrClosed
+	}
+	inc := r.cur
+	if inc == nil || r.state.Status != Running {
+		r.mu.Unlock()
+		return nil
+	}
+	// Not Exited: the supervisor leaves this state as it is.
+	r.setStateLocked(State{Status: Stopped, Reason: reason, File: r.state.File})
+	r.mu.Unlock()
+	r.discardInput()
+	inc.proc.Close()
+	<-inc.done
+	return nil
+}
+
+// Quota is what the last measurement of the student's home found (Over:
+// the home is full, and files cannot be written). It keeps the last
+// measurement of the last Python process after that process ended; it is
+// the zero HomeUsage before any was made, and when the sandbox has no quota.
+func (r *REPL) Quota() sandbox.HomeUsage {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cur != nil {
+		r.quota = r.cur.proc.HomeUsage() // Bytes changes between changes of Over
+	}
+	return r.quota
+}
+
+// watchQuota records the home's measurements as the sandbox makes them,
+// and tells the subscribers when the home goes over its quota or back
+// under it.
+func (r *REPL) watchQuota(p *sandbox.Process, stop <-chan struct{}) {
+	r.mu.Lock()
+	r.quota = p.HomeUsage() // the measurement made at start
+	r.mu.Unlock()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-p.QuotaChanged():
+			r.mu.Lock()
+			r.quota = p.HomeUsage()
+			r.changedLocked()
+			r.mu.Unlock()
+		}
+	}
 }
 
 // ensureTermLocked creates the emulator, and starts reading its replies,
@@ -392,6 +464,7 @@ func (r *REPL) supervise(inc *incarnation, readDone, writeDone chan struct{}) {
 	r.mu.Lock()
 	if r.cur == inc {
 		r.cur = nil
+		r.quota = p.HomeUsage()
 		if r.state.Status == Running {
 			r.setStateLocked(State{Status: Exited, ExitCode: code, OOMKilled: oom, File: r.state.File})
 		}

@@ -1,0 +1,178 @@
+package replpane
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/classroomd/classroomd/internal/sandbox"
+	"github.com/classroomd/classroomd/internal/tui/keys"
+	"github.com/classroomd/classroomd/internal/tui/theme"
+	"github.com/classroomd/classroomd/internal/workspace/repl"
+)
+
+// fakeREPL is a REPL whose state and home usage the test sets; its screen
+// is a line per row saying which row it is.
+type fakeREPL struct {
+	mu       sync.Mutex
+	state    repl.State
+	quota    sandbox.HomeUsage
+	restarts int
+	ch       chan struct{}
+}
+
+func newFake() *fakeREPL { return &fakeREPL{ch: make(chan struct{}, 1)} }
+
+func (f *fakeREPL) Start(context.Context) error { return nil }
+func (f *fakeREPL) Restart(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.restarts++
+	return nil
+}
+func (f *fakeREPL) Run(context.Context, string) error { return nil }
+func (f *fakeREPL) SendKey(tea.KeyPressMsg) error     { return nil }
+func (f *fakeREPL) Paste(string) error                { return nil }
+func (f *fakeREPL) Render(w, h int) repl.Screen {
+	var s repl.Screen
+	for i := range h {
+		l := ansi.Truncate("row "+string(rune('0'+i%10)), w, "")
+		s.Lines = append(s.Lines, l+strings.Repeat(" ", w-ansi.StringWidth(l)))
+	}
+	s.CursorX, s.CursorY, s.CursorVisible = 4, 1, true
+	return s
+}
+func (f *fakeREPL) Subscribe() (<-chan struct{}, func()) { return f.ch, func() {} }
+func (f *fakeREPL) State() repl.State {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.state
+}
+func (f *fakeREPL) Quota() sandbox.HomeUsage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.quota
+}
+
+func pane(f *fakeREPL, w, h int) Model {
+	m := New(context.Background(), f, keys.Default(), theme.New(true))
+	m.SetSize(w, h)
+	return m
+}
+
+func plainLines(v string) []string { return strings.Split(ansi.Strip(v), "\n") }
+
+func checkBox(t *testing.T, v string, w, h int) []string {
+	t.Helper()
+	lines := plainLines(v)
+	if len(lines) != h {
+		t.Fatalf("%d lines, want %d:\n%s", len(lines), h, ansi.Strip(v))
+	}
+	for i, l := range lines {
+		if ansi.StringWidth(l) != w {
+			t.Fatalf("line %d is %d cells, want %d: %q", i, ansi.StringWidth(l), w, l)
+		}
+	}
+	return lines
+}
+
+func TestQuotaBanner(t *testing.T) {
+	f := newFake()
+	f.state = repl.State{Status: repl.Running}
+	m := pane(f, 120, 6)
+	lines := checkBox(t, m.View(), 120, 6)
+	if lines[0] != "row 0"+strings.Repeat(" ", 115) {
+		t.Fatalf("under quota, the screen starts on top: %q", lines[0])
+	}
+
+	f.quota = sandbox.HomeUsage{Bytes: 212 << 20, QuotaBytes: 200 << 20, Over: true}
+	lines = checkBox(t, m.View(), 120, 6)
+	want := "Your home is full: 212 MiB of 200 MiB. Files can't be written until you delete some in the file list."
+	if strings.TrimRight(lines[0], " ") != want {
+		t.Fatalf("banner %q, want %q", lines[0], want)
+	}
+	if !strings.HasPrefix(lines[1], "row 0") || !strings.HasPrefix(lines[5], "row 4") {
+		t.Fatalf("the screen does not follow the banner:\n%s", strings.Join(lines, "\n"))
+	}
+	m.focused = true
+	if x, y, ok := m.Cursor(); !ok || x != 4 || y != 2 {
+		t.Fatalf("cursor %d,%d %v: want 4,2 (below the banner)", x, y, ok)
+	}
+
+	// Narrow: the banner is cut to the width; a one-line pane keeps the screen.
+	m.SetSize(20, 3)
+	lines = checkBox(t, m.View(), 20, 3)
+	if !strings.HasPrefix(lines[0], "Your home is full") {
+		t.Fatalf("narrow banner %q", lines[0])
+	}
+	m.SetSize(20, 1)
+	if lines = checkBox(t, m.View(), 20, 1); !strings.HasPrefix(lines[0], "row 0") {
+		t.Fatalf("one line: %q", lines[0])
+	}
+
+	// Stopped and over quota: the banner, the screen, and why.
+	f.state = repl.State{Status: repl.Stopped, Reason: "Python was stopped after 30 minutes without use."}
+	m.SetSize(120, 6)
+	lines = checkBox(t, m.View(), 120, 6)
+	if !strings.HasPrefix(lines[0], "Your home is full") || !strings.HasPrefix(lines[1], "row 0") ||
+		!strings.HasPrefix(lines[5], "Python was stopped after 30 minutes without use. Press enter to start it again.") {
+		t.Fatalf("stopped and full:\n%s", strings.Join(lines, "\n"))
+	}
+
+	// Back under quota: the banner goes.
+	f.quota.Over, f.quota.Bytes = false, 10<<20
+	if lines = checkBox(t, m.View(), 120, 6); !strings.HasPrefix(lines[0], "row 0") {
+		t.Fatalf("under quota again: %q", lines[0])
+	}
+}
+
+func TestQuotaNotice(t *testing.T) {
+	for _, c := range []struct {
+		u    sandbox.HomeUsage
+		want string
+	}{
+		{sandbox.HomeUsage{}, ""},
+		{sandbox.HomeUsage{Bytes: 5 << 20, QuotaBytes: 200 << 20}, ""},
+		{sandbox.HomeUsage{Bytes: 200<<20 + 300<<10, QuotaBytes: 200 << 20, Over: true},
+			"Your home is full: 200.3 MiB of 200 MiB. Files can't be written until you delete some in the file list."},
+		{sandbox.HomeUsage{QuotaBytes: 200 << 20, Over: true, Err: context.DeadlineExceeded},
+			"Your home's size could not be checked: files can't be written for now."},
+	} {
+		if got := QuotaNotice(c.u); got != c.want {
+			t.Errorf("QuotaNotice(%+v) = %q, want %q", c.u, got, c.want)
+		}
+	}
+}
+
+// TestStoppedREPL: a REPL the server stopped says why, keeps its screen,
+// and the restart key starts it again.
+func TestStoppedREPL(t *testing.T) {
+	f := newFake()
+	f.state = repl.State{Status: repl.Stopped, Reason: "Python was stopped after 30 minutes without use"}
+	m := pane(f, 40, 5)
+	lines := checkBox(t, m.View(), 40, 5)
+	got := strings.Join(lines, "\n")
+	if !strings.HasPrefix(lines[0], "row 0") || !strings.Contains(got, "Python was stopped after 30 minutes") ||
+		!strings.Contains(got, "without use. Press enter to start it") {
+		t.Fatalf("stopped pane:\n%s", got)
+	}
+	if d := Describe(f.state); d != "Python: stopped" {
+		t.Fatalf("Describe: %q", d)
+	}
+	if w := Why(repl.State{Status: repl.Stopped}, "enter"); w != "Python was stopped. Press enter to start it again." {
+		t.Fatalf("Why without a reason: %q", w)
+	}
+	m.Focus()
+	m, cmd := m.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
+	if cmd == nil {
+		t.Fatal("enter on a stopped REPL does nothing")
+	}
+	if _, ok := cmd().(StartedMsg); !ok || f.restarts != 1 {
+		t.Fatalf("enter did not restart (restarts %d)", f.restarts)
+	}
+	_ = m
+}
