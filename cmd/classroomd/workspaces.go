@@ -20,6 +20,13 @@ import (
 // journal of unsaved edits.
 func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Logger) *workspace.Manager {
 	quota := int64(cfg.HomeQuotaMiB) << 20
+	limits := sandbox.DefaultLimits()
+	limits.MemoryBytes = int64(cfg.LimitMemoryMiB) << 20
+	limits.Pids = cfg.LimitPids
+	limits.CPUPercent = cfg.LimitCPUPercent
+	limits.FileSizeBytes = int64(cfg.LimitFileMiB) << 20
+	limits.OutputBytesPerSec = int64(cfg.LimitOutputKiBps) << 10
+	limits.OutputBurstBytes = limits.OutputBytesPerSec
 	open := func(ctx context.Context, username string) (*workspace.Workspace, error) {
 		u, err := svc.User(ctx, username)
 		if err != nil {
@@ -41,13 +48,14 @@ func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Log
 		r := repl.New(repl.Config{
 			Spec: sandbox.Spec{
 				Username: u.Username, UID: owner.UID, GID: owner.GID, Home: dir, CourseDir: course,
-				Cols: 80, Rows: 24, Limits: sandbox.DefaultLimits(), QuotaBytes: quota,
+				Cols: 80, Rows: 24, Limits: limits, QuotaBytes: quota,
 			},
-			Log: log.With("user", u.Username),
+			Python: cfg.Python,
+			Log:    log.With("user", u.Username),
 		})
 		ws, err := workspace.New(workspace.Options{
 			Username: u.Username, Home: home, REPL: r,
-			JournalDir: filepath.Join(a.cfg.JournalDir(), u.Username), Log: log,
+			JournalDir: filepath.Join(a.cfg.JournalDir(), u.Username), IdleREPL: cfg.REPLIdle, Log: log,
 		})
 		if err != nil {
 			return nil, errors.Join(err, r.Close(), home.Close())

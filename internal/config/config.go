@@ -38,6 +38,13 @@ type Server struct {
 	HomeQuotaMiB        int           // the size in MiB a student's home may reach
 	// WorkspaceGrace is how long a workspace (REPL, unsaved edits) outlives its last connection.
 	WorkspaceGrace time.Duration
+	// REPLIdle stops a REPL with no key and no output for this long.
+	REPLIdle time.Duration
+	// Python is the interpreter students run, inside their sandbox.
+	Python string
+	// Limits per student: memory and /tmp in MiB, processes, CPU (100 = one core),
+	// the largest file in MiB, output in KiB/s.
+	LimitMemoryMiB, LimitPids, LimitCPUPercent, LimitFileMiB, LimitOutputKiBps int
 	// InsecureNoSandbox allows serving students on a public address although
 	// their programs cannot be isolated.
 	InsecureNoSandbox bool
@@ -104,6 +111,13 @@ func (s *Server) RegisterServerFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&s.Throttle.MaxDelay, "login-max-delay", d.MaxDelay, "longest delay between attempts")
 	fs.BoolVar(&s.InsecureNoSandbox, "insecure-no-sandbox", false, "serve on a non-loopback address even when students' programs cannot be isolated (never on a shared machine)")
 	fs.DurationVar(&s.WorkspaceGrace, "workspace-grace", 30*time.Minute, "how long a student's workspace (REPL, unsaved edits) waits for them to reconnect")
+	fs.DurationVar(&s.REPLIdle, "repl-idle", 30*time.Minute, "stop a student's Python after this long with no key and no output (they are told why)")
+	fs.StringVar(&s.Python, "python", "/usr/bin/python3", "the Python students run (a path inside the sandbox's read-only /usr)")
+	fs.IntVar(&s.LimitMemoryMiB, "limit-memory-mib", 512, "memory per student, in MiB")
+	fs.IntVar(&s.LimitPids, "limit-pids", 64, "processes and threads per student")
+	fs.IntVar(&s.LimitCPUPercent, "limit-cpu-percent", 100, "CPU per student (100 = one core)")
+	fs.IntVar(&s.LimitFileMiB, "limit-file-mib", 100, "the largest file a student's program may write, in MiB")
+	fs.IntVar(&s.LimitOutputKiBps, "limit-output-kib", 1024, "output per student, in KiB per second (a flood is slowed, not lost)")
 	fs.IntVar(&s.HomeQuotaMiB, "home-quota-mib", 200, "the size in MiB a student's home may reach")
 	fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long to wait for sessions to end before closing them")
 	fs.VisitAll(func(f *pflag.Flag) { bindEnv(fs, f.Name) })
@@ -169,6 +183,12 @@ func (s *Store) Validate() error {
 // Validate checks the server settings.
 func (s *Server) Validate() error {
 	switch {
+	case s.REPLIdle <= 0:
+		return fmt.Errorf("--repl-idle must be positive")
+	case !strings.HasPrefix(s.Python, "/usr/"):
+		return fmt.Errorf("--python %q must be under /usr/, the only system folder a sandbox sees", s.Python)
+	case s.LimitMemoryMiB < 32 || s.LimitPids < 8 || s.LimitCPUPercent < 5 || s.LimitFileMiB < 1 || s.LimitOutputKiBps < 1:
+		return fmt.Errorf("a student limit is too small to run Python: use at least --limit-memory-mib 32, --limit-pids 8, --limit-cpu-percent 5, --limit-file-mib 1, --limit-output-kib 1")
 	case s.WorkspaceGrace <= 0:
 		return fmt.Errorf("--workspace-grace must be positive")
 	case s.HomeQuotaMiB < 1:
