@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -75,9 +76,9 @@ func TestEndToEnd(t *testing.T) {
 		name string
 		new  func(t *testing.T) backend
 	}{
-		{"sqlite", func(t *testing.T) backend { return backend{dataDir: t.TempDir()} }},
+		{"sqlite", func(t *testing.T) backend { return backend{dataDir: t.TempDir(), uidBase: 310000} }},
 		{"postgres", func(t *testing.T) backend {
-			return backend{dataDir: t.TempDir(), dbURL: pgtest.NewDatabase(t)}
+			return backend{dataDir: t.TempDir(), dbURL: pgtest.NewDatabase(t), uidBase: 320000}
 		}},
 	}
 	for _, bc := range backends {
@@ -488,6 +489,11 @@ func (s *scenario) restart(t *testing.T) {
 	}
 
 	s.srv.stop(t)
+	// The workspace step left Python running in a live workspace: stopping the
+	// server must end every student program with it.
+	if !waitFor(exitDeadline, nil, func() bool { return len(studentProcesses(b.uidBase)) == 0 }) {
+		t.Errorf("after the server stopped, student programs still run: %v", studentProcesses(b.uidBase))
+	}
 	s.srv = h.startServer(t, b)
 	after := h.hostKey(t, s.srv.sshPort)
 	if after != before {
@@ -601,11 +607,12 @@ func raceEnabled() bool {
 type backend struct {
 	dataDir string
 	dbURL   string // empty: SQLite in dataDir
+	uidBase int    // distinct per backend: the two run at once, and a leftover must be attributable
 }
 
 // flags name the store on a command line. Cost 4 keeps hashing quick.
 func (b backend) flags() []string {
-	f := []string{"--data-dir", b.dataDir, "--bcrypt-cost", "4"}
+	f := []string{"--data-dir", b.dataDir, "--bcrypt-cost", "4", "--uid-base", strconv.Itoa(b.uidBase)}
 	if b.dbURL != "" {
 		f = append(f, "--database-url", b.dbURL)
 	}
@@ -1082,4 +1089,32 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "…" + s[len(s)-n:]
+}
+
+// studentProcesses lists the processes running as one of this backend's
+// student uids (uid-base + user id), as "pid cmdline".
+func studentProcesses(uidBase int) []string {
+	dirs, _ := os.ReadDir("/proc")
+	var found []string
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		status, err := os.ReadFile(filepath.Join("/proc", d.Name(), "status"))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			fields := strings.Fields(line)
+			if len(fields) < 2 || fields[0] != "Uid:" {
+				continue
+			}
+			if uid, err := strconv.Atoi(fields[1]); err == nil && uid > uidBase && uid < uidBase+10000 {
+				cmd, _ := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
+				found = append(found, fmt.Sprintf("%d %s", pid, strings.ReplaceAll(string(cmd), "\x00", " ")))
+			}
+		}
+	}
+	return found
 }
