@@ -22,6 +22,9 @@ const (
 	dlgNewFile                     // a name to type
 	dlgQuickOpen                   // part of a name to type, a list to pick from
 	dlgRecover                     // journaled work: recover, discard
+	dlgNewFolder                   // a name to type
+	dlgRename                      // a path to type: rename or move dir (the path)
+	dlgDelete                      // yes or no: delete dir (the path)
 )
 
 // dialog is a question or a prompt over the panes. Questions take letters
@@ -44,7 +47,9 @@ type dialog struct {
 	pending bool                // dlgQuickOpen: enter was pressed before the list came
 }
 
-func (d *dialog) takesText() bool { return d.kind == dlgNewFile || d.kind == dlgQuickOpen }
+func (d *dialog) takesText() bool {
+	return d.kind == dlgNewFile || d.kind == dlgQuickOpen || d.kind == dlgNewFolder || d.kind == dlgRename
+}
 
 // changed recomputes what depends on the input.
 func (d *dialog) changed() {
@@ -67,6 +72,11 @@ func (m *Model) dialogHelp() []key.Binding {
 		return k.DialogHelp(d.Recover, d.Discard)
 	case dlgQuickOpen:
 		return k.DialogHelp(key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")), d.Up, d.Down)
+	case dlgRename:
+		return k.DialogHelp(key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "rename/move")))
+	case dlgDelete:
+		yes := key.NewBinding(key.WithKeys(d.Yes.Keys()...), key.WithHelp(d.Yes.Help().Key, "delete"))
+		return []key.Binding{yes, d.No}
 	}
 	return k.DialogHelp(key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "create")))
 }
@@ -103,6 +113,14 @@ func (m *Model) dialogKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	switch dl.kind {
+	case dlgDelete:
+		switch {
+		case key.Matches(msg, d.Yes):
+			m.dlg = nil
+			return m.deleteNow(dl.dir)
+		case key.Matches(msg, d.No):
+			m.dlg = nil
+		}
 	case dlgQuit:
 		switch {
 		case key.Matches(msg, d.Save):
@@ -166,6 +184,10 @@ func (m *Model) accept() tea.Cmd {
 			return nil
 		}
 		return m.createFile(dl.dir, name)
+	case dlgNewFolder:
+		return m.create(dl.dir, dl.input, true)
+	case dlgRename:
+		return m.renameTo(dl.dir, dl.input)
 	case dlgQuickOpen:
 		if dl.sel < len(dl.hit) {
 			m.dlg = nil

@@ -10,7 +10,6 @@ import (
 
 	"github.com/classroomd/classroomd/internal/files"
 	"github.com/classroomd/classroomd/internal/tui/editor"
-	"github.com/classroomd/classroomd/internal/tui/filetree"
 	"github.com/classroomd/classroomd/internal/tui/termtext"
 	"github.com/classroomd/classroomd/internal/workspace"
 )
@@ -144,18 +143,7 @@ func (m *Model) run() tea.Cmd {
 // openNewFile asks for a new file's name, in the folder selected in the
 // file list.
 func (m *Model) openNewFile() {
-	dir := filetree.Root
-	if e, rel, ok := m.tree.Selected(); ok {
-		if e.IsDir {
-			dir = rel
-		} else {
-			dir = path.Dir(rel)
-		}
-	}
-	where := "your home folder"
-	if dir != filetree.Root {
-		where = termtext.Safe(dir) + "/"
-	}
+	dir, where := m.targetDir()
 	m.dlg = &dialog{kind: dlgNewFile, title: "New file", dir: dir,
 		text: "Name of the new file in " + where + " (for example lab1.py):"}
 }
@@ -223,6 +211,11 @@ func (m *Model) workspaceMsg(msg tea.Msg) (tea.Cmd, bool) {
 			}
 		}
 		return m.tree.Refresh(), true
+	case fileOpMsg:
+		return m.fileOpDone(msg), true
+	case describedMsg:
+		m.askDelete(msg)
+		return nil, true
 	case savedAllMsg:
 		if msg.err != nil {
 			m.say(sentence(msg.err)+" Nothing was lost: fix it, or quit and keep your changes.", true)

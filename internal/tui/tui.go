@@ -430,6 +430,11 @@ func (m *Model) filesKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.quit()
 	case key.Matches(msg, m.keys.Refresh):
 		return m.tree.Refresh()
+	}
+	if cmd, ok := m.fileKey(msg); ok {
+		return cmd
+	}
+	switch {
 	case m.ws != nil && key.Matches(msg, m.keys.Tree.Toggle):
 		if e, rel, ok := m.tree.Selected(); ok && !e.IsDir {
 			return m.open(rel)

@@ -80,6 +80,9 @@ type Model struct {
 
 	err    error  // the last load's failure, if it failed
 	errRel string // the folder that failed
+
+	showHidden bool   // names starting with "." are listed
+	want       string // put the cursor here once it is listed (Reveal)
 }
 
 // New returns a tree of the home behind lister. Call Init to list the home.
@@ -117,8 +120,50 @@ func (m Model) Err() (rel string, err error) { return m.errRel, m.err }
 // Loading reports whether the home's first listing is still on its way.
 func (m Model) Loading() bool { return m.root.loading && !m.root.loaded }
 
-// Empty reports whether the home was listed and holds nothing.
-func (m Model) Empty() bool { return m.root.loaded && len(m.root.children) == 0 }
+// Empty reports whether the home was listed and shows nothing (hidden
+// files may be there, not shown).
+func (m Model) Empty() bool {
+	if !m.root.loaded {
+		return false
+	}
+	for _, c := range m.root.children {
+		if m.shown(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// ShowHidden reports whether names starting with "." are listed.
+func (m Model) ShowHidden() bool { return m.showHidden }
+
+// SetShowHidden lists names starting with "." or hides them.
+func (m *Model) SetShowHidden(on bool) {
+	m.showHidden = on
+	keep := ""
+	if n := m.current(); n != nil {
+		keep = n.rel
+	}
+	m.rebuild(keep)
+}
+
+// Hidden reports whether a name is hidden unless asked for: it starts with ".".
+func Hidden(name string) bool { return strings.HasPrefix(name, ".") }
+
+func (m *Model) shown(n *node) bool { return m.showHidden || !Hidden(n.entry.Name) }
+
+// Reveal lists the home and the open folders again, opens the folders
+// leading to rel that the tree knows, and puts the cursor on rel once it is
+// listed (if it is shown).
+func (m *Model) Reveal(rel string) tea.Cmd {
+	m.want = rel
+	for d := path.Dir(rel); d != Root && d != "/" && d != ""; d = path.Dir(d) {
+		if n := m.find(d); n != nil && n.isDir() {
+			n.expanded = true
+		}
+	}
+	return m.Refresh()
+}
 
 // Expanded returns the folders the tree shows the contents of: the home
 // (Root) and every open folder, parents first. They are what to watch.
@@ -183,6 +228,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 }
 
 func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	m.want = "" // the student moves: a late listing must not move the cursor
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Up):
@@ -276,6 +322,9 @@ func (m *Model) apply(results []result) {
 		n.children = merge(n, r.entries)
 		n.loaded = true
 	}
+	if m.want != "" && m.find(m.want) != nil {
+		keep, m.want = m.want, ""
+	}
 	m.rebuild(keep)
 }
 
@@ -321,6 +370,9 @@ func (m *Model) rebuild(keep string) {
 	var walk func(n *node)
 	walk = func(n *node) {
 		for _, c := range n.children {
+			if !m.shown(c) {
+				continue
+			}
 			m.visible = append(m.visible, c)
 			if c.expanded {
 				walk(c)

@@ -105,22 +105,21 @@ func (m Model) lines() []string {
 	}
 	cols := max(min((m.width+colGap)/(colW+colGap), len(blocks)), 1)
 
-	// Fill columns in order, moving on once a column reaches its share.
+	// Fill columns in order, moving on once a column would pass its share;
+	// the smallest share whose columns all keep to it (groups stay whole).
 	total := 0
 	for _, b := range blocks {
 		total += len(b) + 1 // a blank line after each group
 	}
-	share := (total + cols - 1) / cols
-	columns := make([][]string, 1, cols)
-	for i, b := range blocks {
-		c := &columns[len(columns)-1]
-		if len(*c) > 0 && len(*c)+len(b) > share && len(columns) < cols {
-			columns = append(columns, nil)
-			c = &columns[len(columns)-1]
+	var columns [][]string
+	for share := (total + cols - 1) / cols; ; share++ {
+		columns = pack(blocks, cols, share)
+		tallest := 0
+		for _, c := range columns {
+			tallest = max(tallest, len(c))
 		}
-		*c = append(*c, b...)
-		if i < len(blocks)-1 {
-			*c = append(*c, "")
+		if tallest <= share || share >= total {
+			break
 		}
 	}
 
@@ -144,6 +143,24 @@ func (m Model) lines() []string {
 		out[row] = strings.TrimRight(b.String(), " ")
 	}
 	return out
+}
+
+// pack puts the blocks in at most cols columns, in order, starting a new
+// column when a block would take the current one past share.
+func pack(blocks [][]string, cols, share int) [][]string {
+	columns := make([][]string, 1, cols)
+	for i, b := range blocks {
+		c := &columns[len(columns)-1]
+		if len(*c) > 0 && len(*c)+len(b) > share && len(columns) < cols {
+			columns = append(columns, nil)
+			c = &columns[len(columns)-1]
+		}
+		*c = append(*c, b...)
+		if i < len(blocks)-1 {
+			*c = append(*c, "")
+		}
+	}
+	return columns
 }
 
 // group is a title and its bindings, keys aligned in a column. On a

@@ -20,6 +20,14 @@ type Tree struct {
 	Expand   key.Binding // open a folder
 	Collapse key.Binding // close a folder, or go to the parent
 	Toggle   key.Binding // enter: open or close a folder
+
+	// File operations, handled by the workspace (the file list only moves).
+	NewFile   key.Binding // in the selected folder, or beside the selected file
+	NewFolder key.Binding
+	Rename    key.Binding // rename or move: a path typed from the home
+	Duplicate key.Binding
+	Delete    key.Binding // asks first, saying what it holds
+	Hidden    key.Binding // show or hide names starting with "."
 }
 
 // Form holds the password form's bindings. Its fields take text, so none of
@@ -115,6 +123,8 @@ type Dialog struct {
 	Discard key.Binding
 	Keep    key.Binding // quit and keep unsaved changes in the workspace
 	Recover key.Binding
+	Yes     key.Binding // do it (delete)
+	No      key.Binding // do not (as esc)
 }
 
 // KeyMap is the whole TUI's keymap. It implements help.KeyMap for the
@@ -156,6 +166,13 @@ func Default() KeyMap {
 			Expand:   key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "open folder")),
 			Collapse: key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "close folder")),
 			Toggle:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open/close")),
+
+			NewFile:   key.NewBinding(key.WithKeys("a", "n"), key.WithHelp("a", "new file")),
+			NewFolder: key.NewBinding(key.WithKeys("A", "N"), key.WithHelp("A", "new folder")),
+			Rename:    key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "rename/move")),
+			Duplicate: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "duplicate")),
+			Delete:    key.NewBinding(key.WithKeys("d", "delete"), key.WithHelp("d", "delete")),
+			Hidden:    key.NewBinding(key.WithKeys("."), key.WithHelp(".", "hidden files")),
 		},
 		Form: Form{
 			Next:   key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/↓", "next field")),
@@ -194,6 +211,8 @@ func Default() KeyMap {
 			Discard: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "discard")),
 			Keep:    key.NewBinding(key.WithKeys("k"), key.WithHelp("k", "keep for later")),
 			Recover: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "recover")),
+			Yes:     key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
+			No:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "no")),
 		},
 		Refresh:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
 		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
@@ -349,7 +368,9 @@ func (k KeyMap) WorkspaceHelp(pane string) []key.Binding {
 		return []key.Binding{k.ForceQuit, k.Help, w.Run, k.REPL.Interrupt, k.REPL.EOF, w.FocusEditor, w.FocusFiles}
 	}
 	open := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open"))
-	return []key.Binding{k.Quit, k.Help, open, w.QuickOpen, w.FocusEditor, w.FocusREPL, w.Run, w.NewFile, k.Password, k.Refresh}
+	t := k.Tree
+	return []key.Binding{k.Quit, k.Help, open, t.NewFile, t.NewFolder, t.Rename, t.Delete, t.Duplicate, t.Hidden,
+		w.QuickOpen, w.FocusEditor, w.FocusREPL, w.Run, k.Password, k.Refresh}
 }
 
 // DialogHelp is the help bar under a dialog: its answers, then cancel.
@@ -396,6 +417,14 @@ func (k KeyMap) Groups() []Group {
 			{Binding: t.Top}, {Binding: t.Bottom}, {Binding: t.Expand}, {Binding: t.Collapse},
 			{Binding: t.Toggle, Desc: "open a file, open/close a folder"}, {Binding: k.Refresh, Desc: "refresh the list"},
 		}},
+		{Title: "In the file list", Entries: []Entry{
+			{Binding: t.NewFile, Desc: "new file in the selected folder; n too"},
+			{Binding: t.NewFolder, Desc: "new folder there; N too"},
+			{Binding: t.Rename, Desc: "rename or move (edit its path)"},
+			{Binding: t.Duplicate, Desc: "duplicate (as \"name copy\")"},
+			{Binding: t.Delete, Desc: "delete (asks first); delete key too"},
+			{Binding: t.Hidden, Desc: "show or hide hidden files (.name)"},
+		}},
 		k.EditorGroup(),
 		k.REPLGroup(),
 		{Title: "Account", Entries: []Entry{
@@ -438,6 +467,7 @@ func (k KeyMap) Contexts() map[string][]key.Binding {
 		w.NewFile, w.QuickOpen, w.NextTab, w.PrevTab, k.Password, k.Help}
 	return map[string][]key.Binding{
 		"files": append([]key.Binding{t.Up, t.Down, t.PageUp, t.PageDown, t.Top, t.Bottom, t.Expand, t.Collapse, t.Toggle,
+			t.NewFile, t.NewFolder, t.Rename, t.Duplicate, t.Delete, t.Hidden,
 			k.Refresh, k.Quit, k.ForceQuit}, global...),
 		// In the REPL pane only these are the workspace's; the rest is Python's.
 		"repl": {w.FocusFiles, w.FocusEditor, w.FocusREPL, w.Save, w.NextTab, w.PrevTab,
@@ -445,6 +475,7 @@ func (k KeyMap) Contexts() map[string][]key.Binding {
 			key.NewBinding(key.WithKeys("ctrl+q"), key.WithHelp("ctrl+q", "quit"))},
 		"dialog":   {d.Accept, d.Cancel, d.Up, d.Down, d.Delete, k.ForceQuit},
 		"question": {d.Save, d.Discard, d.Keep, d.Recover, d.Cancel, k.ForceQuit},
+		"confirm":  {d.Yes, d.No, d.Cancel, k.ForceQuit},
 		"form":     {f.Next, f.Prev, f.Submit, f.Cancel, f.Delete, f.Clear, k.Help, k.ForceQuit},
 		"help":     {k.Close, k.Help, t.Up, t.Down, t.PageUp, t.PageDown, t.Top, t.Bottom, k.ForceQuit},
 		// ctrl+c is Copy here while something is selected (see Editor).
