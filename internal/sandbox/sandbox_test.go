@@ -673,8 +673,10 @@ func TestSweepRemovesStaleSandboxes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 1 {
-		t.Errorf("Sweep removed %d sandboxes, want 1", n)
+	// At least ours: other test binaries running beside this one (the end-to-end
+	// tests kill `sandbox exec` with -9) may leave stale leaves of their own.
+	if n < 1 {
+		t.Errorf("Sweep removed %d sandboxes, want at least the stale one", n)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- sleeper.Wait() }()
