@@ -122,7 +122,7 @@ func cliActor() accounts.Actor {
 
 // newLogger logs JSON when stderr is not a terminal (a service), text when it is.
 func newLogger(w io.Writer) *slog.Logger {
-	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+	if isTerminal(w) {
 		return slog.New(slog.NewTextHandler(w, nil))
 	}
 	return slog.New(slog.NewJSONHandler(w, nil))

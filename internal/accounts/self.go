@@ -69,7 +69,7 @@ func ParsePublicKey(line []byte) (gossh.PublicKey, string, error) {
 		return nil, "", errors.New("that is a PRIVATE key: never share it. Send the .pub file instead")
 	}
 	// x/crypto no longer parses DSA keys at all; say why before trying.
-	if bytes.HasPrefix(line, []byte(gossh.KeyAlgoDSA+" ")) {
+	if bytes.HasPrefix(line, []byte("ssh-dss ")) {
 		return nil, "", fmt.Errorf("DSA keys are no longer safe: %s", newKeyHint)
 	}
 	pk, comment, _, rest, err := gossh.ParseAuthorizedKey(line)

@@ -64,18 +64,6 @@ type cgroupLayout struct {
 	v2Controllers []string
 }
 
-func (l cgroupLayout) describe() string {
-	switch {
-	case len(l.v1) > 0 && l.v2 != nil:
-		return "hybrid (v1 controllers, v2 tree " + l.v2.dir + ")"
-	case len(l.v1) > 0:
-		return "v1"
-	case l.v2 != nil:
-		return "v2 (" + l.v2.dir + ")"
-	}
-	return "no cgroup filesystem mounted"
-}
-
 // has reports whether controller c is available in either version.
 func (l cgroupLayout) has(c string) bool {
 	if _, ok := l.v1[c]; ok {

@@ -95,7 +95,7 @@ func (j *journal) list() ([]Recovered, error) {
 		if json.Unmarshal(data, &e) != nil || e.Path == "" || entryName(e.Path) != name {
 			continue
 		}
-		out = append(out, Recovered{Path: e.Path, Text: e.Text, SavedAt: e.SavedAt})
+		out = append(out, Recovered(e))
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].SavedAt.Before(out[b].SavedAt) })
 	return out, nil

@@ -198,5 +198,3 @@ func indentOf(line string) string {
 	}
 	return line[:i]
 }
-
-func isBlank(s string) bool { return len(indentOf(s)) == len(s) }
