@@ -67,8 +67,9 @@ type CursorID uint64
 
 type cursor struct {
 	sel  Selection
-	goal int // display column kept by vertical moves; -1 when not set
-	top  int // the first line the view shows, shifted like the text
+	goal int    // display column kept by vertical moves; -1 when not set
+	top  int    // the first line the view shows, shifted like the text
+	used uint64 // when its view last moved or edited with it (Buffer.uses)
 }
 
 // Motion is a way to move a cursor.
@@ -149,6 +150,7 @@ type Buffer struct {
 
 	cursors map[CursorID]*cursor
 	nextID  CursorID
+	uses    uint64 // counts the cursor moves and edits, to tell the latest
 
 	undo    []*step
 	redo    []*step
@@ -396,20 +398,48 @@ func (b *Buffer) notify() {
 	}
 }
 
-// AddCursor registers a view's cursor, at the start of the text.
+// parked holds the place of the last view that left (its cursor, selection
+// and top line), shifted by later edits like any cursor, so that a view that
+// comes back (a reconnection) lands exactly where the student was.
+const parked CursorID = 0
+
+// AddCursor registers a view's cursor: where the last view that left was, or
+// at the start of the text.
 func (b *Buffer) AddCursor() CursorID {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.nextID++
-	b.cursors[b.nextID] = &cursor{goal: -1}
+	c := &cursor{goal: -1}
+	if p := b.cursors[parked]; p != nil {
+		*c = *p
+	}
+	b.cursors[b.nextID] = c
 	return b.nextID
 }
 
-// RemoveCursor forgets a view's cursor.
+// RemoveCursor forgets a view's cursor; its place is kept for the next view.
 func (b *Buffer) RemoveCursor(id CursorID) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	c := b.cursors[id]
+	if c == nil || id == parked {
+		return
+	}
 	delete(b.cursors, id)
+	// The view that moved last keeps the place, not one that only looked.
+	if p := b.cursors[parked]; p == nil || c.used >= p.used {
+		b.cursors[parked] = c
+	}
+}
+
+// use returns a view's cursor, noting that the view acts with it now.
+func (b *Buffer) use(id CursorID) *cursor {
+	c := b.cursors[id]
+	if c != nil {
+		b.uses++
+		c.used = b.uses
+	}
+	return c
 }
 
 // Cursor returns a view's cursor and selection.
@@ -427,7 +457,7 @@ func (b *Buffer) Cursor(id CursorID) Selection {
 func (b *Buffer) SetCursor(id CursorID, p Pos, extend bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if c := b.cursors[id]; c != nil {
+	if c := b.use(id); c != nil {
 		b.moveTo(c, b.clamp(p), extend)
 	}
 }
@@ -436,7 +466,7 @@ func (b *Buffer) SetCursor(id CursorID, p Pos, extend bool) {
 func (b *Buffer) SetSelection(id CursorID, sel Selection) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if c := b.cursors[id]; c != nil {
+	if c := b.use(id); c != nil {
 		c.sel = Selection{Anchor: b.clamp(sel.Anchor), Head: b.clamp(sel.Head)}
 		c.goal = -1
 	}
@@ -457,7 +487,7 @@ func (b *Buffer) SetTop(id CursorID, line int) {
 func (b *Buffer) SelectAll(id CursorID) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if c := b.cursors[id]; c != nil {
+	if c := b.use(id); c != nil {
 		c.sel = Selection{Head: b.end()}
 		c.goal = -1
 	}
@@ -480,7 +510,7 @@ func (b *Buffer) Selected(id CursorID) string {
 func (b *Buffer) Move(id CursorID, m Motion, extend bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c := b.cursors[id]
+	c := b.use(id)
 	if c == nil {
 		return
 	}
@@ -555,7 +585,7 @@ func (b *Buffer) Move(id CursorID, m Motion, extend bool) {
 func (b *Buffer) MoveLines(id CursorID, delta int, extend bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c := b.cursors[id]
+	c := b.use(id)
 	if c == nil || delta == 0 {
 		return
 	}
@@ -586,7 +616,7 @@ func (b *Buffer) MoveLines(id CursorID, delta int, extend bool) {
 func (b *Buffer) GoToLine(id CursorID, n int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if c := b.cursors[id]; c != nil {
+	if c := b.use(id); c != nil {
 		b.moveTo(c, b.clamp(Pos{Line: n - 1}), false)
 	}
 }
@@ -600,7 +630,7 @@ func (b *Buffer) Find(id CursorID, query string, opts FindOptions) bool {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c := b.cursors[id]
+	c := b.use(id)
 	if c == nil {
 		return false
 	}

@@ -851,3 +851,32 @@ func BenchmarkUndoPaste1000Lines(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// A view that comes back (a reconnection) lands where the view that left
+// was, shifted by the edits made meanwhile; a view that only looked does
+// not take the place from one that moved.
+func TestPlaceIsKeptForTheNextView(t *testing.T) {
+	b := New("one\ntwo\nthree\nfour")
+	if got := b.Cursor(b.AddCursor()); got.Head != (Pos{}) {
+		t.Fatalf("a first view starts at %v, want the start", got.Head)
+	}
+
+	moved := b.AddCursor()
+	looked := b.AddCursor()
+	b.SetCursor(moved, Pos{Line: 2, Col: 3}, false)
+	b.SetTop(moved, 1)
+	b.RemoveCursor(moved) // the Wi-Fi drops
+	b.RemoveCursor(looked)
+
+	other := b.AddCursor() // another view, still there, inserts a line above
+	b.SetCursor(other, Pos{}, false)
+	b.InsertText(other, "zero\n")
+
+	back := b.AddCursor()
+	if got := b.Cursor(back).Head; got != (Pos{Line: 3, Col: 3}) {
+		t.Errorf("the view came back at %v, want 3:3 (2:3 shifted by the inserted line)", got)
+	}
+	if f := b.Read(back, 0, 1, 0, nil); f.Top != 2 {
+		t.Errorf("the view came back showing line %d first, want 2", f.Top)
+	}
+}

@@ -15,7 +15,7 @@ func (b *Buffer) InsertText(id CursorID, text string) bool {
 	text = normalizeNewlines(strings.ToValidUTF8(text, "\uFFFD"))
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c := b.cursors[id]
+	c := b.use(id)
 	if c == nil || text == "" && c.sel.Empty() {
 		return false
 	}
@@ -36,7 +36,7 @@ func (b *Buffer) InsertText(id CursorID, text string) bool {
 func (b *Buffer) Newline(id CursorID) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c := b.cursors[id]
+	c := b.use(id)
 	if c == nil {
 		return false
 	}
@@ -94,7 +94,7 @@ func dedented(indent string) string {
 func (b *Buffer) Backspace(id CursorID) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c := b.cursors[id]
+	c := b.use(id)
 	if c == nil {
 		return false
 	}
@@ -131,7 +131,7 @@ func (b *Buffer) Backspace(id CursorID) bool {
 func (b *Buffer) Delete(id CursorID) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c := b.cursors[id]
+	c := b.use(id)
 	if c == nil {
 		return false
 	}
@@ -167,7 +167,7 @@ func (b *Buffer) Delete(id CursorID) bool {
 func (b *Buffer) Indent(id CursorID) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c := b.cursors[id]
+	c := b.use(id)
 	if c == nil {
 		return false
 	}
@@ -195,7 +195,7 @@ func (b *Buffer) Indent(id CursorID) bool {
 func (b *Buffer) Dedent(id CursorID) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c := b.cursors[id]
+	c := b.use(id)
 	if c == nil {
 		return false
 	}
@@ -236,7 +236,7 @@ func (b *Buffer) selectedLines(c *cursor) (first, last int) {
 func (b *Buffer) Cut(id CursorID) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c := b.cursors[id]
+	c := b.use(id)
 	if c == nil || c.sel.Empty() {
 		return ""
 	}
@@ -253,7 +253,7 @@ func (b *Buffer) Cut(id CursorID) string {
 func (b *Buffer) Undo(id CursorID) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c := b.cursors[id]
+	c := b.use(id)
 	if c == nil || len(b.undo) == 0 {
 		return false
 	}
@@ -279,7 +279,7 @@ func (b *Buffer) Undo(id CursorID) bool {
 func (b *Buffer) Redo(id CursorID) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c := b.cursors[id]
+	c := b.use(id)
 	if c == nil || len(b.redo) == 0 {
 		return false
 	}
