@@ -147,4 +147,6 @@ type Store interface {
 	// LoginFailures reads a counter; Count is 0 when its last failure is older than window before now.
 	LoginFailures(ctx context.Context, scope, key string, now time.Time, window time.Duration) (FailureCount, error)
 	ClearLoginFailures(ctx context.Context, scope, key string) error
+
+	WebSessions // browser logins: see websessions.go
 }
