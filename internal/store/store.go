@@ -108,6 +108,7 @@ var (
 // names a user or key returns ErrNotFound when it does not exist. Times come
 // back in UTC with microsecond precision.
 type Store interface {
+	Classroom // announcements and the help queue: see classroom.go
 	// Migrate applies pending embedded migrations and returns the versions applied
 	// now (empty when up to date). Running it twice is a no-op.
 	Migrate(ctx context.Context) ([]string, error)
