@@ -48,6 +48,7 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, username, current, next
 	if err := s.store.ClearLoginFailures(ctx, store.ScopeUser, u.Username); err != nil {
 		s.log.Warn("could not reset login failures", "user", u.Username, "err", err)
 	}
+	s.revokeWebSessions(ctx, u.Username, currentWebSession(ctx)) // other browsers sign in again
 	s.audit(ctx, Actor{Name: u.Username, Remote: remote}, "user.passwd.self", u.Username, "ok", "")
 	return nil
 }

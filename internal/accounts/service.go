@@ -182,6 +182,7 @@ func (s *Service) SetPassword(ctx context.Context, by Actor, username, password 
 	if err := s.store.SetPasswordHash(ctx, name, hash, generated != ""); err != nil {
 		return "", notFoundHint(name, err)
 	}
+	s.revokeWebSessions(ctx, name, 0) // the old password's browser logins end
 	s.audit(ctx, by, "user.passwd", name, "ok", "")
 	return generated, nil
 }
@@ -198,6 +199,7 @@ func (s *Service) SetDisabled(ctx context.Context, by Actor, username string, di
 	action := "user.enable"
 	if disabled {
 		action = "user.disable"
+		s.revokeWebSessions(ctx, name, 0) // signed out of every browser
 	}
 	s.audit(ctx, by, action, name, "ok", "")
 	return nil
