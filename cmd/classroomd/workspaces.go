@@ -44,6 +44,12 @@ func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Log
 		if fi, err := os.Stat(course); err != nil || !fi.IsDir() {
 			course = ""
 		}
+		var courseHome *files.Home
+		if course != "" {
+			if courseHome, err = files.OpenReadOnly(course); err != nil {
+				log.Warn("course folder not shown", "dir", course, "err", err)
+			}
+		}
 		owner := svc.Owner(u)
 		r := repl.New(repl.Config{
 			Spec: sandbox.Spec{
@@ -54,11 +60,15 @@ func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Log
 			Log:    log.With("user", u.Username),
 		})
 		ws, err := workspace.New(workspace.Options{
-			Username: u.Username, Home: home, REPL: r,
+			Username: u.Username, Home: home, Course: courseHome, REPL: r,
 			JournalDir: filepath.Join(a.cfg.JournalDir(), u.Username), IdleREPL: cfg.REPLIdle, Log: log,
 		})
 		if err != nil {
-			return nil, errors.Join(err, r.Close(), home.Close())
+			errs := []error{err, r.Close(), home.Close()}
+			if courseHome != nil {
+				errs = append(errs, courseHome.Close())
+			}
+			return nil, errors.Join(errs...)
 		}
 		return ws, nil
 	}

@@ -22,25 +22,19 @@ import (
 // Answers of the file operations.
 type (
 	// fileOpMsg says an operation ended. reveal is the path to select
-	// afterwards; from and to are set by a rename or move, gone by a delete.
+	// afterwards; from and to are set by a rename or move.
 	fileOpMsg struct {
 		err    error
 		done   string // said in the status bar when it worked
 		reveal string
 		from   string
 		to     string
-		gone   string
-		moved  []movedTab // this view's tabs of renamed files, reopened
 	}
 	// describedMsg carries what a delete would remove, to ask about it.
 	describedMsg struct {
 		rel string
 		sum files.Summary
 		err error
-	}
-	movedTab struct {
-		old  *workspace.OpenFile
-		file *workspace.OpenFile // nil if the new path did not open
 	}
 )
 
@@ -74,6 +68,11 @@ func (m *Model) fileKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		if !ok {
 			return nil, true
 		}
+		if workspace.InCourse(rel) {
+			_, err := m.ws.Rename(rel, rel)
+			m.say(sentence(err), true)
+			return nil, true
+		}
 		m.dlg = &dialog{kind: dlgRename, title: "Rename or move", dir: rel, input: rel,
 			text: "New path of " + termtext.Safe(rel) + ", from your home folder: change the name to rename it, " +
 				"the folders before it to move it (ending with / keeps the name)."}
@@ -82,20 +81,23 @@ func (m *Model) fileKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		if !ok {
 			return nil, true
 		}
-		home := m.ws.Home()
+		ws := m.ws
 		return func() tea.Msg {
-			name, err := home.Duplicate(rel)
+			to, err := ws.Duplicate(rel)
 			if err != nil {
 				return fileOpMsg{err: err}
 			}
-			to := path.Join(path.Dir(rel), path.Base(name))
-			if strings.Contains(name, "/") {
-				to = name
+			if workspace.InCourse(rel) {
+				return fileOpMsg{done: "Copied " + termtext.Safe(rel) + " into your home folder as " + termtext.Safe(to) + ": this copy is yours to change.", reveal: to}
 			}
 			return fileOpMsg{done: "Duplicated " + termtext.Safe(rel) + " as " + termtext.Safe(to) + ".", reveal: to}
 		}, true
 	case key.Matches(msg, t.Delete):
 		if !ok {
+			return nil, true
+		}
+		if workspace.InCourse(rel) {
+			m.say(sentence(m.ws.Delete(rel)), true)
 			return nil, true
 		}
 		home := m.ws.Home()
@@ -111,7 +113,7 @@ func (m *Model) fileKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 // selected file's folder; and how to say it.
 func (m *Model) targetDir() (dir, where string) {
 	dir = filetree.Root
-	if e, rel, ok := m.tree.Selected(); ok {
+	if e, rel, ok := m.tree.Selected(); ok && !workspace.InCourse(rel) {
 		if e.IsDir {
 			dir = rel
 		} else {
@@ -149,8 +151,8 @@ func (m *Model) askDelete(msg describedMsg) {
 	q += " This cannot be undone."
 	var unsaved []string
 	for _, f := range m.ws.Files() {
-		if under(f.Path, msg.rel) && f.Buf.Modified() {
-			unsaved = append(unsaved, termtext.Safe(f.Path))
+		if under(f.Path(), msg.rel) && f.Buf.Modified() {
+			unsaved = append(unsaved, termtext.Safe(f.Path()))
 		}
 	}
 	if len(unsaved) > 0 {
@@ -161,12 +163,12 @@ func (m *Model) askDelete(msg describedMsg) {
 
 // deleteNow deletes rel (the question was answered yes).
 func (m *Model) deleteNow(rel string) tea.Cmd {
-	home := m.ws.Home()
+	ws := m.ws
 	return func() tea.Msg {
-		if err := home.Delete(rel); err != nil {
+		if err := ws.Delete(rel); err != nil {
 			return fileOpMsg{err: err}
 		}
-		return fileOpMsg{done: "Deleted " + termtext.Safe(rel) + ".", gone: rel}
+		return fileOpMsg{done: "Deleted " + termtext.Safe(rel) + "."}
 	}
 }
 
@@ -207,95 +209,31 @@ func (m *Model) renameTo(rel, typed string) tea.Cmd {
 		m.dlg = nil
 		return nil
 	}
-	for _, f := range m.ws.Files() {
-		if under(f.Path, rel) && f.Buf.Modified() {
-			m.dlg.err = termtext.Safe(f.Path) + " has unsaved changes: save it (ctrl+s) or close it first."
-			return nil
-		}
-	}
-	var open []*workspace.OpenFile
-	for _, t := range m.tabs {
-		if under(t.file.Path, rel) {
-			open = append(open, t.file)
-		}
-	}
-	home, ws := m.ws.Home(), m.ws
-	fromDir, toDir := path.Dir(rel), path.Dir(to)
-	newName := path.Base(to)
+	ws := m.ws
 	return func() tea.Msg {
-		cur := rel
-		if toDir != fromDir {
-			if err := home.Move(rel, toDir); err != nil {
-				return fileOpMsg{err: err}
-			}
-			cur = path.Join(toDir, path.Base(rel))
-		}
-		if newName != path.Base(cur) {
-			if err := home.Rename(cur, newName); err != nil {
-				if cur != rel {
-					// Moved, not renamed: say so, and follow it.
-					return fileOpMsg{err: err, reveal: cur, from: rel, to: cur, moved: reopen(ws, open, rel, cur)}
-				}
-				return fileOpMsg{err: err}
-			}
+		cur, err := ws.Rename(rel, to)
+		switch {
+		case err != nil && cur != rel:
+			// Moved, not renamed: say so, and show where it is.
+			return fileOpMsg{err: err, reveal: cur, from: rel, to: cur}
+		case err != nil:
+			return fileOpMsg{err: err}
 		}
 		verb := "Renamed "
-		if toDir != fromDir {
+		if path.Dir(to) != path.Dir(rel) {
 			verb = "Moved "
 		}
-		return fileOpMsg{done: verb + termtext.Safe(rel) + " to " + termtext.Safe(to) + ".", reveal: to,
-			from: rel, to: to, moved: reopen(ws, open, rel, to)}
+		return fileOpMsg{done: verb + termtext.Safe(rel) + " to " + termtext.Safe(to) + ".", reveal: to, from: rel, to: to}
 	}
-}
-
-// reopen opens, under their new paths, the files of this view's tabs that
-// were under from and are now under to.
-func reopen(ws *workspace.Workspace, open []*workspace.OpenFile, from, to string) []movedTab {
-	out := make([]movedTab, 0, len(open))
-	for _, f := range open {
-		np := to + strings.TrimPrefix(f.Path, from)
-		nf, err := ws.Open(np)
-		if err != nil {
-			nf = nil
-		}
-		out = append(out, movedTab{old: f, file: nf})
-	}
-	return out
 }
 
 // fileOpDone takes an operation's end: the tabs follow, the list refreshes.
 func (m *Model) fileOpDone(msg fileOpMsg) tea.Cmd {
-	cmds := []tea.Cmd{nil}
-	for _, mv := range msg.moved {
-		for i, t := range m.tabs {
-			if t.file != mv.old {
-				continue
-			}
-			t.ed.Close()
-			m.ws.CloseFile(mv.old)
-			if mv.file == nil {
-				m.tabs = append(m.tabs[:i], m.tabs[i+1:]...)
-				m.cur = max(min(m.cur, len(m.tabs)-1), 0)
-				break
-			}
-			nt := m.newTab(mv.file)
-			m.tabs[i] = nt
-			cmds = append(cmds, nt.ed.Init())
-			break
-		}
-	}
-	if msg.gone != "" {
-		for i := 0; i < len(m.tabs); {
-			if t := m.tabs[i]; under(t.file.Path, msg.gone) {
-				m.dropTab(t, true)
-				continue
-			}
-			i++
-		}
-	}
+	// The tabs follow through the workspace's Changes (syncTabs).
+	var cmd tea.Cmd
 	m.setFocus(m.focus)
 	if msg.err != nil {
-		if m.dlg != nil && m.dlg.takesText() && len(msg.moved) == 0 && msg.from == "" {
+		if m.dlg != nil && m.dlg.takesText() && msg.from == "" {
 			m.dlg.err = sentence(msg.err) // corrected in place
 		} else {
 			m.dlg = nil
@@ -306,9 +244,9 @@ func (m *Model) fileOpDone(msg fileOpMsg) tea.Cmd {
 		m.say(msg.done, false)
 	}
 	if msg.reveal != "" {
-		cmds[0] = m.tree.Reveal(msg.reveal)
+		cmd = m.tree.Reveal(msg.reveal)
 	} else {
-		cmds[0] = m.tree.Refresh()
+		cmd = m.tree.Refresh()
 	}
-	return tea.Batch(cmds...)
+	return cmd
 }

@@ -150,7 +150,7 @@ func TestOperationsFollowTabs(t *testing.T) {
 	d.exists(sp, "hello.py", true)
 	d.until("the tab retitled", func(string) bool {
 		fs := sp.ws.Files()
-		return len(fs) == 1 && fs[0].Path == "hello.py"
+		return len(fs) == 1 && fs[0].Path() == "hello.py"
 	})
 	d.press(keyF3)
 	d.until("the editor on hello.py", func(string) bool { return strings.HasPrefix(d.status(), "hello.py") })

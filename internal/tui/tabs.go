@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path"
+	"slices"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -62,7 +63,7 @@ func (m *Model) switchTab(i int) {
 // open opens rel in a tab (or goes to its tab), reading it in a command.
 func (m *Model) open(rel string) tea.Cmd {
 	for i, t := range m.tabs {
-		if t.file.Path == rel {
+		if t.file.Path() == rel {
 			m.switchTab(i)
 			return nil
 		}
@@ -81,7 +82,7 @@ func (m *Model) save(t *tab, close bool) tea.Cmd {
 		return nil
 	}
 	if t.file.ReadOnly {
-		m.say(termtext.Safe(t.file.Path)+" is read-only: it cannot be saved here.", true)
+		m.say(termtext.Safe(t.file.Path())+" is read-only: it cannot be saved here.", true)
 		return nil
 	}
 	ws, f := m.ws, t.file
@@ -94,8 +95,8 @@ func (m *Model) closeTab(t *tab) tea.Cmd {
 		return nil
 	}
 	if t.file.Buf.Modified() {
-		m.dlg = &dialog{kind: dlgCloseTab, tab: t, title: "Close " + termtext.Safe(baseName(t.file.Path)),
-			text: termtext.Safe(t.file.Path) + " has unsaved changes. Save them, or discard them?"}
+		m.dlg = &dialog{kind: dlgCloseTab, tab: t, title: "Close " + termtext.Safe(baseName(t.file.Path())),
+			text: termtext.Safe(t.file.Path()) + " has unsaved changes. Save them, or discard them?"}
 		return nil
 	}
 	m.dropTab(t, false)
@@ -136,8 +137,8 @@ func (m *Model) run() tea.Cmd {
 		before = func() error { return ws.Save(f) }
 	}
 	_ = m.setFocus(paneREPL) // not its start command: the run starts Python
-	m.say("Running "+termtext.Safe(f.Path)+"…", false)
-	return m.repl.Run(f.Path, before)
+	m.say("Running "+termtext.Safe(f.Path())+"…", false)
+	return m.repl.Run(f.Path(), before)
 }
 
 // openNewFile asks for a new file's name, in the folder selected in the
@@ -201,7 +202,7 @@ func (m *Model) workspaceMsg(msg tea.Msg) (tea.Cmd, bool) {
 			m.say(sentence(msg.err), true)
 			return nil, true
 		}
-		m.say("Saved "+termtext.Safe(msg.file.Path)+".", false)
+		m.say("Saved "+termtext.Safe(msg.file.Path())+".", false)
 		if msg.close {
 			for _, t := range m.tabs {
 				if t.file == msg.file {
@@ -228,6 +229,8 @@ func (m *Model) workspaceMsg(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		m.nextRecovered()
 		return nil, true
+	case filesChangedMsg:
+		return tea.Batch(m.syncTabs(), m.waitFiles()), true
 	case watchReadyMsg:
 		if msg.gen != m.watchGen {
 			return nil, true // replaced meanwhile: its context is cancelled
@@ -327,9 +330,9 @@ func (m *Model) rewatch() tea.Cmd {
 	m.watchCh = nil
 	ctx, stop := context.WithCancel(m.ctx)
 	m.watchStop = stop
-	home, gen := m.ws.Home(), m.watchGen
+	ws, gen := m.ws, m.watchGen
 	return func() tea.Msg {
-		ch, err := home.Watch(ctx, rels)
+		ch, err := ws.Watch(ctx, rels)
 		if err != nil {
 			return nil // the list still refreshes with r
 		}
@@ -344,4 +347,64 @@ func waitWatch(ch <-chan struct{}, gen int) tea.Cmd {
 		}
 		return watchedMsg{gen: gen}
 	}
+}
+
+// filesChangedMsg says the workspace's open files changed, perhaps in
+// another view.
+type filesChangedMsg struct{}
+
+// waitFiles waits for the next change of the workspace's open files.
+func (m *Model) waitFiles() tea.Cmd {
+	ch, ctx := m.filesCh, m.ctx
+	return func() tea.Msg {
+		select {
+		case <-ch:
+			return filesChangedMsg{}
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// syncTabs makes this view's tabs the workspace's open files, in their
+// order: a file another view opened gets a tab here too, one it closed (or
+// deleted) loses its tab, and a renamed one shows its new name. Editors of
+// files still open are kept, with their cursors; the current tab stays.
+func (m *Model) syncTabs() tea.Cmd {
+	var cur *workspace.OpenFile
+	if t := m.current(); t != nil {
+		cur = t.file
+	}
+	old := make(map[*workspace.OpenFile]*tab, len(m.tabs))
+	for _, t := range m.tabs {
+		old[t.file] = t
+	}
+	open := m.ws.Files()
+	tabs := make([]*tab, 0, len(open))
+	var cmds []tea.Cmd
+	for _, f := range open {
+		if t := old[f]; t != nil {
+			tabs = append(tabs, t)
+			delete(old, f)
+			continue
+		}
+		t := m.newTab(f)
+		tabs = append(tabs, t)
+		cmds = append(cmds, t.ed.Init())
+	}
+	for _, t := range old {
+		t.ed.Close()
+	}
+	i := slices.IndexFunc(tabs, func(t *tab) bool { return t.file == cur })
+	if i < 0 {
+		i = min(m.cur, len(tabs)-1)
+	}
+	m.tabs, m.cur = tabs, max(i, 0)
+	switch {
+	case m.focus == paneEditor && len(tabs) == 0:
+		m.setFocus(paneFiles)
+	case m.focus != paneREPL: // new tabs are blurred, as Python keeps the keys
+		m.setFocus(m.focus)
+	}
+	return tea.Batch(cmds...)
 }

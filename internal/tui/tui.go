@@ -116,6 +116,12 @@ type Model struct {
 	watchGen  int
 	watchStop context.CancelFunc
 	watchCh   <-chan struct{}
+
+	// Told when the workspace's open files change in any view, so that every
+	// view shows the same tabs.
+	filesCh   <-chan struct{}
+	filesStop func()
+	restore   pane // the pane that had the keys when the last view left
 }
 
 // tab is one open file in this view: its own editor (its own cursor) over
@@ -138,7 +144,7 @@ func New(opts Options) *Model {
 		keys:        km,
 		theme:       th,
 		help:        h,
-		tree:        filetree.New(opts.Home, km.Tree, th),
+		tree:        filetree.New(lister(opts), km.Tree, th),
 		helpScreen:  helpscreen.New(km, th),
 		treeStarted: !opts.MustChangePassword,
 		ws:          opts.Workspace,
@@ -147,13 +153,21 @@ func New(opts Options) *Model {
 	if m.ws != nil {
 		m.view = m.ws.AttachView(defaultCols, defaultRows)
 		m.repl = replpane.New(m.ctx, m.ws.REPL(), km, th)
-		// A reconnection: the files this student has open come back as tabs.
-		for _, f := range m.ws.Files() {
-			m.tabs = append(m.tabs, m.newTab(f))
+		if m.ws.HasCourse() {
+			m.tree.SetCourse(workspace.CoursePrefix)
 		}
+		m.filesCh, m.filesStop = m.ws.Changes()
+		// A reconnection: the files this student has open come back as tabs,
+		// each editor at its cursor, and the view where the last one left.
+		place := m.ws.LastPlace()
+		for i, f := range m.ws.Files() {
+			m.tabs = append(m.tabs, m.newTab(f))
+			if f.Path() == place.File {
+				m.cur = i
+			}
+		}
+		m.restore = paneNamed(place.Pane)
 		m.recovered = m.ws.Recovered()
-		// The file list has the keys at first, even on a reconnection: q
-		// quits there, and typing goes nowhere unexpected.
 	}
 	if opts.MustChangePassword {
 		m.forced = true
@@ -161,6 +175,35 @@ func New(opts Options) *Model {
 	}
 	m.layout()
 	return m
+}
+
+// lister is what the file list shows: the workspace (the home and the
+// course folder), or only the home.
+func lister(opts Options) Lister {
+	if opts.Workspace != nil {
+		return opts.Workspace
+	}
+	return opts.Home
+}
+
+// String names a pane, for the place a view leaves in the workspace.
+func (p pane) String() string {
+	switch p {
+	case paneEditor:
+		return "editor"
+	case paneREPL:
+		return "python"
+	}
+	return "files"
+}
+
+func paneNamed(name string) pane {
+	for _, p := range []pane{paneEditor, paneREPL} {
+		if p.String() == name {
+			return p
+		}
+	}
+	return paneFiles
 }
 
 // The size a view is attached with until its terminal says.
@@ -175,6 +218,12 @@ func (m *Model) Close() {
 		if m.ws == nil {
 			return
 		}
+		m.filesStop()
+		place := workspace.Place{Pane: m.focus.String()}
+		if t := m.current(); t != nil {
+			place.File = t.file.Path()
+		}
+		m.ws.SetPlace(place)
 		for _, t := range m.tabs {
 			t.ed.Close()
 		}
@@ -189,10 +238,19 @@ func (m *Model) Init() tea.Cmd {
 		cmds = append(cmds, m.tree.Init())
 	}
 	if m.ws != nil {
-		cmds = append(cmds, m.repl.Init())
+		cmds = append(cmds, m.repl.Init(), m.waitFiles())
 		for _, t := range m.tabs {
 			cmds = append(cmds, t.ed.Init())
 		}
+		switch {
+		case m.forced:
+		case m.restore == paneEditor && m.hasTab():
+			m.setFocus(paneEditor)
+		case m.restore == paneREPL && m.repl.Running():
+			cmds = append(cmds, m.setFocus(paneREPL))
+		}
+		// Otherwise the file list has the keys: q quits there, and typing
+		// goes nowhere unexpected.
 		m.nextRecovered()
 	}
 	return tea.Batch(cmds...)
@@ -735,7 +793,7 @@ func (m *Model) editorStatus() string {
 		return "No file open: enter on a file, ctrl+p to find one, ctrl+n for a new one."
 	}
 	line, col := t.ed.Position()
-	s := termtext.Safe(t.file.Path)
+	s := termtext.Safe(t.file.Path())
 	if t.file.Buf.Modified() {
 		s += " ● unsaved"
 	}

@@ -31,6 +31,7 @@ func TestMain(m *testing.M) {
 // with an unstarted REPL.
 type space struct {
 	dir, journal string
+	course       string // the course folder, if any (see withCourse)
 	home         *files.Home
 	ws           *workspace.Workspace
 	repl         *repl.REPL
@@ -68,7 +69,13 @@ func (sp *space) open(t testing.TB) {
 	}
 	r := repl.New(repl.Config{Spec: sandbox.Spec{Username: "alice", UID: testUID, GID: testUID, Home: sp.dir,
 		Cols: 80, Rows: 24, Limits: sandbox.DefaultLimits()}})
-	ws, err := workspace.New(workspace.Options{Username: "alice", Home: home, REPL: r, JournalDir: sp.journal, JournalEvery: time.Hour})
+	o := workspace.Options{Username: "alice", Home: home, REPL: r, JournalDir: sp.journal, JournalEvery: time.Hour}
+	if sp.course != "" {
+		if o.Course, err = files.OpenReadOnly(sp.course); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ws, err := workspace.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/classroomd/classroomd/internal/files"
@@ -21,12 +22,21 @@ import (
 
 // OpenFile is a file open in the editor, shared by every view of the workspace.
 type OpenFile struct {
-	Path     string // relative to the home
 	Buf      *buffer.Buffer
 	ReadOnly bool
 
-	journaled uint64 // buffer version last written to the journal
+	path      atomic.Pointer[string] // changes when the file is renamed or moved
+	journaled uint64                 // buffer version last written to the journal
 }
+
+func newOpenFile(path string, buf *buffer.Buffer, readOnly bool) *OpenFile {
+	f := &OpenFile{Buf: buf, ReadOnly: readOnly}
+	f.path.Store(&path)
+	return f
+}
+
+// Path is the file's path relative to the home (or under CoursePrefix).
+func (f *OpenFile) Path() string { return *f.path.Load() }
 
 // ViewID names one attached view (one terminal or browser tab).
 type ViewID int
@@ -40,6 +50,7 @@ type view struct {
 type Workspace struct {
 	Username string
 	home     *files.Home
+	course   *files.Home // nil: the course has no folder
 	repl     *repl.REPL
 	journal  *journal
 	clip     Clipboard
@@ -53,6 +64,8 @@ type Workspace struct {
 	nextView  ViewID
 	latest    ViewID // the view whose size the REPL follows
 	recovered []Recovered
+	place     Place
+	subs      map[chan struct{}]struct{} // views told when the open files change
 	closed    bool
 	stop      context.CancelFunc
 	done      chan struct{}
@@ -62,6 +75,7 @@ type Workspace struct {
 type Options struct {
 	Username     string
 	Home         *files.Home
+	Course       *files.Home   // the course folder, read-only; nil if none (closed with the workspace)
 	REPL         *repl.REPL    // not started: the REPL starts when first needed
 	JournalDir   string        // this student's journal folder
 	JournalEvery time.Duration // 0 means 3 seconds
@@ -110,9 +124,10 @@ func New(o Options) (*Workspace, error) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	w := &Workspace{
-		Username: o.Username, home: o.Home, repl: o.REPL, journal: j, log: o.Log, now: o.now,
+		Username: o.Username, home: o.Home, course: o.Course, repl: o.REPL, journal: j, log: o.Log, now: o.now,
 		idle:  o.IdleREPL,
-		views: map[ViewID]*view{}, recovered: rec, stop: stop, done: make(chan struct{}),
+		views: map[ViewID]*view{}, recovered: rec, subs: map[chan struct{}]struct{}{},
+		stop: stop, done: make(chan struct{}),
 	}
 	go w.journalLoop(ctx, o.JournalEvery)
 	return w, nil
@@ -164,7 +179,7 @@ func (w *Workspace) Open(path string) (*OpenFile, error) {
 		return nil, ErrClosed
 	}
 	for _, f := range w.files {
-		if f.Path == path {
+		if f.Path() == path {
 			w.mu.Unlock()
 			return f, nil
 		}
@@ -172,7 +187,11 @@ func (w *Workspace) Open(path string) (*OpenFile, error) {
 	w.mu.Unlock()
 
 	// Read outside the lock: it is disk I/O.
-	data, err := w.home.ReadFile(path)
+	h, rel, err := w.homeFor(path)
+	if err != nil {
+		return nil, err
+	}
+	data, err := h.ReadFile(rel)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +200,7 @@ func (w *Workspace) Open(path string) (*OpenFile, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	buf.MarkSaved(buf.Version())
-	f := &OpenFile{Path: path, Buf: buf, ReadOnly: w.home.ReadOnly()}
+	f := newOpenFile(path, buf, h.ReadOnly())
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -189,7 +208,7 @@ func (w *Workspace) Open(path string) (*OpenFile, error) {
 		return nil, ErrClosed
 	}
 	for _, g := range w.files { // another view opened it meanwhile
-		if g.Path == path {
+		if g.Path() == path {
 			return g, nil
 		}
 	}
@@ -201,6 +220,7 @@ func (w *Workspace) Open(path string) (*OpenFile, error) {
 				c := buf.AddCursor()
 				buf.SelectAll(c)
 				buf.InsertText(c, r.Text)
+				buf.SetCursor(c, buffer.Pos{}, false) // views open at the top
 				buf.RemoveCursor(c)
 			}
 			w.recovered = slices.Delete(w.recovered, i, i+1)
@@ -208,21 +228,22 @@ func (w *Workspace) Open(path string) (*OpenFile, error) {
 		}
 	}
 	w.files = append(w.files, f)
+	w.notifyLocked()
 	return f, nil
 }
 
 // Save writes an open file to the home, atomically, and drops its journal entry.
 func (w *Workspace) Save(f *OpenFile) error {
 	if f.ReadOnly {
-		return fmt.Errorf("%s is read-only", f.Path)
+		return fmt.Errorf("%s is read-only", f.Path())
 	}
 	text, version := f.Buf.Snapshot()
-	if err := w.home.WriteFile(f.Path, []byte(text)); err != nil {
+	if err := w.home.WriteFile(f.Path(), []byte(text)); err != nil {
 		return err
 	}
 	f.Buf.MarkSaved(version)
 	if !f.Buf.Modified() {
-		if err := w.journal.remove(f.Path); err != nil {
+		if err := w.journal.remove(f.Path()); err != nil {
 			w.log.Warn("journal entry not removed", "user", w.Username, "err", err)
 		}
 	}
@@ -233,8 +254,9 @@ func (w *Workspace) Save(f *OpenFile) error {
 func (w *Workspace) CloseFile(f *OpenFile) {
 	w.mu.Lock()
 	w.files = slices.DeleteFunc(w.files, func(g *OpenFile) bool { return g == f })
+	w.notifyLocked()
 	w.mu.Unlock()
-	if err := w.journal.remove(f.Path); err != nil {
+	if err := w.journal.remove(f.Path()); err != nil {
 		w.log.Warn("journal entry not removed", "user", w.Username, "err", err)
 	}
 }
@@ -383,8 +405,8 @@ func (w *Workspace) flushJournal() {
 		if !f.Buf.Modified() || version == f.journaled {
 			continue
 		}
-		if err := w.journal.write(f.Path, text, w.now()); err != nil {
-			w.log.Error("unsaved edits not journaled", "user", w.Username, "file", f.Path, "err", err)
+		if err := w.journal.write(f.Path(), text, w.now()); err != nil {
+			w.log.Error("unsaved edits not journaled", "user", w.Username, "file", f.Path(), "err", err)
 			continue
 		}
 		f.journaled = version
@@ -408,5 +430,8 @@ func (w *Workspace) Close() error {
 		errs = append(errs, w.repl.Close())
 	}
 	errs = append(errs, w.journal.close(), w.home.Close())
+	if w.course != nil {
+		errs = append(errs, w.course.Close())
+	}
 	return errors.Join(errs...)
 }

@@ -81,6 +81,7 @@ type Model struct {
 	err    error  // the last load's failure, if it failed
 	errRel string // the folder that failed
 
+	course     *node  // the read-only course folder, after the home's entries; nil if none
 	showHidden bool   // names starting with "." are listed
 	want       string // put the cursor here once it is listed (Reveal)
 }
@@ -100,6 +101,16 @@ func (m Model) Init() tea.Cmd {
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = max(width, 0), max(height, 0)
 	m.scroll()
+}
+
+// SetCourse shows the course folder, listed by the Lister under the path
+// rel (which must start with "/", so that it is never a home path), as a
+// read-only folder after the home's entries; "" shows none.
+func (m *Model) SetCourse(rel string) {
+	m.course = nil
+	if rel != "" {
+		m.course = &node{entry: files.Entry{Name: path.Base(rel), IsDir: true}, rel: rel, depth: 1, parent: m.root}
+	}
 }
 
 // SetTheme changes the styles (after the terminal reports its background).
@@ -320,6 +331,9 @@ func (m *Model) apply(results []result) {
 			continue
 		}
 		n.children = merge(n, r.entries)
+		if n == m.root && m.course != nil {
+			n.children = append(n.children, m.course)
+		}
 		n.loaded = true
 	}
 	if m.want != "" && m.find(m.want) != nil {
@@ -353,6 +367,12 @@ func (m *Model) find(rel string) *node {
 	n := m.root
 	if rel == Root {
 		return n
+	}
+	if c := m.course; c != nil && (rel == c.rel || strings.HasPrefix(rel, c.rel+"/")) {
+		n, rel = c, strings.TrimPrefix(strings.TrimPrefix(rel, c.rel), "/")
+		if rel == "" {
+			return n
+		}
 	}
 	for name := range strings.SplitSeq(rel, "/") {
 		if n = n.child(name); n == nil {
@@ -452,6 +472,9 @@ func (m Model) row(n *node, selected bool) string {
 	label := termtext.Safe(n.entry.Name)
 	style := m.theme.File
 	switch {
+	case n == m.course:
+		label += "/ (read-only)"
+		style = m.theme.Dir
 	case n.isDir():
 		label += "/"
 		style = m.theme.Dir
