@@ -321,6 +321,10 @@ func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
 		}
 	}
 	_, wheel := msg.(tea.MouseWheelMsg)
+	if wheel && l.repl.contains(ms.X, ms.Y) {
+		m.repl, _ = m.repl.Update(msg) // scrolls through earlier output
+		return cmd
+	}
 	if t := m.current(); t != nil && (m.focus == paneEditor && !wheel || wheel && l.editor.contains(ms.X, ms.Y)) {
 		rel := ms
 		rel.X, rel.Y = ms.X-l.editor.x, ms.Y-l.editor.y-1

@@ -106,6 +106,10 @@ type REPL struct {
 	Interrupt key.Binding // KeyboardInterrupt
 	EOF       key.Binding // ends Python at an empty prompt
 	Restart   key.Binding // starts Python again when it is not running
+	// Earlier and Later scroll the pane through the output that went off
+	// its top (the scrollback); any other key returns to the end.
+	Earlier key.Binding
+	Later   key.Binding
 }
 
 // Dialog holds the keys of the workspace's dialogs (questions, a name to
@@ -199,6 +203,8 @@ func Default() KeyMap {
 			Interrupt: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "interrupt")),
 			EOF:       key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "end python")),
 			Restart:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "restart")),
+			Earlier:   key.NewBinding(key.WithKeys("shift+pgup"), key.WithHelp("shift+pgup", "earlier output")),
+			Later:     key.NewBinding(key.WithKeys("shift+pgdown"), key.WithHelp("shift+pgdn", "later output")),
 		},
 		Dialog: Dialog{
 			Accept: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "ok")),
@@ -403,6 +409,7 @@ func (k KeyMap) REPLGroup() Group {
 		{Binding: r.Interrupt, Desc: "interrupt the program running"},
 		{Binding: r.EOF, Desc: "end Python (at an empty prompt)"},
 		{Binding: r.Restart, Desc: "start Python again once it ended"},
+		{Binding: key.NewBinding(key.WithKeys("shift+pgup"), key.WithHelp("shift+pgup/dn", "scroll")), Desc: "earlier output (the wheel too)"},
 		{Binding: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r…", "Python's")), Desc: "Python's (readline) in this pane"},
 	}}
 }
@@ -470,7 +477,7 @@ func (k KeyMap) Contexts() map[string][]key.Binding {
 			t.NewFile, t.NewFolder, t.Rename, t.Duplicate, t.Delete, t.Hidden,
 			k.Refresh, k.Quit, k.ForceQuit}, global...),
 		// In the REPL pane only these are the workspace's; the rest is Python's.
-		"repl": {w.FocusFiles, w.FocusEditor, w.FocusREPL, w.Save, w.NextTab, w.PrevTab,
+		"repl": {w.FocusFiles, w.FocusEditor, w.FocusREPL, w.Save, w.NextTab, w.PrevTab, k.REPL.Earlier, k.REPL.Later,
 			k.Password, k.Help, key.NewBinding(key.WithKeys("f5"), key.WithHelp("F5", "run")),
 			key.NewBinding(key.WithKeys("ctrl+q"), key.WithHelp("ctrl+q", "quit"))},
 		"dialog":   {d.Accept, d.Cancel, d.Up, d.Down, d.Delete, k.ForceQuit},

@@ -34,6 +34,7 @@ type REPL interface {
 	SendKey(k tea.KeyPressMsg) error
 	Paste(text string) error
 	Render(w, h int) repl.Screen
+	RenderBack(w, h, back int, plain bool) repl.Screen
 	Subscribe() (<-chan struct{}, func())
 	State() repl.State
 	Quota() sandbox.HomeUsage
@@ -68,6 +69,7 @@ type Model struct {
 
 	focused       bool
 	starting      bool // a start this pane asked for is under way
+	back          int  // lines this view is scrolled back into the scrollback
 	width, height int
 }
 
@@ -166,14 +168,43 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.key(msg)
 	case tea.PasteMsg:
 		if m.focused && m.Running() {
+			m.back = 0
 			_ = m.r.Paste(msg.Content)
+		}
+		return m, nil
+	case tea.MouseWheelMsg:
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			m.scroll(3)
+		case tea.MouseWheelDown:
+			m.scroll(-3)
 		}
 		return m, nil
 	}
 	return m, nil
 }
 
+// scroll moves the view n lines back through the output (forward when n
+// is negative), no further than the oldest line kept.
+func (m *Model) scroll(n int) {
+	h := max(m.height-1, 1) // the first row says it is scrolled back
+	m.back = m.r.RenderBack(m.width, h, max(m.back+n, 0), true).Back
+}
+
+// Back is how many lines this view is scrolled back (0: at the end).
+func (m Model) Back() int { return m.back }
+
 func (m Model) key(k tea.KeyPressMsg) (Model, tea.Cmd) {
+	page := max(m.height-2, 1) // a page, keeping a line of context
+	switch {
+	case key.Matches(k, m.keys.REPL.Earlier):
+		m.scroll(page)
+		return m, nil
+	case key.Matches(k, m.keys.REPL.Later):
+		m.scroll(-page)
+		return m, nil
+	}
+	m.back = 0 // typing returns to the end, as in a terminal
 	st := m.r.State()
 	switch st.Status {
 	case repl.Running:
@@ -296,7 +327,7 @@ func (m Model) banner() []string {
 // Cursor returns where the terminal's cursor goes within the pane, when it
 // shows: only while the pane has the keys and Python runs.
 func (m Model) Cursor() (x, y int, ok bool) {
-	if !m.focused || m.width <= 0 || m.height <= 0 || !m.Running() {
+	if !m.focused || m.width <= 0 || m.height <= 0 || !m.Running() || m.back > 0 {
 		return 0, 0, false
 	}
 	top := len(m.banner())
@@ -313,6 +344,11 @@ func (m Model) View() string {
 		return ""
 	}
 	top := m.banner() // nil, or one line when there is room for more
+	if m.back > 0 && h > 1 {
+		note := fmt.Sprintf("↑ %d lines back · %s later · any other key returns", m.back, m.keys.REPL.Later.Help().Key)
+		top = append(top, m.theme.Muted.Render(termtext.Pad(termtext.Fit(note, w), w)))
+		return strings.Join(top, "\n") + "\n" + strings.Join(m.r.RenderBack(w, h-len(top), m.back, false).Lines, "\n")
+	}
 	if len(top) == 0 {
 		return m.body(w, h)
 	}

@@ -2,6 +2,7 @@ package replpane
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -44,6 +45,18 @@ func (f *fakeREPL) Render(w, h int) repl.Screen {
 		s.Lines = append(s.Lines, l+strings.Repeat(" ", w-ansi.StringWidth(l)))
 	}
 	s.CursorX, s.CursorY, s.CursorVisible = 4, 1, true
+	return s
+}
+// RenderBack draws 50 lines of output, "out 1" to "out 50", the last ones
+// at the bottom when back is 0.
+func (f *fakeREPL) RenderBack(w, h, back int, _ bool) repl.Screen {
+	const total = 50
+	back = max(min(back, total-h), 0)
+	s := repl.Screen{Back: back}
+	for i := range h {
+		l := ansi.Truncate(fmt.Sprintf("out %d", total-back-h+i+1), w, "")
+		s.Lines = append(s.Lines, l+strings.Repeat(" ", w-ansi.StringWidth(l)))
+	}
 	return s
 }
 func (f *fakeREPL) Subscribe() (<-chan struct{}, func()) { return f.ch, func() {} }
@@ -175,4 +188,43 @@ func TestStoppedREPL(t *testing.T) {
 		t.Fatalf("enter did not restart (restarts %d)", f.restarts)
 	}
 	_ = m
+}
+
+// shift+pgup scrolls back through earlier output, shift+pgdn forward, and
+// any other key returns to the end (and goes to Python).
+func TestScrollBack(t *testing.T) {
+	f := newFake()
+	f.state = repl.State{Status: repl.Running}
+	m := New(context.Background(), f, keys.Default(), theme.New(true))
+	m.SetSize(30, 11)
+	m.Focus()
+	earlier := tea.KeyPressMsg{Code: tea.KeyPgUp, Mod: tea.ModShift}
+	later := tea.KeyPressMsg{Code: tea.KeyPgDown, Mod: tea.ModShift}
+
+	m, _ = m.Update(earlier)
+	view := ansi.Strip(m.View())
+	if m.Back() != 9 || !strings.Contains(view, "9 lines back") || !strings.Contains(view, "out 41") || strings.Contains(view, "out 42") {
+		t.Errorf("after shift+pgup: back %d, view:\n%s", m.Back(), view)
+	}
+	if _, _, ok := m.Cursor(); ok {
+		t.Error("the cursor shows while scrolled back")
+	}
+	for range 20 {
+		m, _ = m.Update(earlier)
+	}
+	if view := ansi.Strip(m.View()); m.Back() != 40 || !strings.Contains(view, "out 1 ") {
+		t.Errorf("scrolled to the top: back %d, view:\n%s", m.Back(), view)
+	}
+	m, _ = m.Update(later)
+	if m.Back() != 31 {
+		t.Errorf("shift+pgdn: back %d, want 31", m.Back())
+	}
+	m, _ = m.Update(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
+	if m.Back() != 28 {
+		t.Errorf("wheel down: back %d, want 28", m.Back())
+	}
+	m, _ = m.Update(tea.KeyPressMsg{Code: 'x', Text: "x"})
+	if view := ansi.Strip(m.View()); m.Back() != 0 || strings.Contains(view, "lines back") {
+		t.Errorf("a key did not return to the end: back %d, view:\n%s", m.Back(), view)
+	}
 }

@@ -65,12 +65,12 @@ func BenchmarkRender(b *testing.B) {
 				r.mu.Lock()
 				r.changedLocked()
 				r.mu.Unlock()
-				r.render(120, 40, plain)
+				r.render(120, 40, 0, plain)
 			}
 		})
 		b.Run(name+"/cached", func(b *testing.B) {
 			for b.Loop() {
-				r.render(120, 40, plain)
+				r.render(120, 40, 0, plain)
 			}
 		})
 	}

@@ -23,6 +23,9 @@ type Screen struct {
 	// Version is the REPL's version the screen was rendered from (see
 	// REPL.Version).
 	Version uint64
+	// Back is how many lines the screen is scrolled back (RenderBack);
+	// 0 shows the end, as a terminal does.
+	Back int
 }
 
 // String joins the lines with newlines.
@@ -30,6 +33,7 @@ func (s Screen) String() string { return strings.Join(s.Lines, "\n") }
 
 type renderKey struct {
 	w, h  int
+	back  int // lines scrolled back into the scrollback
 	plain bool
 }
 
@@ -44,22 +48,27 @@ const maxCachedRenders = 8
 // on a terminal whose bottom is anchored. A larger view sees it padded with
 // blanks. Render is cheap when nothing changed since the last call at the
 // same size: views may call it on every frame.
-func (r *REPL) Render(w, h int) Screen { return r.render(w, h, false) }
+func (r *REPL) Render(w, h int) Screen { return r.render(w, h, 0, false) }
 
 // RenderPlain is Render without styles (for NO_COLOR, tests and logs).
-func (r *REPL) RenderPlain(w, h int) Screen { return r.render(w, h, true) }
+func (r *REPL) RenderPlain(w, h int) Screen { return r.render(w, h, 0, true) }
 
-func (r *REPL) render(w, h int, plain bool) Screen {
+// RenderBack is Render scrolled back by back lines into the scrollback (the
+// lines that scrolled off the top of the screen), to read earlier output;
+// Screen.Back says how far it went (at most ScrollbackLen-wards).
+func (r *REPL) RenderBack(w, h, back int, plain bool) Screen { return r.render(w, h, back, plain) }
+
+func (r *REPL) render(w, h, back int, plain bool) Screen {
 	if w <= 0 || h <= 0 {
 		return Screen{}
 	}
 	w, h = min(w, maxCols*4), min(h, maxRows*4)
-	key := renderKey{w, h, plain}
+	key := renderKey{w, h, max(back, 0), plain}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s, ok := r.cache[key]
 	if !ok {
-		s = r.renderLocked(w, h, plain)
+		s = r.renderLocked(w, h, key.back, plain)
 		if len(r.cache) >= maxCachedRenders {
 			clear(r.cache)
 		}
@@ -69,7 +78,7 @@ func (r *REPL) render(w, h int, plain bool) Screen {
 	return s
 }
 
-func (r *REPL) renderLocked(w, h int, plain bool) Screen {
+func (r *REPL) renderLocked(w, h, back int, plain bool) Screen {
 	s := Screen{Lines: make([]string, h), Version: r.version}
 	blank := strings.Repeat(" ", w)
 	if r.term == nil {
@@ -98,6 +107,15 @@ func (r *REPL) renderLocked(w, h int, plain bool) Screen {
 	if cur.Y < top {
 		top = cur.Y
 	}
+	// Scrolled back, rows above the screen's come from the scrollback,
+	// whose line sb-1 is the one just above the screen's row 0.
+	sb := 0
+	if back > 0 {
+		sb = r.term.emu.ScrollbackLen()
+		back = min(back, sb+top)
+		top -= back
+	}
+	s.Back = back
 
 	var b strings.Builder
 	for i := range s.Lines {
@@ -106,9 +124,13 @@ func (r *REPL) renderLocked(w, h int, plain bool) Screen {
 			s.Lines[i] = blank
 			continue
 		}
+		cellAt := emu.CellAt
+		if y < 0 {
+			cellAt = func(x, _ int) *uv.Cell { return emu.ScrollbackCellAt(x, sb+y) }
+		}
 		b.Reset()
 		b.Grow(w)
-		n := renderRow(&b, emu.CellAt, y, min(width, w), plain)
+		n := renderRow(&b, cellAt, y, min(width, w), plain)
 		if pad := w - n; pad > 0 {
 			b.WriteString(blank[:pad])
 		}

@@ -435,3 +435,38 @@ func dump(r *REPL) string {
 	fmt.Fprintf(&b, "cursor %v", emu.CursorPosition())
 	return b.String()
 }
+
+// Scrolled back, the view shows the lines that went off the top of the
+// screen, in order, ending where the screen begins; scrolling back further
+// than there is stops at the oldest line.
+func TestRenderBackShowsScrollback(t *testing.T) {
+	r := fakeREPL(t, 20, 5)
+	var out strings.Builder
+	for i := 1; i <= 30; i++ {
+		fmt.Fprintf(&out, "line %d\r\n", i)
+	}
+	out.WriteString(">>> ")
+	r.feedString(out.String())
+
+	trim := func(s Screen) []string {
+		ls := make([]string, len(s.Lines))
+		for i, l := range s.Lines {
+			ls[i] = strings.TrimRight(l, " ")
+		}
+		return ls
+	}
+	if got, want := trim(r.RenderBack(20, 3, 0, true)), []string{"line 29", "line 30", ">>>"}; !equal(got, want) {
+		t.Errorf("not scrolled: %q, want %q", got, want)
+	}
+	s := r.RenderBack(20, 3, 10, true)
+	if got, want := trim(s), []string{"line 19", "line 20", "line 21"}; !equal(got, want) || s.Back != 10 {
+		t.Errorf("10 lines back: %q (back %d), want %q", got, s.Back, want)
+	}
+	if s.CursorVisible {
+		t.Error("the cursor shows while scrolled back")
+	}
+	s = r.RenderBack(20, 3, 1000, true)
+	if got, want := trim(s), []string{"line 1", "line 2", "line 3"}; !equal(got, want) || s.Back != 28 {
+		t.Errorf("scrolled to the oldest line: %q (back %d), want %q back 28", got, s.Back, want)
+	}
+}
