@@ -41,7 +41,8 @@ func (r HelpRequest) Open() bool { return r.ResolvedAt.IsZero() && r.CancelledAt
 
 // Classroom stores announcements and the help queue. It is embedded in Store.
 //
-// People are named by username and must exist (ErrNotFound otherwise). The
+// People are named by username; a write that names a missing user (or
+// announcement) returns ErrNotFound, while reads simply find nothing. The
 // queue is ordered by request ID, which the backends hand out in commit order,
 // so concurrent requests get distinct places. Authorization is not the
 // store's business: internal/classroom checks who may do what.
