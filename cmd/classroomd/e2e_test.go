@@ -108,7 +108,10 @@ func (h *harness) runBackend(t *testing.T, b backend) {
 		{"commands_env_and_flag_order", env.commandsAndEnv},
 		{"account_self_service", env.accountSelfService},
 		{"workspace_over_openssh", env.workspaceSession},
+		{"two_logins_share_the_repl", env.sharedREPL},
+		{"resize_redraws_cleanly", env.resizeRedraw},
 		{"restart_keeps_host_key_and_roster", env.restart},
+		{"grace_period_end_leaves_nothing", env.graceLeavesNothing},
 	}
 	for i, s := range steps {
 		if !t.Run(s.name, s.run) && env.srv.exited() && i < len(steps)-1 {
@@ -755,11 +758,13 @@ type server struct {
 	stopped                    bool
 }
 
-func (h *harness) startServer(t *testing.T, b backend) *server {
+// startServer starts `classroomd serve` on b; extra flags come last (and win).
+func (h *harness) startServer(t *testing.T, b backend, extra ...string) *server {
 	t.Helper()
 	args := append([]string{"serve"}, b.flags()...)
 	args = append(args, "--ssh-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0",
 		"--login-delay", e2eLoginDelay.String(), "--login-max-delay", e2eLoginMaxDelay.String(), "--shutdown-timeout", "5s")
+	args = append(args, extra...)
 	cmd := exec.Command(h.bin, args...)
 	cmd.Env = cleanEnv()
 	cmd.Dir = t.TempDir()
