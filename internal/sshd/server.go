@@ -40,6 +40,8 @@ type Server struct {
 	ssh   *ssh.Server
 	conns *connLimiter
 
+	bridge *bridge // the web bridge's key and connections: see bridge.go
+
 	mu       sync.Mutex
 	sessions map[string]int // live sessions per username
 }
@@ -54,8 +56,13 @@ func New(o Options) (*Server, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	br, err := newBridge()
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		opts:     o,
+		bridge:   br,
 		log:      o.Log,
 		conns:    newConnLimiter(o.Config.MaxConnections, o.Config.MaxConnectionsPerIP),
 		sessions: map[string]int{},
@@ -73,7 +80,7 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("ssh server: %w (host key %s)", err, o.HostKeyPath)
 	}
 	srv.HandshakeTimeout = o.Config.HandshakeTimeout
-	srv.ConnCallback = s.conns.admit
+	srv.ConnCallback = s.admitConn // marks bridged connections, then applies the limits
 	srv.ServerConfigCallback = func(ssh.Context) *gossh.ServerConfig {
 		// Password prompts per connection; throttling, not this, limits guessing.
 		return &gossh.ServerConfig{MaxAuthTries: 6}
@@ -103,6 +110,7 @@ func (s *Server) HandleConn(c net.Conn) { s.ssh.HandleConn(c) }
 // Shutdown stops accepting and waits for connections to end until ctx is done,
 // then closes the rest.
 func (s *Server) Shutdown(ctx context.Context) error {
+	defer s.bridge.closeAll() // bridged connections still in their handshake
 	err := s.ssh.Shutdown(ctx)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return s.ssh.Close()
@@ -112,6 +120,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // passwordAuth verifies a password; throttling may hold it back first.
 func (s *Server) passwordAuth(ctx ssh.Context, password string) bool {
+	if bridged(ctx) != nil {
+		return false // the bridge logs in with its key only
+	}
 	res, err := s.opts.Accounts.LoginPassword(ctx, ctx.User(), password, ctx.RemoteAddr().String())
 	if err != nil {
 		return false // the client went away while throttled
@@ -129,6 +140,9 @@ func (s *Server) passwordAuth(ctx ssh.Context, password string) bool {
 // keys the client only offers, before it proves it holds them, so the login is
 // audited when the session starts, not here.
 func (s *Server) publicKeyAuth(ctx ssh.Context, key ssh.PublicKey) bool {
+	if ok, handled := s.bridgeKeyAuth(ctx, key); handled {
+		return ok
+	}
 	fp := gossh.FingerprintSHA256(key)
 	if !s.opts.Accounts.KeyLoginAllowed(ctx, ctx.User(), fp) {
 		return false
