@@ -12,9 +12,7 @@ import (
 	"charm.land/wish/v2/bubbletea"
 
 	"github.com/classroomd/classroomd/internal/accounts"
-	"github.com/classroomd/classroomd/internal/files"
 	"github.com/classroomd/classroomd/internal/tui"
-	"github.com/classroomd/classroomd/internal/workspace"
 )
 
 // recoverMiddleware turns a panic in one session into an error for that session
@@ -122,31 +120,18 @@ func (s *Server) runTUI(sess ssh.Session) {
 		wish.Fatalln(sess, "Your account could not be read; please try again in a moment.")
 		return
 	}
-	var ws *workspace.Workspace
-	var home tui.Lister
-	if s.opts.Workspaces != nil {
-		w, detach, err := s.opts.Workspaces.Attach(sess.Context(), u.Username)
-		if err != nil {
-			s.log.Error("workspace unavailable", "user", u.Username, "err", err)
-			wish.Fatalln(sess, "Your workspace could not be opened; please try again in a moment. Your files are safe.")
-			return
-		}
-		defer detach() // the workspace stays for its grace period
-		ws, home = w, w.Home()
-	} else {
-		h, err := files.OpenHome(s.homeDir(u.Username))
-		if err != nil {
-			wish.Fatalln(sess, "Your home folder could not be opened; please tell your professor.")
-			return
-		}
-		defer h.Close()
-		home = h
+	ws, detach, err := s.opts.Workspaces.Attach(sess.Context(), u.Username)
+	if err != nil {
+		s.log.Error("workspace unavailable", "user", u.Username, "err", err)
+		wish.Fatalln(sess, "Your workspace could not be opened; please try again in a moment. Your files are safe.")
+		return
 	}
+	defer detach() // the workspace stays for its grace period
 
 	var ctx context.Context = sess.Context()
 	remote := sess.RemoteAddr().String()
 	model := tui.New(tui.Options{
-		Username: u.Username, FullName: u.FullName, Role: string(u.Role), Home: home, Workspace: ws,
+		Username: u.Username, FullName: u.FullName, Role: string(u.Role), Workspace: ws,
 		MustChangePassword: u.MustChangePassword,
 		ChangePassword: func(current, next string) error {
 			return s.opts.Accounts.ChangeOwnPassword(ctx, u.Username, current, next, remote)

@@ -19,8 +19,12 @@ import (
 
 	"github.com/classroomd/classroomd/internal/accounts"
 	"github.com/classroomd/classroomd/internal/config"
+	"github.com/classroomd/classroomd/internal/files"
+	"github.com/classroomd/classroomd/internal/sandbox"
 	"github.com/classroomd/classroomd/internal/store"
 	"github.com/classroomd/classroomd/internal/store/sqlite"
+	"github.com/classroomd/classroomd/internal/workspace"
+	"github.com/classroomd/classroomd/internal/workspace/repl"
 )
 
 type testServer struct {
@@ -29,6 +33,25 @@ type testServer struct {
 	accounts *accounts.Service
 	store    store.Store
 	dataDir  string
+}
+
+// testWorkspaces gives each login a workspace over its home, with a REPL
+// that is never started here (no test types into Python).
+func testWorkspaces(svc *accounts.Service, journals string) *workspace.Manager {
+	open := func(ctx context.Context, username string) (*workspace.Workspace, error) {
+		dir, err := svc.EnsureHome(ctx, username)
+		if err != nil {
+			return nil, err
+		}
+		home, err := files.OpenHome(dir)
+		if err != nil {
+			return nil, err
+		}
+		r := repl.New(repl.Config{Spec: sandbox.Spec{Username: username, Home: dir, Cols: 80, Rows: 24}})
+		return workspace.New(workspace.Options{Username: username, Home: home, REPL: r,
+			JournalDir: filepath.Join(journals, username), JournalEvery: time.Hour})
+	}
+	return workspace.NewManager(open, time.Minute, nil)
 }
 
 func testConfig() config.Server {
@@ -54,7 +77,10 @@ func startServer(tb testing.TB, cost int, cfg config.Server) *testServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv, err := New(Options{Config: cfg, HostKeyPath: filepath.Join(dir, "host_key"), HomesDir: filepath.Join(dir, "homes"), Accounts: svc})
+	spaces := testWorkspaces(svc, filepath.Join(dir, "journal"))
+	tb.Cleanup(func() { spaces.Shutdown() })
+	srv, err := New(Options{Config: cfg, HostKeyPath: filepath.Join(dir, "host_key"), HomesDir: filepath.Join(dir, "homes"),
+		Accounts: svc, Workspaces: spaces})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -459,7 +485,7 @@ func TestZeroSizedTerminalStillDraws(t *testing.T) {
 	s.waitFor(t, "alice", "welcome.py")
 	s.sess.WindowChange(0, 0) // must be ignored, not collapse the screen
 	s.sess.WindowChange(30, 100)
-	s.waitFor(t, "r refresh") // the help line only has room for this at 100 columns
+	s.waitFor(t, "d delete") // the help line only has room for this past 80 columns
 	s.stdin.Write([]byte("q"))
 	if err := s.sess.Wait(); err != nil {
 		t.Error(err)
