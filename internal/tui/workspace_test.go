@@ -624,3 +624,29 @@ func TestRunInPython(t *testing.T) {
 	d.typeText("Bob\n")
 	d.inPython("hi Bob")
 }
+
+// BenchmarkREPLKeystroke is the Python pane's keystroke path end to end:
+// the key into the root model, through the pty to Python's line editor in
+// its sandbox, its echo back through the emulator, and the frame drawn
+// with it. Each iteration types a letter, then erases it.
+func BenchmarkREPLKeystroke(b *testing.B) {
+	needSandbox(b)
+	sp := newSpace(b, nil)
+	d := drive(b, sp, 120, 40)
+	d.press(keyF4)
+	d.inPython(">>>")
+	echo := func(want string) {
+		for !strings.Contains(d.python(), want) {
+			d.drain()
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		d.m.Update(letter('a'))
+		echo(">>> a")
+		d.m.Update(keyBack)
+		for strings.Contains(d.python(), ">>> a") {
+			d.drain()
+		}
+	}
+}
