@@ -52,7 +52,7 @@ func (h *harness) vtLogin(t *testing.T, srv *server, o sshOpts, name, user, pass
 	// -e none: no escape character, so no key sequence is ever ssh's own.
 	cmd := exec.Command(sshClientPath, sshArgs(srv, o, user, "-tt", "-e", "none")...)
 	// A terminal says what it is; a test's own TERM (unset, or dumb) must not decide.
-	cmd.Env = append(h.sshEnv(password), "TERM=xterm-256color", "COLORTERM=")
+	cmd.Env = append(h.sshEnv(password), "TERM=xterm-256color")
 	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: uint16(cols), Rows: uint16(rows)})
 	if err != nil {
 		t.Fatalf("start ssh on a pty: %v", err)
