@@ -456,6 +456,13 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.setFocus(paneEditor), true
 	case key.Matches(msg, w.FocusREPL):
 		return m.setFocus(paneREPL), true
+	case key.Matches(msg, w.RestartREPL):
+		if m.ws.REPL().State().Status == repl.NotStarted {
+			return m.setFocus(paneREPL), true // starts it
+		}
+		m.setFocus(paneREPL)
+		m.say("Python restarted: a fresh one, with nothing defined yet.", false)
+		return m.repl.Restart(), true
 	case inREPL && !fn && !key.Matches(msg, w.Save):
 		return nil, false
 	case key.Matches(msg, w.Run):

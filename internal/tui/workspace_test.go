@@ -650,3 +650,24 @@ func BenchmarkREPLKeystroke(b *testing.B) {
 		}
 	}
 }
+
+// ctrl+F5 gives a fresh Python even when a program ignores ctrl+c.
+func TestRestartAStuckPython(t *testing.T) {
+	needSandbox(t)
+	sp := newSpace(t, nil)
+	d := drive(t, sp, 100, 30)
+	d.press(keyF4)
+	d.inPython(">>>")
+	d.typeText("stuck_var = 1\n")
+	d.typeText("while True:\n    try:\n        pass\n    except KeyboardInterrupt:\n        pass\n\n")
+	d.until("the loop running", func(string) bool { return !strings.HasSuffix(strings.TrimSpace(d.python()), ">>>") })
+	d.press(keyCtrlC)
+	d.press(tea.KeyPressMsg{Code: tea.KeyF5, Mod: tea.ModCtrl})
+	d.shows("Python restarted")
+	d.until("a fresh prompt", func(string) bool {
+		py := strings.TrimSpace(d.python())
+		return strings.Contains(py, "RESTART: Shell") && strings.HasSuffix(py, ">>>")
+	})
+	d.typeText("print('fresh', 'stuck_var' in dir())\n")
+	d.inPython("fresh False")
+}
