@@ -14,6 +14,15 @@ func teaSize(w, h int) tea.Msg { return tea.WindowSizeMsg{Width: w, Height: h} }
 // selectPath puts the file list's cursor on rel (its status line names it).
 func (d *driver) selectPath(rel string) {
 	d.t.Helper()
+	// The list may still be on its way after an operation.
+	d.until(rel+" listed", func(scr string) bool {
+		for _, l := range strings.Split(scr, "\n")[2:] {
+			if list, _, ok := strings.Cut(l, "│"); ok && strings.Contains(list, " "+filepath.Base(rel)) {
+				return true
+			}
+		}
+		return false
+	})
 	d.press(keyF2, keyHome)
 	for range 40 {
 		if s := d.status(); strings.HasPrefix(s, rel+" ") || strings.HasPrefix(s, rel+"/ ") {

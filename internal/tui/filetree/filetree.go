@@ -29,6 +29,7 @@ const Root = "."
 var errNoHome = errors.New("no home folder is available")
 
 type node struct {
+	seq      uint64 // the load whose listing the children come from
 	entry    files.Entry
 	rel      string
 	depth    int // 0 for the home, 1 for its entries
@@ -54,6 +55,7 @@ func (n *node) child(name string) *node {
 // tree that asked, so two trees in one program never take each other's results.
 type loadedMsg struct {
 	owner   *node
+	seq     uint64 // the order the loads were asked in
 	results []result
 }
 
@@ -81,15 +83,16 @@ type Model struct {
 	err    error  // the last load's failure, if it failed
 	errRel string // the folder that failed
 
-	course     *node  // the read-only course folder, after the home's entries; nil if none
-	showHidden bool   // names starting with "." are listed
-	want       string // put the cursor here once it is listed (Reveal)
+	course     *node   // the read-only course folder, after the home's entries; nil if none
+	showHidden bool    // names starting with "." are listed
+	want       string  // put the cursor here once it is listed (Reveal)
+	loads      *uint64 // counts the loads asked for, shared by the copies
 }
 
 // New returns a tree of the home behind lister. Call Init to list the home.
 func New(lister Lister, km keys.Tree, th theme.Theme) Model {
 	root := &node{rel: Root, entry: files.Entry{Name: ".", IsDir: true}, expanded: true, loading: true}
-	return Model{lister: lister, keys: km, theme: th, root: root}
+	return Model{lister: lister, keys: km, theme: th, root: root, loads: new(uint64)}
 }
 
 // Init lists the home.
@@ -210,8 +213,10 @@ func (m Model) Refresh() tea.Cmd {
 // model but the lister.
 func (m Model) load(rels ...string) tea.Cmd {
 	lister, owner := m.lister, m.root
+	*m.loads++
+	seq := *m.loads
 	return func() tea.Msg {
-		msg := loadedMsg{owner: owner, results: make([]result, len(rels))}
+		msg := loadedMsg{owner: owner, seq: seq, results: make([]result, len(rels))}
 		for i, rel := range rels {
 			msg.results[i].rel = rel
 			if lister == nil {
@@ -229,7 +234,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case loadedMsg:
 		if msg.owner == m.root {
-			m.apply(msg.results)
+			m.apply(msg.seq, msg.results)
 		}
 		return m, nil
 	case tea.KeyPressMsg:
@@ -309,7 +314,10 @@ func (m *Model) collapse(n *node) {
 
 // apply takes in listings. Results come parents first, so a folder removed by
 // its parent's new listing simply finds no node.
-func (m *Model) apply(results []result) {
+//
+// Loads run concurrently, so an older listing can arrive after a newer
+// one: it is dropped for the folders a newer one listed already.
+func (m *Model) apply(seq uint64, results []result) {
 	keep := ""
 	if n := m.current(); n != nil {
 		keep = n.rel
@@ -317,9 +325,10 @@ func (m *Model) apply(results []result) {
 	m.err, m.errRel = nil, ""
 	for _, r := range results {
 		n := m.find(r.rel)
-		if n == nil {
+		if n == nil || n.seq > seq {
 			continue
 		}
+		n.seq = seq
 		n.loading = false
 		if r.err != nil {
 			if m.err == nil {

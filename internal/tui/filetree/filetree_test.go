@@ -324,3 +324,48 @@ func TestRowsFitWidth(t *testing.T) {
 		}
 	}
 }
+
+// Listings run concurrently: one asked for earlier but arriving later
+// must not bring back what a newer one no longer lists.
+func TestOlderListingArrivingLateIsDropped(t *testing.T) {
+	l := newLister()
+	m := New(l, keys.Default().Tree, theme.New(true))
+	m.SetSize(40, 10)
+	m = run(t, m, m.Init())
+	older := m.Refresh() // asked before the rename
+	l.mu.Lock()
+	l.dirs["."] = []files.Entry{d("a"), d("b"), f("y.py"), {Name: "link", Symlink: true}}
+	l.mu.Unlock()
+	m = run(t, m, m.Refresh()) // asked after it, arrives first
+	lateMsg := older()
+	m, _ = m.Update(lateMsg)
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "y.py") || strings.Contains(v, "x.py") {
+		t.Errorf("a late, older listing replaced a newer one:\n%s", v)
+	}
+}
+
+// The course folder is listed after the home's entries, under its own
+// path, read-only.
+func TestCourseFolder(t *testing.T) {
+	l := newLister()
+	l.dirs["/course"] = []files.Entry{f("lab1.py")}
+	m := New(l, keys.Default().Tree, theme.New(true))
+	m.SetCourse("/course")
+	m.SetSize(40, 10)
+	m = run(t, m, m.Init())
+	m = press(t, m, tea.KeyPressMsg{Code: tea.KeyEnd})
+	if _, rel, _ := m.Selected(); rel != "/course" {
+		t.Fatalf("the last entry is %q, want the course folder", rel)
+	}
+	m = press(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	m = press(t, m, tea.KeyPressMsg{Code: tea.KeyDown})
+	if _, rel, _ := m.Selected(); rel != "/course/lab1.py" {
+		t.Errorf("the course's file is %q, want /course/lab1.py", rel)
+	}
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "course/ (read-only)") {
+		t.Errorf("the course folder is not shown read-only:\n%s", v)
+	}
+	if got := m.Expanded(); len(got) != 2 || got[1] != "/course" {
+		t.Errorf("Expanded = %q, want the home and /course", got)
+	}
+}

@@ -47,6 +47,7 @@ func (f *fakeREPL) Render(w, h int) repl.Screen {
 	s.CursorX, s.CursorY, s.CursorVisible = 4, 1, true
 	return s
 }
+
 // RenderBack draws 50 lines of output, "out 1" to "out 50", the last ones
 // at the bottom when back is 0.
 func (f *fakeREPL) RenderBack(w, h, back int, _ bool) repl.Screen {
