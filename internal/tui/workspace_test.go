@@ -605,6 +605,16 @@ func TestRunInPython(t *testing.T) {
 	d.typeText("print(x + 1)\n")
 	d.inPython("22")
 
+	// At the prompt: a ctrl+d typed while Python is between two lines
+	// (its terminal not yet back in readline's mode) can be swallowed by
+	// the kernel's line discipline, in any terminal.
+	d.until("the prompt after 22", func(string) bool {
+		var ls []string
+		for l := range strings.SplitSeq(strings.TrimSpace(d.python()), "\n") {
+			ls = append(ls, strings.TrimSpace(l))
+		}
+		return len(ls) >= 2 && ls[len(ls)-2] == "22" && ls[len(ls)-1] == ">>>"
+	})
 	d.press(keyCtrlD)
 	d.inPython("Press enter to start it again")
 	d.press(keyEnter)
