@@ -168,16 +168,23 @@ func (c *vtTerm) exit() int {
 	return -1
 }
 
-// vtScreen is what a terminal window shows: its cells, row by row.
+// vtScreen is what a terminal window shows: its cells, row by row, and
+// its cursor.
 type vtScreen struct {
 	cols, rows int
 	cells      [][]uv.Cell
 	text       []string // each row's characters, exactly cols cells wide
+	cursor     uv.Position
+	cursorOn   bool // shown, not hidden
 }
 
 func (s vtScreen) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%dx%d screen:\n", s.cols, s.rows)
+	cursor := "hidden"
+	if s.cursorOn {
+		cursor = fmt.Sprintf("at column %d, row %d", s.cursor.X, s.cursor.Y)
+	}
+	fmt.Fprintf(&b, "%dx%d screen, cursor %s:\n", s.cols, s.rows, cursor)
 	for i, l := range s.text {
 		fmt.Fprintf(&b, "%3d|%s|\n", i, l)
 	}
@@ -206,7 +213,10 @@ func (c *vtTerm) screen() vtScreen {
 
 func (c *vtTerm) screenLocked() vtScreen {
 	cols, rows := c.emu.Width(), c.emu.Height()
-	s := vtScreen{cols: cols, rows: rows, cells: make([][]uv.Cell, rows), text: make([]string, rows)}
+	s := vtScreen{
+		cols: cols, rows: rows, cells: make([][]uv.Cell, rows), text: make([]string, rows),
+		cursor: c.emu.CursorPosition(), cursorOn: !c.emu.CursorHidden(),
+	}
 	for y := range rows {
 		var b strings.Builder
 		s.cells[y] = make([]uv.Cell, cols)
@@ -267,13 +277,17 @@ func (c *vtTerm) waitUntil(what string, cond func(vtScreen) bool) vtScreen {
 	return s
 }
 
-// screenDiff lists the rows where two screens differ (in characters, or in
-// colours and attributes), apart from the rows in skip.
+// screenDiff lists the rows where two screens differ in what a person sees
+// (characters, colours and attributes; see visible), apart from the rows in
+// skip, and whether the cursor differs.
 func screenDiff(a, b vtScreen, skip map[int]bool) []string {
 	if a.cols != b.cols || a.rows != b.rows {
 		return []string{fmt.Sprintf("sizes differ: %dx%d and %dx%d", a.cols, a.rows, b.cols, b.rows)}
 	}
 	var out []string
+	if a.cursorOn != b.cursorOn || a.cursorOn && a.cursor != b.cursor {
+		out = append(out, fmt.Sprintf("the cursor: shown %v at %v, and shown %v at %v", a.cursorOn, a.cursor, b.cursorOn, b.cursor))
+	}
 	for y := range a.rows {
 		if skip[y] {
 			continue
@@ -283,12 +297,33 @@ func screenDiff(a, b vtScreen, skip map[int]bool) []string {
 			continue
 		}
 		for x := range a.cols {
-			ca, cb := a.cells[y][x], b.cells[y][x]
-			if !ca.Style.Equal(&cb.Style) {
-				out = append(out, fmt.Sprintf("row %d: the style differs from column %d (%q): %+v and %+v", y, x, ca.Content, ca.Style, cb.Style))
+			sa, sb := visible(a.cells[y][x]), visible(b.cells[y][x])
+			if !sa.Equal(&sb) {
+				out = append(out, fmt.Sprintf("row %d: the style differs from column %d (%q): %+v and %+v", y, x, a.cells[y][x].Content, sa, sb))
 				break
 			}
 		}
+	}
+	return out
+}
+
+// visible is the part of a cell's style that shows. On a blank, the
+// foreground colour, bold, faint, italic and blink draw nothing (unless it is
+// reversed, underlined or struck through), and a renderer may rightly erase
+// a run of such blanks rather than write them: the same screen then holds
+// different styles in cells that look the same.
+func visible(c uv.Cell) uv.Style {
+	st := c.Style
+	if c.Content != " " && c.Content != "" {
+		return st
+	}
+	var shows uint8 = uv.AttrReverse | uv.AttrStrikethrough
+	out := uv.Style{Bg: st.Bg, Underline: st.Underline, UnderlineColor: st.UnderlineColor, Attrs: st.Attrs & shows}
+	if st.Attrs&shows != 0 || st.Underline != 0 && st.UnderlineColor == nil {
+		out.Fg = st.Fg // the line, or the reversed background, takes its colour
+	}
+	if st.Attrs&uv.AttrReverse != 0 {
+		out.Attrs |= st.Attrs & (uv.AttrBold | uv.AttrFaint) // they may change that colour
 	}
 	return out
 }
@@ -336,20 +371,30 @@ func (s *scenario) resizeRedraw(t *testing.T) {
 	win.waitScreen("Your first Python program")
 	win.typ(keyF4)
 	win.waitScreen(">>>")
-	win.typ(`print("W" * 7)` + "\r")
+	// Wider than the small window: Python's screen must follow it too.
+	win.typ(`print("W" * 7, "x" * 150)` + "\r")
 	win.waitScreen("WWWWWWW", ">>>")
-	// The reference logins land on the file list (where the last view to
-	// leave was, and none has left yet): the same focus here.
-	win.typ(keyF2)
 
-	for i, size := range []struct{ cols, rows int }{{80, 24}, {200, 50}} {
+	// Small with the file list focused, then large with Python focused (and
+	// the terminal's cursor on Python's).
+	for i, size := range []struct {
+		cols, rows int
+		focus      string
+		help       string // what the help bar shows with that focus
+		status     string // what the status bar says
+	}{{80, 24, keyF2, "enter open", " Python: ready "}, {200, 50, keyF4, "ctrl+c interrupt", " Python: type here"}} {
+		// The focus first, shown, so that the window-change is the last
+		// thing the view gets (a key after it would lay the view out again).
+		win.typ(size.focus)
+		win.waitUntil("show the help for the new focus", func(s vtScreen) bool { return strings.Contains(s.text[s.rows-1], size.help) })
 		win.resize(size.cols, size.rows)
 		ref := h.vtLogin(t, s.srv, o, fmt.Sprintf("rita's reference terminal %d (%dx%d)", i+1, size.cols, size.rows), "rita", ritaPassword, size.cols, size.rows)
 		ref.waitScreen("welcome.py", "WWWWWWW")
+		ref.typ(size.focus)
 		// No row is exempt: neither view has a clock, and both have the
 		// same focus, so even the highlighted pane title must match.
 		got, _ := waitSame(t, win, ref, nil)
-		checkFrame(t, got, "Rita Resize (rita)", "student")
+		checkFrame(t, got, "Rita Resize (rita)", "student", size.status)
 		ref.typ(keyCtrlQ)
 		if code := ref.exit(); code != 0 {
 			t.Errorf("%s: ssh exited %d after ctrl+q", ref.name, code)
@@ -362,18 +407,18 @@ func (s *scenario) resizeRedraw(t *testing.T) {
 }
 
 // checkFrame checks a workspace screen by itself. The header is the first
-// row and its role reaches the right edge, as the status bar's Python state
-// does: a frame drawn for another width would put them past the edge (or
-// short of it), and a row drawn past the edge would have wrapped onto the
-// next. The status bar and the help bar are the last two rows, and shown
-// once: a frame drawn for a taller window would leave them higher up.
-func checkFrame(t *testing.T, s vtScreen, who, role string) {
+// row and its role reaches the right edge: a frame drawn for another width
+// would put it past the edge (or short of it), and a row drawn past the edge
+// would have wrapped onto the next. The status bar (which says status at
+// one of its ends) and the help bar are the last two rows, and shown once: a
+// frame drawn for a taller window would leave them higher up.
+func checkFrame(t *testing.T, s vtScreen, who, role, status string) {
 	t.Helper()
 	if !strings.Contains(s.text[0], who) || !strings.HasSuffix(s.text[0], " "+role+" ") {
 		t.Errorf("the first row is not the header with %q and, at the right edge, %q:\n%s", who, role, s)
 	}
-	if status := s.text[s.rows-2]; !strings.HasSuffix(status, " Python: ready ") {
-		t.Errorf("the row above the last is not the status bar with Python's state at the right edge:\n%s", s)
+	if bar := s.text[s.rows-2]; !strings.HasPrefix(bar, status) && !strings.HasSuffix(bar, status) {
+		t.Errorf("the row above the last is not the status bar saying %q at one end:\n%s", status, s)
 	}
 	if help := s.text[s.rows-1]; !strings.Contains(help, "quit") || !strings.Contains(help, "F1 help") {
 		t.Errorf("the last row is not the help bar:\n%s", s)
