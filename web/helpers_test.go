@@ -356,9 +356,9 @@ func (f *fakeSSH) requests(ch gossh.Channel, reqs <-chan *gossh.Request) {
 			f.envs = append(f.envs, kv.Key+"="+kv.Value)
 		case "pty-req":
 			var p struct {
-				Term                   string
-				Cols, Rows, PxW, PxH   uint32
-				Modes                  string
+				Term                 string
+				Cols, Rows, PxW, PxH uint32
+				Modes                string
 			}
 			gossh.Unmarshal(req.Payload, &p)
 			f.ptys = append(f.ptys, ptyRequest{p.Term, p.Cols, p.Rows})

@@ -243,7 +243,7 @@ func TestClientAddressAndOrigin(t *testing.T) {
 	}
 	for _, c := range []struct{ remote, xff, want string }{
 		{"192.0.2.1:5000", "", "192.0.2.1:5000"},
-		{"192.0.2.1:5000", "198.51.100.7", "192.0.2.1:5000"},             // not a proxy: its header is ignored
+		{"192.0.2.1:5000", "198.51.100.7", "192.0.2.1:5000"},              // not a proxy: its header is ignored
 		{"10.0.0.2:5000", "198.51.100.7", "198.51.100.7:0"},               // a proxy: the browser it names
 		{"10.0.0.2:5000", "203.0.113.66, 198.51.100.7", "198.51.100.7:0"}, // the nearest untrusted hop, not a forged first one
 		{"10.0.0.2:5000", "198.51.100.7, 10.0.0.9", "198.51.100.7:0"},
