@@ -131,7 +131,7 @@ func (s *Server) runTUI(sess ssh.Session) {
 	var ctx context.Context = sess.Context()
 	remote := sess.RemoteAddr().String()
 	model := tui.New(tui.Options{
-		Username: u.Username, FullName: u.FullName, Role: string(u.Role), Workspace: ws,
+		Username: u.Username, FullName: u.FullName, Role: string(u.Role), Workspace: ws, Transport: Transport(sess.Context()),
 		MustChangePassword: u.MustChangePassword,
 		ChangePassword: func(current, next string) error {
 			return s.opts.Accounts.ChangeOwnPassword(ctx, u.Username, current, next, remote)

@@ -49,6 +49,9 @@ type Options struct {
 	// Workspace is the student's live workspace (open files, REPL), shared by
 	// all their connections; nil shows only the file list.
 	Workspace *workspace.Workspace
+	// Transport is how this terminal is connected ("ssh" or "web"), for
+	// the professor's Live page.
+	Transport string
 
 	// MustChangePassword shows only the password form, which cannot be
 	// cancelled, until the password is changed; then the workspace opens.
@@ -151,7 +154,7 @@ func New(opts Options) *Model {
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	if m.ws != nil {
-		m.view = m.ws.AttachView(defaultCols, defaultRows)
+		m.view = m.ws.AttachView(workspace.ViewOptions{Transport: opts.Transport}, defaultCols, defaultRows)
 		m.repl = replpane.New(m.ctx, m.ws.REPL(), km, th)
 		if m.ws.HasCourse() {
 			m.tree.SetCourse(workspace.CoursePrefix)

@@ -75,7 +75,7 @@ func TestGraceExpiryLeavesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	view := ws.AttachView(80, 24)
+	view := ws.AttachView(ViewOptions{}, 80, 24)
 	r := ws.REPL()
 	startREPL(t, r)
 	screen := func() string { return strings.Join(r.RenderPlain(80, 24).Lines, "\n") }

@@ -108,6 +108,17 @@ func (m *Manager) expire(username string, e *entry) {
 	m.log.Info("workspace ended after its grace period", "user", username)
 }
 
+// Lookup returns username's live workspace, or nil when they have none (for
+// a professor's live view: watching never creates or keeps a workspace).
+func (m *Manager) Lookup(username string) *Workspace {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e := m.spaces[username]; e != nil {
+		return e.ws
+	}
+	return nil
+}
+
 // Live lists the students with a live workspace.
 func (m *Manager) Live() []string {
 	m.mu.Lock()

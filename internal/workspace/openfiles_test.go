@@ -133,8 +133,8 @@ func TestCourseFolderIsReadOnlyAndCopiesIntoTheHome(t *testing.T) {
 		t.Error("a course file was saved")
 	}
 	for name, err := range map[string]error{
-		"delete": ws.Delete(CoursePrefix + "/lab1.py"),
-		"rename": func() error { _, err := ws.Rename(CoursePrefix+"/lab1.py", "x.py"); return err }(),
+		"delete":  ws.Delete(CoursePrefix + "/lab1.py"),
+		"rename":  func() error { _, err := ws.Rename(CoursePrefix+"/lab1.py", "x.py"); return err }(),
 		"move in": func() error { _, err := ws.Rename("notes.txt", CoursePrefix+"/notes.txt"); return err }(),
 	} {
 		if !errors.Is(err, files.ErrReadOnly) {

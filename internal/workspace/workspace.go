@@ -42,8 +42,11 @@ func (f *OpenFile) Path() string { return *f.path.Load() }
 type ViewID int
 
 type view struct {
+	ViewOptions
 	cols, rows int
+	since      time.Time
 	active     time.Time
+	control    bool // a watcher who took control: their keys go to the student's panes
 }
 
 // Workspace is one student's live state.
@@ -65,6 +68,8 @@ type Workspace struct {
 	latest    ViewID // the view whose size the REPL follows
 	recovered []Recovered
 	place     Place
+	ended     *string // End's message; views attached before endedAt quit
+	endedAt   time.Time
 	subs      map[chan struct{}]struct{} // views told when the open files change
 	closed    bool
 	stop      context.CancelFunc
@@ -270,13 +275,17 @@ func (w *Workspace) DiscardRecovered(path string) error {
 }
 
 // AttachView registers a view of cols x rows; it becomes the active one.
-func (w *Workspace) AttachView(cols, rows int) ViewID {
+func (w *Workspace) AttachView(o ViewOptions, cols, rows int) ViewID {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.nextView++
 	id := w.nextView
-	w.views[id] = &view{cols: cols, rows: rows}
-	w.activateLocked(id, cols, rows)
+	w.views[id] = &view{ViewOptions: o, cols: cols, rows: rows, since: w.now()}
+	if o.Watcher == "" {
+		w.activateLocked(id, cols, rows)
+	} else {
+		w.notifyLocked() // the student sees who watches
+	}
 	return id
 }
 
@@ -284,6 +293,9 @@ func (w *Workspace) AttachView(cols, rows int) ViewID {
 func (w *Workspace) DetachView(id ViewID) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if v := w.views[id]; v != nil && v.Watcher != "" {
+		w.notifyLocked()
+	}
 	delete(w.views, id)
 	if w.latest != id {
 		return
@@ -291,6 +303,9 @@ func (w *Workspace) DetachView(id ViewID) {
 	w.latest = 0
 	var best ViewID
 	for vid, v := range w.views {
+		if v.Watcher != "" && !v.control {
+			continue // a professor only looking does not size the student's Python
+		}
 		if best == 0 || v.active.After(w.views[best].active) {
 			best = vid
 		}
@@ -306,7 +321,7 @@ func (w *Workspace) DetachView(id ViewID) {
 func (w *Workspace) Activate(id ViewID, cols, rows int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if _, ok := w.views[id]; ok {
+	if v, ok := w.views[id]; ok && (v.Watcher == "" || v.control) {
 		w.activateLocked(id, cols, rows)
 	}
 }

@@ -133,8 +133,8 @@ func TestREPLFollowsTheLatestActiveView(t *testing.T) {
 	}
 	r := ws.REPL()
 	size := func() [2]int { c, rows := r.Size(); return [2]int{c, rows} }
-	big := ws.AttachView(200, 50)
-	small := ws.AttachView(80, 24)
+	big := ws.AttachView(ViewOptions{}, 200, 50)
+	small := ws.AttachView(ViewOptions{}, 80, 24)
 	if size() != [2]int{80, 24} {
 		t.Errorf("after the second view: %v", size())
 	}
