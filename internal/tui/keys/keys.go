@@ -93,6 +93,8 @@ type Workspace struct {
 	FocusREPL   key.Binding
 	Run         key.Binding // save and run the current file in the REPL
 	RestartREPL key.Binding // a fresh Python, even when the program is stuck
+	AskHelp     key.Binding // put me in the professor's help queue
+	Dismiss     key.Binding // hide the announcement shown on top
 	Save        key.Binding
 	CloseTab    key.Binding
 	NewFile     key.Binding
@@ -194,6 +196,8 @@ func Default() KeyMap {
 			FocusREPL:   key.NewBinding(key.WithKeys("f4"), key.WithHelp("F4", "python")),
 			Run:         key.NewBinding(key.WithKeys("f5", "ctrl+r"), key.WithHelp("F5", "run")),
 			RestartREPL: key.NewBinding(key.WithKeys("ctrl+f5"), key.WithHelp("ctrl+F5", "restart python")),
+			AskHelp:     key.NewBinding(key.WithKeys("f9"), key.WithHelp("F9", "ask for help")),
+			Dismiss:     key.NewBinding(key.WithKeys("f12"), key.WithHelp("F12", "dismiss")),
 			Save:        key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "save")),
 			CloseTab:    key.NewBinding(key.WithKeys("ctrl+w"), key.WithHelp("ctrl+w", "close tab")),
 			NewFile:     key.NewBinding(key.WithKeys("ctrl+n"), key.WithHelp("ctrl+n", "new file")),
@@ -396,6 +400,8 @@ func (k KeyMap) WorkspaceGroup() Group {
 		{Binding: w.FocusREPL, Desc: "go to Python (starts it)"},
 		{Binding: w.Run, Desc: "save and run the file in Python; ctrl+r too"},
 		{Binding: w.RestartREPL, Desc: "a fresh Python (when a program is stuck)"},
+		{Binding: w.AskHelp, Desc: "ask your professor for help (join the queue)"},
+		{Binding: w.Dismiss, Desc: "dismiss the announcement on top"},
 		{Binding: w.Save, Desc: "save the file"},
 		{Binding: w.QuickOpen, Desc: "open a file by typing part of its name"},
 		{Binding: w.NewFile, Desc: "new file"},
@@ -473,14 +479,14 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 // meanings within one of them.
 func (k KeyMap) Contexts() map[string][]key.Binding {
 	t, f, e, w, d := k.Tree, k.Form, k.Editor, k.Workspace, k.Dialog
-	global := []key.Binding{w.FocusFiles, w.FocusEditor, w.FocusREPL, w.Run, w.RestartREPL, w.Save, w.CloseTab,
+	global := []key.Binding{w.FocusFiles, w.FocusEditor, w.FocusREPL, w.Run, w.RestartREPL, w.AskHelp, w.Dismiss, w.Save, w.CloseTab,
 		w.NewFile, w.QuickOpen, w.NextTab, w.PrevTab, k.Password, k.Help}
 	return map[string][]key.Binding{
 		"files": append([]key.Binding{t.Up, t.Down, t.PageUp, t.PageDown, t.Top, t.Bottom, t.Expand, t.Collapse, t.Toggle,
 			t.NewFile, t.NewFolder, t.Rename, t.Duplicate, t.Delete, t.Hidden,
 			k.Refresh, k.Quit, k.ForceQuit}, global...),
 		// In the REPL pane only these are the workspace's; the rest is Python's.
-		"repl": {w.FocusFiles, w.FocusEditor, w.FocusREPL, w.RestartREPL, w.Save, w.NextTab, w.PrevTab, k.REPL.Earlier, k.REPL.Later,
+		"repl": {w.FocusFiles, w.FocusEditor, w.FocusREPL, w.RestartREPL, w.AskHelp, w.Dismiss, w.Save, w.NextTab, w.PrevTab, k.REPL.Earlier, k.REPL.Later,
 			k.Password, k.Help, key.NewBinding(key.WithKeys("f5"), key.WithHelp("F5", "run")),
 			key.NewBinding(key.WithKeys("ctrl+q"), key.WithHelp("ctrl+q", "quit"))},
 		"dialog":   {d.Accept, d.Cancel, d.Up, d.Down, d.Delete, k.ForceQuit},
