@@ -150,4 +150,5 @@ type Store interface {
 	ClearLoginFailures(ctx context.Context, scope, key string) error
 
 	WebSessions // browser logins: see websessions.go
+	UserUpdater // profile edits: see users_update.go
 }

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"WebSessions", testWebSessions},
 	}
 	tests = append(tests, classroomTests()...)
+	tests = append(tests, userUpdateTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
