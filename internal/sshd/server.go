@@ -17,6 +17,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/classroomd/classroomd/internal/accounts"
+	"github.com/classroomd/classroomd/internal/classroom"
 	"github.com/classroomd/classroomd/internal/config"
 	"github.com/classroomd/classroomd/internal/workspace"
 )
@@ -27,10 +28,12 @@ type Options struct {
 	HostKeyPath string // generated on first start, then kept
 	HomesDir    string
 	Accounts    *accounts.Service
-	// Workspaces gives each login its student's live workspace; nil: the TUI
-	// shows the home's files only.
+	// Workspaces gives each login its live workspace (required for terminals).
 	Workspaces *workspace.Manager
-	Log        *slog.Logger
+	// Classroom shows announcements and the help queue in workspaces; nil
+	// leaves them out.
+	Classroom *classroom.Service
+	Log       *slog.Logger
 }
 
 // Server is the SSH front door.

@@ -12,6 +12,7 @@ import (
 	"charm.land/wish/v2/bubbletea"
 
 	"github.com/classroomd/classroomd/internal/accounts"
+	"github.com/classroomd/classroomd/internal/classroom"
 	"github.com/classroomd/classroomd/internal/tui"
 )
 
@@ -130,8 +131,13 @@ func (s *Server) runTUI(sess ssh.Session) {
 
 	var ctx context.Context = sess.Context()
 	remote := sess.RemoteAddr().String()
+	var class tui.Classroom
+	if s.opts.Classroom != nil {
+		class = s.opts.Classroom.Seat(classroom.Actor{Username: u.Username, Remote: remote})
+	}
 	model := tui.New(tui.Options{
 		Username: u.Username, FullName: u.FullName, Role: string(u.Role), Workspace: ws, Transport: Transport(sess.Context()),
+		Classroom:          class,
 		MustChangePassword: u.MustChangePassword,
 		ChangePassword: func(current, next string) error {
 			return s.opts.Accounts.ChangeOwnPassword(ctx, u.Username, current, next, remote)
@@ -174,4 +180,7 @@ func (s *Server) runTUI(sess ssh.Session) {
 	p.Kill()
 	cancel()
 	wg.Wait()
+	if text := model.ExitText(); text != "" {
+		wish.Println(sess, "\r\n"+text) // a professor ended the session: say why
+	}
 }

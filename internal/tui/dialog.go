@@ -25,6 +25,8 @@ const (
 	dlgNewFolder                   // a name to type
 	dlgRename                      // a path to type: rename or move dir (the path)
 	dlgDelete                      // yes or no: delete dir (the path)
+	dlgAskHelp                     // a question to type for the help queue
+	dlgHelpQueued                  // yes or no: withdraw the help request
 )
 
 // dialog is a question or a prompt over the panes. Questions take letters
@@ -48,7 +50,7 @@ type dialog struct {
 }
 
 func (d *dialog) takesText() bool {
-	return d.kind == dlgNewFile || d.kind == dlgQuickOpen || d.kind == dlgNewFolder || d.kind == dlgRename
+	return d.kind == dlgNewFile || d.kind == dlgQuickOpen || d.kind == dlgNewFolder || d.kind == dlgRename || d.kind == dlgAskHelp
 }
 
 // changed recomputes what depends on the input.
@@ -77,6 +79,12 @@ func (m *Model) dialogHelp() []key.Binding {
 	case dlgDelete:
 		yes := key.NewBinding(key.WithKeys(d.Yes.Keys()...), key.WithHelp(d.Yes.Help().Key, "delete"))
 		return []key.Binding{yes, d.No}
+	case dlgAskHelp:
+		return k.DialogHelp(key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "join the queue")))
+	case dlgHelpQueued:
+		yes := key.NewBinding(key.WithKeys(d.Yes.Keys()...), key.WithHelp(d.Yes.Help().Key, "withdraw"))
+		no := key.NewBinding(key.WithKeys(d.No.Keys()...), key.WithHelp(d.No.Help().Key, "keep waiting"))
+		return []key.Binding{yes, no}
 	}
 	return k.DialogHelp(key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "create")))
 }
@@ -118,6 +126,14 @@ func (m *Model) dialogKey(msg tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(msg, d.Yes):
 			m.dlg = nil
 			return m.deleteNow(dl.dir)
+		case key.Matches(msg, d.No):
+			m.dlg = nil
+		}
+	case dlgHelpQueued:
+		switch {
+		case key.Matches(msg, d.Yes):
+			m.dlg = nil
+			return m.withdrawHelp()
 		case key.Matches(msg, d.No):
 			m.dlg = nil
 		}
@@ -188,6 +204,8 @@ func (m *Model) accept() tea.Cmd {
 		return m.create(dl.dir, dl.input, true)
 	case dlgRename:
 		return m.renameTo(dl.dir, dl.input)
+	case dlgAskHelp:
+		return m.requestHelp(strings.TrimSpace(dl.input))
 	case dlgQuickOpen:
 		if dl.sel < len(dl.hit) {
 			m.dlg = nil

@@ -35,7 +35,8 @@ const (
 )
 
 func (m *Model) layout() {
-	body := max(m.height-fixedRows, 0)
+	body := max(m.height-fixedRows-m.bannerRows(), 0)
+	y := 1 + m.bannerRows() // the panes' first row
 	m.form.SetSize(m.width, max(m.height-screenFixedRows, 0))
 	m.helpScreen.SetSize(m.width, max(m.height-screenFixedRows, 0))
 	m.help.SetWidth(m.width)
@@ -53,7 +54,7 @@ func (m *Model) layout() {
 	case body <= 0:
 	case w < minSplitCols || body < minSplitRows:
 		l.single = true
-		r := rect{0, 1, w, body}
+		r := rect{0, y, w, body}
 		switch m.focus {
 		case paneEditor:
 			l.editor = r
@@ -67,16 +68,16 @@ func (m *Model) layout() {
 		fw := min(max(w/6, 20), 32)
 		rw := (w - fw - 2) * 2 / 5
 		ew := w - fw - rw - 2
-		l.files = rect{0, 1, fw, body}
-		l.editor = rect{fw + 1, 1, ew, body}
-		l.repl = rect{fw + ew + 2, 1, rw, body}
+		l.files = rect{0, y, fw, body}
+		l.editor = rect{fw + 1, y, ew, body}
+		l.repl = rect{fw + ew + 2, y, rw, body}
 	default:
 		rh := max(body/3, 5)
 		top := body - rh
 		fw := min(max(w/4, 16), 30)
-		l.files = rect{0, 1, fw, top}
-		l.editor = rect{fw + 1, 1, w - fw - 1, top}
-		l.repl = rect{0, 1 + top, w, rh}
+		l.files = rect{0, y, fw, top}
+		l.editor = rect{fw + 1, y, w - fw - 1, top}
+		l.repl = rect{0, y + top, w, rh}
 	}
 	m.lay = l
 
@@ -99,14 +100,14 @@ func (m *Model) replSize() (int, int) {
 	if r := m.lay.repl; r.w > 0 && r.h > 1 {
 		return r.w, r.h - 1
 	}
-	return max(m.width, 1), max(m.height-fixedRows-1, 1)
+	return max(m.width, 1), max(m.height-fixedRows-m.bannerRows()-1, 1)
 }
 
 // panesView draws the body: each shown pane with its title row, side by
 // side with a separator column between.
 func (m *Model) panesView() []string {
 	l := m.lay
-	body := max(m.height-fixedRows, 0)
+	body := max(m.height-fixedRows-m.bannerRows(), 0)
 	type shown struct {
 		r     rect
 		lines []string
@@ -124,7 +125,7 @@ func (m *Model) panesView() []string {
 	sep := m.theme.Muted.Render("│")
 	out := make([]string, body)
 	for row := range out {
-		y := 1 + row
+		y := 1 + m.bannerRows() + row
 		var b strings.Builder
 		x := 0
 		for _, p := range panes {
@@ -308,6 +309,9 @@ func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
 	var cmd tea.Cmd
 	if _, ok := msg.(tea.MouseClickMsg); ok {
 		m.activate()
+		if m.bannerRows() > 0 && ms.Y == 1 {
+			return m.dismissNews() // a click on the announcement dismisses it
+		}
 		switch {
 		case l.files.contains(ms.X, ms.Y) && m.focus != paneFiles:
 			cmd = m.setFocus(paneFiles)

@@ -230,6 +230,11 @@ func (m *Model) workspaceMsg(msg tea.Msg) (tea.Cmd, bool) {
 		m.nextRecovered()
 		return nil, true
 	case filesChangedMsg:
+		if text, ended := m.ws.Ended(m.view); ended {
+			m.exitText = text
+			return tea.Quit, true
+		}
+		m.watchers = m.ws.Watchers()
 		return tea.Batch(m.syncTabs(), m.waitFiles()), true
 	case watchReadyMsg:
 		if msg.gen != m.watchGen {

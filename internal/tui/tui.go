@@ -23,7 +23,9 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/classroomd/classroomd/internal/classroom"
 	"github.com/classroomd/classroomd/internal/files"
+	"github.com/classroomd/classroomd/internal/store"
 	"github.com/classroomd/classroomd/internal/tui/editor"
 	"github.com/classroomd/classroomd/internal/tui/filetree"
 	"github.com/classroomd/classroomd/internal/tui/helpscreen"
@@ -52,6 +54,9 @@ type Options struct {
 	// Transport is how this terminal is connected ("ssh" or "web"), for
 	// the professor's Live page.
 	Transport string
+	// Classroom is the student's side of the class: announcements and the
+	// help queue; nil leaves them out.
+	Classroom Classroom
 
 	// MustChangePassword shows only the password form, which cannot be
 	// cancelled, until the password is changed; then the workspace opens.
@@ -124,7 +129,17 @@ type Model struct {
 	// view shows the same tabs.
 	filesCh   <-chan struct{}
 	filesStop func()
-	restore   pane // the pane that had the keys when the last view left
+	restore   pane            // the pane that had the keys when the last view left
+	placed    workspace.Place // the place last told to the workspace
+
+	// The class: announcements not dismissed (oldest first), the help
+	// request, who watches this workspace, and why the session ended.
+	classCh    <-chan classroom.Event
+	classStop  func()
+	news       []store.Announcement
+	helpStatus classroom.HelpStatus
+	watchers   []workspace.Watcher
+	exitText   string
 }
 
 // tab is one open file in this view: its own editor (its own cursor) over
@@ -180,6 +195,24 @@ func New(opts Options) *Model {
 	return m
 }
 
+// notePlace tells the workspace where this view is (the current file, its
+// cursor, the pane with the keys) when that changed: a reconnection lands
+// there, and a professor's live view follows it.
+func (m *Model) notePlace() {
+	p := workspace.Place{Pane: m.focus.String()}
+	if t := m.current(); t != nil {
+		p.File, p.Cursor = t.file.Path(), t.ed.CursorID()
+	}
+	if p != m.placed {
+		m.placed = p
+		m.ws.SetPlace(p)
+	}
+}
+
+// ExitText is what to tell the student once the program ended, if the
+// session was ended for them (a professor's message); "" otherwise.
+func (m *Model) ExitText() string { return m.exitText }
+
 // lister is what the file list shows: the workspace (the home and the
 // course folder), or only the home.
 func lister(opts Options) Lister {
@@ -222,11 +255,10 @@ func (m *Model) Close() {
 			return
 		}
 		m.filesStop()
-		place := workspace.Place{Pane: m.focus.String()}
-		if t := m.current(); t != nil {
-			place.File = t.file.Path()
+		if m.classStop != nil {
+			m.classStop()
 		}
-		m.ws.SetPlace(place)
+		m.notePlace()
 		for _, t := range m.tabs {
 			t.ed.Close()
 		}
@@ -241,7 +273,8 @@ func (m *Model) Init() tea.Cmd {
 		cmds = append(cmds, m.tree.Init())
 	}
 	if m.ws != nil {
-		cmds = append(cmds, m.repl.Init(), m.waitFiles())
+		cmds = append(cmds, m.repl.Init(), m.waitFiles(), m.classInit())
+		m.watchers = m.ws.Watchers()
 		for _, t := range m.tabs {
 			cmds = append(cmds, t.ed.Init())
 		}
@@ -281,6 +314,9 @@ func (m *Model) say(text string, isErr bool) { m.notice, m.noticeErr = text, isE
 
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	_, cmd := m.update(msg)
+	if m.ws != nil {
+		m.notePlace()
+	}
 	if m.ws != nil && m.treeStarted {
 		// The folders shown may have changed (one opened, or listed).
 		if w := m.rewatch(); w != nil {
@@ -357,6 +393,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	if cmd, ok := m.workspaceMsg(msg); ok {
+		return m, cmd
+	}
+	if cmd, ok := m.classMsg(msg); ok {
 		return m, cmd
 	}
 	// Anything else is an answer to a command (a listing, the password
@@ -459,6 +498,11 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.setFocus(paneEditor), true
 	case key.Matches(msg, w.FocusREPL):
 		return m.setFocus(paneREPL), true
+	case key.Matches(msg, w.AskHelp):
+		m.askHelp()
+		return nil, true
+	case key.Matches(msg, w.Dismiss):
+		return m.dismissNews(), true
 	case key.Matches(msg, w.RestartREPL):
 		if m.ws.REPL().State().Status == repl.NotStarted {
 			return m.setFocus(paneREPL), true // starts it
@@ -632,6 +676,11 @@ func (m *Model) render() string {
 		return ""
 	}
 	lines := []string{m.header()}
+	top := 1 // the rows above the panes
+	if m.bannerRows() > 0 && !m.helpOpen && !m.formOpen {
+		lines = append(lines, m.banner())
+		top++
+	}
 	var panes []string // already fitted, row by row: not measured again
 	switch {
 	case m.helpOpen:
@@ -653,7 +702,7 @@ func (m *Model) render() string {
 		}
 		lines = append(lines, m.status(), m.help.ShortHelpView(m.keys.ShortHelp()))
 	default:
-		if body := h - fixedRows; body > 0 {
+		if body := h - fixedRows - m.bannerRows(); body > 0 {
 			if m.dlg != nil {
 				lines = append(lines, m.dialogView(w, body))
 			} else {
@@ -670,7 +719,7 @@ func (m *Model) render() string {
 		all[i] = ansi.Truncate(l, w, "")
 	}
 	if len(panes) > 0 {
-		all = append(all[:1], append(panes, all[1:]...)...)
+		all = append(all[:top], append(panes, all[top:]...)...)
 	}
 	if len(all) > h {
 		// Shorter than the fixed rows: keep the header, then the status bar.
@@ -726,6 +775,9 @@ func (m *Model) header() string {
 	role := ""
 	if m.opts.Role != "" {
 		role = " " + termtext.Safe(m.opts.Role) + " "
+	}
+	if w := m.watchedBy(); w != "" {
+		role = " " + w + " " // the student always sees who is watching
 	}
 	who := " " + user + " "
 	if full != "" && full != user {

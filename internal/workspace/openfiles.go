@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/classroomd/classroomd/internal/files"
+	"github.com/classroomd/classroomd/internal/workspace/buffer"
 )
 
 // CoursePrefix starts the paths of the course folder's files: "/course/lab1.py".
@@ -60,8 +61,9 @@ func (w *Workspace) Watch(ctx context.Context, rels []string) (<-chan struct{}, 
 // Place is where a view was when it left: the file of its current tab and
 // the pane that had the keys. Cursors are kept by the buffers themselves.
 type Place struct {
-	File string
-	Pane string
+	File   string
+	Pane   string
+	Cursor buffer.CursorID // the view's cursor in File's buffer (0: none)
 }
 
 // SetPlace records where a view is, for the next view to attach (a
