@@ -30,6 +30,12 @@ func New(km keys.KeyMap, th theme.Theme) Model {
 	return Model{groups: km.Groups(), keys: km.Tree, theme: th}
 }
 
+// NewGroups returns a help of the given groups (the console's, say), scrolled
+// with km's keys.
+func NewGroups(groups []keys.Group, km keys.KeyMap, th theme.Theme) Model {
+	return Model{groups: groups, keys: km.Tree, theme: th}
+}
+
 // SetSize sets the cells the screen draws into.
 func (m *Model) SetSize(width, height int) {
 	m.width, m.height = max(width, 0), max(height, 0)

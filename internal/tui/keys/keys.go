@@ -134,6 +134,44 @@ type Dialog struct {
 	No      key.Binding // do not (as esc)
 }
 
+// Console holds the bindings of the professor's console. Its lists take no
+// text until Filter opens the filter line, so letters are commands there,
+// and a letter may mean different things on different pages (r restarts
+// Python on Live, resolves a request on Help, reloads the audit). Its forms
+// and prompts use the Form and Dialog bindings.
+type Console struct {
+	Page     key.Binding // 1-5: the page of that number (pressed again: reload it)
+	NextPage key.Binding
+	PrevPage key.Binding
+
+	// Every list. No vi letters: letters are the pages' commands.
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	Open                                    key.Binding // enter: the selected entry
+	Back                                    key.Binding // esc: clears the filter, goes back
+	Filter                                  key.Binding // type to keep only the matching rows
+	Sort                                    key.Binding // sort by the next column
+	Reverse                                 key.Binding // flip the order
+
+	// Students.
+	Add, Edit, Disable, ResetPassword, Import, Export key.Binding
+	// Where a roster to import comes from, and the pasted text's keys.
+	ImportPaste, ImportFile key.Binding
+	Newline                 key.Binding // enter in the pasted text
+	Preview                 key.Binding // the pasted text is complete: show what it would change
+	Choice                  key.Binding // the role in the user form
+	Dismiss                 key.Binding // a password shown once was noted
+
+	// Live.
+	RestartREPL, EndSession, Browse key.Binding
+	TakeControl                     key.Binding // in the live view: the professor types for the student; again gives it back
+	// Help queue.
+	Claim, Resolve key.Binding
+	// Announcements.
+	Announce, EndAnnouncement key.Binding
+	// Audit.
+	Refresh key.Binding
+}
+
 // KeyMap is the whole TUI's keymap. It implements help.KeyMap for the
 // workspace's help bar.
 type KeyMap struct {
@@ -143,6 +181,7 @@ type KeyMap struct {
 	Workspace Workspace
 	REPL      REPL
 	Dialog    Dialog
+	Console   Console
 
 	// Letters act only while the file list has focus: elsewhere they are text.
 	Refresh key.Binding
@@ -157,6 +196,9 @@ type KeyMap struct {
 	// Python's in the REPL pane and copies in the editor while something is
 	// selected.
 	ForceQuit key.Binding
+	// SwitchConsole takes a professor from the console to their own
+	// workspace and back.
+	SwitchConsole key.Binding
 }
 
 // Default returns the standard bindings. Arrow keys come with vi letters
@@ -232,6 +274,58 @@ func Default() KeyMap {
 		Help:      key.NewBinding(key.WithKeys("f1"), key.WithHelp("F1", "help")),
 		Close:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+q", "ctrl+c"), key.WithHelp("ctrl+q", "quit")),
+		Console:   defaultConsole(),
+
+		SwitchConsole: key.NewBinding(key.WithKeys("f10"), key.WithHelp("F10", "console/workspace")),
+	}
+}
+
+func defaultConsole() Console {
+	b := func(help, desc string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	return Console{
+		Page:     b("1-5", "page", "1", "2", "3", "4", "5"),
+		NextPage: b("tab", "next page", "tab"),
+		PrevPage: b("shift+tab", "previous page", "shift+tab"),
+
+		Up:       b("↑", "up", "up"),
+		Down:     b("↓", "down", "down"),
+		PageUp:   b("pgup", "page up", "pgup"),
+		PageDown: b("pgdn", "page down", "pgdown"),
+		Top:      b("home", "first", "home"),
+		Bottom:   b("end", "last", "end"),
+		Open:     b("enter", "open", "enter"),
+		Back:     b("esc", "back", "esc"),
+		Filter:   b("/", "filter", "/"),
+		Sort:     b("s", "sort", "s"),
+		Reverse:  b("S", "reverse", "S"),
+
+		Add:           b("a", "add", "a"),
+		Edit:          b("e", "edit", "e"),
+		Disable:       b("d", "disable/enable", "d"),
+		ResetPassword: b("p", "reset password", "p"),
+		Import:        b("i", "import", "i"),
+		Export:        b("x", "export", "x"),
+		ImportPaste:   b("p", "paste CSV", "p"),
+		ImportFile:    b("f", "file on the server", "f"),
+		Newline:       b("enter", "new line", "enter"),
+		Preview:       b("ctrl+d", "preview", "ctrl+d"),
+		Choice:        b("←/→", "role", "left", "right"),
+		Dismiss:       b("enter", "done", "enter"),
+
+		RestartREPL: b("r", "restart python", "r"),
+		EndSession:  b("k", "end session", "k"),
+		Browse:      b("b", "browse files", "b"),
+		TakeControl: b("t", "take control", "t"),
+
+		Claim:   b("c", "claim/unclaim", "c"),
+		Resolve: b("r", "resolve", "r"),
+
+		Announce:        b("n", "new", "n"),
+		EndAnnouncement: b("x", "end", "x"),
+
+		Refresh: b("r", "refresh", "r"),
 	}
 }
 
@@ -479,15 +573,16 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 // meanings within one of them.
 func (k KeyMap) Contexts() map[string][]key.Binding {
 	t, f, e, w, d := k.Tree, k.Form, k.Editor, k.Workspace, k.Dialog
+	ctxs := k.consoleContexts() // console.go
 	global := []key.Binding{w.FocusFiles, w.FocusEditor, w.FocusREPL, w.Run, w.RestartREPL, w.AskHelp, w.Dismiss, w.Save, w.CloseTab,
-		w.NewFile, w.QuickOpen, w.NextTab, w.PrevTab, k.Password, k.Help}
-	return map[string][]key.Binding{
+		w.NewFile, w.QuickOpen, w.NextTab, w.PrevTab, k.Password, k.Help, k.SwitchConsole}
+	out := map[string][]key.Binding{
 		"files": append([]key.Binding{t.Up, t.Down, t.PageUp, t.PageDown, t.Top, t.Bottom, t.Expand, t.Collapse, t.Toggle,
 			t.NewFile, t.NewFolder, t.Rename, t.Duplicate, t.Delete, t.Hidden,
 			k.Refresh, k.Quit, k.ForceQuit}, global...),
 		// In the REPL pane only these are the workspace's; the rest is Python's.
 		"repl": {w.FocusFiles, w.FocusEditor, w.FocusREPL, w.RestartREPL, w.AskHelp, w.Dismiss, w.Save, w.NextTab, w.PrevTab, k.REPL.Earlier, k.REPL.Later,
-			k.Password, k.Help, key.NewBinding(key.WithKeys("f5"), key.WithHelp("F5", "run")),
+			k.Password, k.Help, k.SwitchConsole, key.NewBinding(key.WithKeys("f5"), key.WithHelp("F5", "run")),
 			key.NewBinding(key.WithKeys("ctrl+q"), key.WithHelp("ctrl+q", "quit"))},
 		"dialog":   {d.Accept, d.Cancel, d.Up, d.Down, d.Delete, k.ForceQuit},
 		"question": {d.Save, d.Discard, d.Keep, d.Recover, d.Cancel, k.ForceQuit},
@@ -505,4 +600,8 @@ func (k KeyMap) Contexts() map[string][]key.Binding {
 			w.NextTab, w.PrevTab, k.Password, k.Help},
 		"editor prompt": {e.PromptNext, e.PromptPrev, e.PromptCase, e.PromptDelete, e.PromptClose, k.Help},
 	}
+	for name, bs := range ctxs {
+		out[name] = bs
+	}
+	return out
 }

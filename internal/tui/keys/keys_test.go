@@ -3,6 +3,8 @@ package keys
 import (
 	"strings"
 	"testing"
+
+	"charm.land/bubbles/v2/key"
 )
 
 func TestEveryKeyBoundOnce(t *testing.T) {
@@ -101,4 +103,52 @@ func TestAccountGroup(t *testing.T) {
 		}
 	}
 	t.Error(`no "Account" group with "F8 change password"`)
+}
+
+// The console's filter, forms, prompts and pasted text take text: none of
+// their keys is printable; and each page's own keys are in the full help.
+func TestConsoleKeys(t *testing.T) {
+	km := Default()
+	ctxs := km.Contexts()
+	for _, ctx := range []string{"console filter", "console form", "console prompt", "console text"} {
+		if len(ctxs[ctx]) == 0 {
+			t.Errorf("no context %q", ctx)
+		}
+		for _, b := range ctxs[ctx] {
+			for _, k := range b.Keys() {
+				if len([]rune(k)) == 1 || k == "space" {
+					t.Errorf("%s key %q would be typed", ctx, k)
+				}
+			}
+		}
+	}
+	inHelp := map[string]bool{}
+	for _, g := range km.ConsoleGroups() {
+		for _, e := range g.Entries {
+			for _, k := range e.Binding.Keys() {
+				inHelp[k] = true
+			}
+		}
+	}
+	for _, page := range []string{ConsoleStudents, ConsoleLive, ConsoleHelpQueue, ConsoleAnnouncements, ConsoleAudit} {
+		bs := ctxs["console "+page]
+		if len(bs) == 0 {
+			t.Fatalf("no context for the console page %q", page)
+		}
+		for _, b := range bs {
+			for _, k := range b.Keys() {
+				if !inHelp[k] {
+					t.Errorf("console %s key %q missing from the console's help", page, k)
+				}
+			}
+		}
+		if bar := km.ConsoleHelp(page); len(bar) < 3 || bar[0].Help().Desc != "quit" {
+			t.Errorf("the %s page's help bar does not lead with quit", page)
+		}
+	}
+	for _, b := range []key.Binding{km.SwitchConsole, km.Console.TakeControl, km.Workspace.AskHelp} {
+		if len(b.Keys()) == 0 || b.Help().Key == "" {
+			t.Errorf("binding %+v lacks keys or help", b.Help())
+		}
+	}
 }
