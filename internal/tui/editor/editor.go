@@ -188,6 +188,16 @@ func (m Model) Close() {
 	})
 }
 
+// ShowSelection puts this editor's own cursor at sel and scrolls to it: a
+// professor's live view follows the student's cursor this way, without
+// moving it.
+func (m *Model) ShowSelection(sel buffer.Selection) {
+	if m.buf.Cursor(m.id) != sel {
+		m.buf.SetSelection(m.id, sel)
+		m.follow()
+	}
+}
+
 // Buffer returns the buffer this editor shows.
 func (m Model) Buffer() *buffer.Buffer { return m.buf }
 

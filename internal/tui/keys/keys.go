@@ -163,7 +163,9 @@ type Console struct {
 
 	// Live.
 	RestartREPL, EndSession, Browse key.Binding
-	TakeControl                     key.Binding // in the live view: the professor types for the student; again gives it back
+	TakeControl                     key.Binding // in the live view: the professor types for the student
+	// GiveBack ends control: not t, which is typed to the student then.
+	GiveBack key.Binding
 	// Help queue.
 	Claim, Resolve key.Binding
 	// Announcements.
@@ -318,6 +320,7 @@ func defaultConsole() Console {
 		EndSession:  b("k", "end session", "k"),
 		Browse:      b("b", "browse files", "b"),
 		TakeControl: b("t", "take control", "t"),
+		GiveBack:    b("ctrl+t", "give control back", "ctrl+t"),
 
 		Claim:   b("c", "claim/unclaim", "c"),
 		Resolve: b("r", "resolve", "r"),
