@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 // Its users: professors prof and prof2, a disabled professor dora, and
 // students alice and bob.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	store   store.Store
 	acc     *accounts.Service
@@ -48,7 +48,7 @@ type fixture struct {
 
 const testUIDBase = 204000
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()

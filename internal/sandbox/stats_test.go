@@ -11,7 +11,7 @@ import (
 
 // needRoot skips a test that needs cgroups (root) where it does not run as
 // root, except under CI=true, where that is a failure: CI runs as root.
-func needRoot(t *testing.T) {
+func needRoot(t testing.TB) {
 	t.Helper()
 	needSandbox(t)
 	if os.Geteuid() != 0 {
@@ -93,4 +93,22 @@ func (w *signalWriter) Write(p []byte) (int, error) {
 		close(w.ch)
 	}
 	return len(p), nil
+}
+
+// BenchmarkStats is one reading of a sandbox's use (the Live page reads one
+// per connected student every second).
+func BenchmarkStats(b *testing.B) {
+	needRoot(b)
+	s := testSpec(b, "alice", aliceUID, "sleep", "600")
+	s.Stdout, s.Stderr = io.Discard, io.Discard
+	p, err := Start(context.Background(), s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	for b.Loop() {
+		if _, err := p.Stats(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
