@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,6 +50,14 @@ type Server struct {
 	// their programs cannot be isolated.
 	InsecureNoSandbox bool
 	Throttle          Throttle
+	// TLSCert and TLSKey are PEM files; with both, the web server serves HTTPS.
+	TLSCert, TLSKey string
+	// WebOrigins may use the web login and terminal besides the server's own
+	// host (scheme://host[:port]), for a reverse proxy that rewrites Host.
+	WebOrigins []string
+	// TrustedProxies (IPs or CIDRs) are reverse proxies in front of the web
+	// server whose X-Forwarded-For and X-Forwarded-Proto are believed.
+	TrustedProxies []string
 }
 
 // Throttle is the login-guessing policy. Failures are counted per username and per
@@ -120,6 +129,10 @@ func (s *Server) RegisterServerFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&s.LimitOutputKiBps, "limit-output-kib", 1024, "output per student, in KiB per second (a flood is slowed, not lost)")
 	fs.IntVar(&s.HomeQuotaMiB, "home-quota-mib", 200, "the size in MiB a student's home may reach")
 	fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long to wait for sessions to end before closing them")
+	fs.StringVar(&s.TLSCert, "tls-cert", "", "certificate chain (PEM) to serve the web page over HTTPS, with --tls-key")
+	fs.StringVar(&s.TLSKey, "tls-key", "", "private key (PEM) of --tls-cert")
+	fs.StringSliceVar(&s.WebOrigins, "web-origin", nil, "another origin (https://host[:port]) that may use the web login, behind a proxy that rewrites Host (repeatable)")
+	fs.StringSliceVar(&s.TrustedProxies, "trusted-proxy", nil, "IP or CIDR of a reverse proxy in front of the web server whose X-Forwarded-For is believed (repeatable)")
 	fs.VisitAll(func(f *pflag.Flag) { bindEnv(fs, f.Name) })
 }
 
@@ -203,8 +216,29 @@ func (s *Server) Validate() error {
 		return fmt.Errorf("login throttling needs a positive --login-failure-window and --login-max-delay >= --login-delay")
 	case s.Throttle.MaxDelay >= s.HandshakeTimeout:
 		return fmt.Errorf("--login-max-delay (%s) must be shorter than --handshake-timeout (%s), or slowed logins would time out", s.Throttle.MaxDelay, s.HandshakeTimeout)
+	case (s.TLSCert == "") != (s.TLSKey == ""):
+		return fmt.Errorf("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither to serve HTTP (behind a proxy that does TLS)")
 	}
-	return nil
+	_, err := s.ParseTrustedProxies()
+	return err
+}
+
+// ParseTrustedProxies reads TrustedProxies: an IP is a one-address prefix.
+func (s *Server) ParseTrustedProxies() ([]netip.Prefix, error) {
+	var ps []netip.Prefix
+	for _, v := range s.TrustedProxies {
+		v = strings.TrimSpace(v)
+		if a, err := netip.ParseAddr(v); err == nil {
+			ps = append(ps, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxy %q is neither an IP address nor a CIDR such as 10.0.0.0/8", v)
+		}
+		ps = append(ps, p.Masked())
+	}
+	return ps, nil
 }
 
 // HomesDir is where student homes live.
@@ -230,20 +264,30 @@ var ErrNoIsolation = errors.New("students' programs cannot be isolated on this m
 // becomes a loopback-only trial (trial is true: say so loudly), and one given an
 // explicit public address is refused, unless InsecureNoSandbox.
 func (s *Server) SSHListenAddr(isolated bool) (addr string, trial bool, err error) {
+	return s.listenAddr("--ssh-addr", s.SSHAddr, isolated)
+}
+
+// HTTPListenAddr is SSHListenAddr for the web server, which opens the same
+// workspaces in a browser.
+func (s *Server) HTTPListenAddr(isolated bool) (addr string, trial bool, err error) {
+	return s.listenAddr("--http-addr", s.HTTPAddr, isolated)
+}
+
+func (s *Server) listenAddr(flag, listen string, isolated bool) (addr string, trial bool, err error) {
 	if isolated || s.InsecureNoSandbox {
-		return s.SSHAddr, false, nil
+		return listen, false, nil
 	}
-	host, port, err := net.SplitHostPort(s.SSHAddr)
+	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
-		return "", false, fmt.Errorf("--ssh-addr %q: %w", s.SSHAddr, err)
+		return "", false, fmt.Errorf("%s %q: %w", flag, listen, err)
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		return net.JoinHostPort("127.0.0.1", port), true, nil
 	}
 	if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
-		return s.SSHAddr, true, nil
+		return listen, true, nil
 	}
 	return "", false, fmt.Errorf("%w, so classroomd will not serve them on %s: run it as root on Linux with namespaces "+
 		"(classroomd sandbox check says what is missing), listen on 127.0.0.1 to try it out, "+
-		"or pass --insecure-no-sandbox if every student is trusted", ErrNoIsolation, s.SSHAddr)
+		"or pass --insecure-no-sandbox if every student is trusted", ErrNoIsolation, listen)
 }
