@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -79,10 +78,16 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 			strings.Join(isolation.Missing(), ", "))
 		log.Warn("partial isolation", "missing", isolation.Missing())
 	}
-	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
+	// The web page opens the same workspaces: without isolation, loopback only too.
+	httpAddr, _, err := cfg.HTTPListenAddr(isolation.Level != sandbox.None)
 	if err != nil {
 		sshLn.Close()
-		return fmt.Errorf("listen for http on %s: %w (choose another with --http-addr)", cfg.HTTPAddr, err)
+		return err
+	}
+	httpLn, err := net.Listen("tcp", httpAddr)
+	if err != nil {
+		sshLn.Close()
+		return fmt.Errorf("listen for http on %s: %w (choose another with --http-addr)", httpAddr, err)
 	}
 
 	adminPassword, err := svc.EnsureAdmin(ctx, cliActor())
@@ -111,12 +116,17 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 		httpLn.Close()
 		return err
 	}
-	web := &http.Server{Handler: healthHandler(st, isolation.Level.String()), ReadHeaderTimeout: 10 * time.Second}
+	httpSrv, webSrv, err := webServer(cfg, svc, server, st, isolation.Level.String(), log)
+	if err != nil {
+		sshLn.Close()
+		httpLn.Close()
+		return err
+	}
 
 	errc := make(chan error, 2)
 	go func() { errc <- server.Serve(sshLn) }()
 	go func() {
-		if err := web.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
+		if err := serveHTTP(httpSrv, httpLn); !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 			return
 		}
@@ -133,7 +143,8 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
-	_ = web.Shutdown(sctx)
+	_ = httpSrv.Shutdown(sctx)
+	webSrv.Close() // the browsers' terminals: they reconnect when the server is back
 	if err := server.Shutdown(sctx); err != nil {
 		log.Warn("ssh shutdown", "err", err)
 	}
