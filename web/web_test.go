@@ -22,7 +22,7 @@ func TestLoginPageAndHeaders(t *testing.T) {
 		"X-Frame-Options":         "DENY",
 		"X-Content-Type-Options":  "nosniff",
 		"Cache-Control":           "no-store",
-		"Referrer-Policy":         "no-referrer",
+		"Referrer-Policy":         "same-origin",
 	} {
 		if got := resp.Header.Get(h); !strings.Contains(got, want) {
 			t.Errorf("%s = %q, want it to hold %q", h, got, want)
