@@ -39,19 +39,17 @@ func (k KeyMap) consolePageKeys(page string) []key.Binding {
 // useful first: the bar drops what does not fit on the right.
 func (k KeyMap) ConsoleHelp(page string) []key.Binding {
 	c := k.Console
-	open := c.Open
+	what := "details"
 	switch page {
 	case ConsoleLive, ConsoleHelpQueue:
-		open = key.NewBinding(key.WithKeys(c.Open.Keys()...), key.WithHelp(c.Open.Help().Key, "watch"))
-	case ConsoleStudents, ConsoleAnnouncements, ConsoleAudit:
-		open = key.Binding{} // nothing to open: not shown
+		what = "watch"
+	case ConsoleStudents:
+		what = "edit"
 	}
+	open := key.NewBinding(key.WithKeys(c.Open.Keys()...), key.WithHelp(c.Open.Help().Key, what))
 	out := []key.Binding{k.ForceQuit, k.Help}
 	out = append(out, k.consolePageKeys(page)...)
-	if open.Enabled() && len(open.Keys()) > 0 {
-		out = append(out, open)
-	}
-	return append(out, c.Filter, c.Sort, c.Reverse, c.Page, c.NextPage, k.SwitchConsole)
+	return append(out, open, c.Filter, c.Sort, c.Reverse, c.Page, c.NextPage, k.SwitchConsole)
 }
 
 // ConsoleFilterHelp is the help bar while a list's filter is being typed.
@@ -88,7 +86,7 @@ func (k KeyMap) ConsoleGroups() []Group {
 		{Title: "Every list", Entries: []Entry{
 			{Binding: c.Up}, {Binding: c.Down}, {Binding: c.PageUp}, {Binding: c.PageDown},
 			{Binding: c.Top}, {Binding: c.Bottom},
-			{Binding: c.Open, Desc: "open the selected entry"},
+			{Binding: c.Open, Desc: "open the entry (edit a user, read an entry in full)"},
 			{Binding: c.Back, Desc: "clear the filter, or go back"},
 			{Binding: c.Filter, Desc: "filter: type to keep the matching rows"},
 			{Binding: c.Sort, Desc: "sort by the next column"},
