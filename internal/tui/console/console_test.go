@@ -362,7 +362,9 @@ func TestLivePage(t *testing.T) {
 	// Browse alice's files, read-only.
 	d.press(char('b'))
 	d.untilCalled("BrowseHome alice")
-	d.until("the tree", func(s string) bool { return strings.Contains(s, "alice's files (read-only)") && strings.Contains(s, "primes.py") })
+	d.until("the tree", func(s string) bool {
+		return strings.Contains(s, "alice's files (read-only)") && strings.Contains(s, "primes.py")
+	})
 	d.press(char('d'))
 	if !strings.Contains(d.status(), "read-only") {
 		t.Errorf("d in the browser: status %q", d.status())
@@ -430,7 +432,9 @@ func TestHelpQueue(t *testing.T) {
 	// A conflict is a sentence in the status line.
 	f.errs["Claim"] = errors.New("other claimed this request already")
 	d.press(char('c'))
-	d.until("the conflict", func(s string) bool { return strings.Contains(s, "Could not claim bob's request: other claimed this request already.") })
+	d.until("the conflict", func(s string) bool {
+		return strings.Contains(s, "Could not claim bob's request: other claimed this request already.")
+	})
 	d.checkFits(120, 30, "the help page")
 }
 
@@ -455,7 +459,9 @@ func TestAnnouncements(t *testing.T) {
 	f.set(func(f *fakeDesk) { delete(f.errs, "Announce") })
 	d.press(keyEnter)
 	d.untilCalled(`Announce "Quiz at 11"`)
-	d.until("the new one", func(s string) bool { return strings.Contains(s, "Quiz at 11") && !strings.Contains(s, "New announcement") })
+	d.until("the new one", func(s string) bool {
+		return strings.Contains(s, "Quiz at 11") && !strings.Contains(s, "New announcement")
+	})
 
 	d.selectRow("Lab ends at noon")
 	d.press(char('x'))
@@ -490,7 +496,9 @@ func TestAudit(t *testing.T) {
 		t.Errorf("the filter does not look at the detail:\n%s", s)
 	}
 	d.press(keyEnter, keyEnter)
-	d.until("the entry", func(s string) bool { return strings.Contains(s, "Audit entry #2") && strings.Contains(s, "10.0.0.2:4444") })
+	d.until("the entry", func(s string) bool {
+		return strings.Contains(s, "Audit entry #2") && strings.Contains(s, "10.0.0.2:4444")
+	})
 	d.press(keyEsc)
 	n := f.readCount("Audit")
 	f.set(func(f *fakeDesk) {

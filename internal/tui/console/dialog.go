@@ -30,7 +30,7 @@ const (
 
 // Bounds on what is typed or pasted.
 const (
-	maxLine      = 500     // a prompt's or a field's characters
+	maxLine      = 500                    // a prompt's or a field's characters
 	maxTextBytes = console.MaxImportBytes // a pasted roster
 )
 

@@ -81,7 +81,7 @@ func passwordLines(names, passwords []string) []string {
 
 func (m *Model) addForm() *dialog {
 	d := &dialog{kind: dlgForm, title: "Add a user", accept: "add",
-		text: "A password is generated and shown once; the user chooses their own at the first login.",
+		text:   "A password is generated and shown once; the user chooses their own at the first login.",
 		fields: []field{{label: "Username"}, {label: "Full name"}, {label: "Email"}, {label: "Role", choices: roles}}}
 	desk := m.desk
 	d.submit = func(d *dialog) tea.Cmd {
