@@ -212,8 +212,10 @@ func (d *Desk) ResetPassword(ctx context.Context, username string) (string, erro
 	return pw, nil
 }
 
-// ExportColumns is the header of ExportCSV.
-var ExportColumns = []string{"username", "full_name", "email", "role", "disabled"}
+// ExportColumns is the header of ExportCSV: the importer's own columns, so
+// an exported roster imports again as it is (on another server, or after a
+// mistake). Whether an account is disabled is not a roster matter.
+var ExportColumns = []string{"username", "full_name", "email", "role"}
 
 // ExportCSV returns the roster as CSV (ExportColumns; never a password or
 // hash), by username. Audited ("user.export"): it is the class's personal data.
@@ -229,7 +231,7 @@ func (d *Desk) ExportCSV(ctx context.Context) ([]byte, error) {
 	w := csv.NewWriter(&b)
 	_ = w.Write(ExportColumns)
 	for _, u := range users {
-		_ = w.Write([]string{u.Username, u.FullName, u.Email, string(u.Role), strconv.FormatBool(u.Disabled)})
+		_ = w.Write([]string{u.Username, u.FullName, u.Email, string(u.Role)})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
