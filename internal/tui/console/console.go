@@ -467,20 +467,24 @@ func (m *Model) Render() string {
 		return ""
 	}
 	lines := []string{m.header()}
+	var body []string // already fitted, row by row: not measured again
 	if m.helpOpen {
 		if h > 2 {
 			lines = append(lines, m.helpScreen.View())
 		}
 		lines = append(lines, m.help.ShortHelpView(m.keys.HelpScreenHelp()))
 	} else {
-		if body := m.bodyHeight(); body > 0 {
-			lines = append(lines, m.body(w, body))
+		if n := m.bodyHeight(); n > 0 {
+			body = strings.Split(m.body(w, n), "\n")
 		}
 		lines = append(lines, m.status(), m.help.ShortHelpView(m.helpBar()))
 	}
 	all := strings.Split(strings.Join(lines, "\n"), "\n")
 	for i, l := range all {
 		all[i] = ansi.Truncate(l, w, "")
+	}
+	if len(body) > 0 {
+		all = append(all[:1], append(body, all[1:]...)...)
 	}
 	if len(all) > h {
 		all = all[:min(h, 2)] // shorter than the fixed rows: the header, then the status

@@ -135,7 +135,7 @@ func (m *Model) SetRows(rows []Row) {
 		for c := range cells {
 			if c < len(r.Cells) {
 				cells[c] = r.Cells[c]
-				cells[c].Text = termtext.Safe(cells[c].Text)
+				cells[c].Text = safe(cells[c].Text)
 			}
 			hay.WriteString(strings.ToLower(cells[c].Text))
 			hay.WriteByte(0)
@@ -419,7 +419,7 @@ func (m *Model) measure() {
 	for c, col := range m.cols {
 		w := termtext.Width(col.Title) + sortMark
 		for _, r := range m.rows {
-			w = max(w, ansi.StringWidth(r.Cells[c].Text))
+			w = max(w, textWidth(r.Cells[c].Text))
 		}
 		if col.Max > 0 {
 			w = min(w, max(col.Max, col.Min))
@@ -606,20 +606,28 @@ func (m Model) header() string {
 
 func (m Model) row(r Row, selected bool) string {
 	var b strings.Builder
+	b.Grow(m.width + 16)
 	b.WriteByte(' ')
-	first := true
+	used := 1 // each cell is exactly its column's width: no need to measure the line
 	for c, col := range m.cols {
 		w := m.widths[c]
 		if w == 0 {
 			continue
 		}
-		if !first {
+		if used > 1 {
 			b.WriteByte(' ')
+			used++
 		}
-		first = false
 		b.WriteString(cell(r.Cells[c].Text, w, col.Right))
+		used += w
 	}
-	line := m.pad(b.String())
+	line := b.String()
+	switch {
+	case used < m.width:
+		line += strings.Repeat(" ", m.width-used)
+	case used > m.width:
+		line = m.pad(line)
+	}
 	switch {
 	case selected:
 		return m.theme.Selected.Render(line)
@@ -631,10 +639,35 @@ func (m Model) row(r Row, selected bool) string {
 	return line
 }
 
-// cell fits text into w cells, aligned left or right.
+// safe is termtext.Safe, quicker for printable ASCII (the common case).
+func safe(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return termtext.Safe(s)
+		}
+	}
+	return s
+}
+
+// textWidth is the cells text takes (it holds no escape sequence): its
+// length when it is ASCII, the common case, measured quickly.
+func textWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s)
+}
+
+// cell fits text into exactly w cells, aligned left or right.
 func cell(text string, w int, right bool) string {
-	text = termtext.Fit(text, w)
-	if gap := w - ansi.StringWidth(text); gap > 0 {
+	tw := textWidth(text)
+	if tw > w {
+		text = termtext.Fit(text, w)
+		tw = ansi.StringWidth(text)
+	}
+	if gap := w - tw; gap > 0 {
 		if right {
 			return strings.Repeat(" ", gap) + text
 		}
