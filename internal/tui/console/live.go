@@ -105,14 +105,19 @@ type fileMsg struct {
 func (m *Model) openBrowser(name string) tea.Cmd {
 	m.say("Opening "+name+"'s files…", false)
 	desk, parent := m.desk, m.ctx
-	return m.call(loadTimeout, func(ctx context.Context) tea.Msg {
+	// Not m.call: a home opened as the console closes must be closed here.
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(parent, loadTimeout)
+		defer cancel()
 		h, err := desk.BrowseHome(ctx, name)
-		if h != nil && parent.Err() != nil {
-			h.Close() // closed meanwhile: nobody takes it
+		if parent.Err() != nil {
+			if h != nil {
+				h.Close() // the console closed meanwhile: nobody takes it
+			}
 			return nil
 		}
 		return browseMsg{student: name, home: h, err: err}
-	})
+	}
 }
 
 func (m *Model) browsed(msg browseMsg) tea.Cmd {
