@@ -11,7 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/classroomd/classroomd/internal/classroom"
 	"github.com/classroomd/classroomd/internal/config"
+	"github.com/classroomd/classroomd/internal/console"
 	"github.com/classroomd/classroomd/internal/sandbox"
 	"github.com/classroomd/classroomd/internal/sshd"
 )
@@ -110,7 +112,10 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 			log.Warn("workspaces ended with errors", "err", err)
 		}
 	}()
-	server, err := sshd.New(sshd.Options{Config: cfg, HostKeyPath: a.cfg.HostKeyPath(), HomesDir: a.cfg.HomesDir(), Accounts: svc, Workspaces: spaces, Log: log})
+	class := classroom.New(classroom.Options{Store: st, Log: log})
+	desks := console.New(console.Options{Store: st, Accounts: svc, Classroom: class, Workspaces: spaces, Log: log})
+	server, err := sshd.New(sshd.Options{Config: cfg, HostKeyPath: a.cfg.HostKeyPath(), HomesDir: a.cfg.HomesDir(),
+		Accounts: svc, Workspaces: spaces, Classroom: class, Console: desks, Log: log})
 	if err != nil {
 		sshLn.Close()
 		httpLn.Close()

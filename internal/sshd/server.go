@@ -19,6 +19,7 @@ import (
 	"github.com/classroomd/classroomd/internal/accounts"
 	"github.com/classroomd/classroomd/internal/classroom"
 	"github.com/classroomd/classroomd/internal/config"
+	"github.com/classroomd/classroomd/internal/console"
 	"github.com/classroomd/classroomd/internal/workspace"
 )
 
@@ -33,7 +34,10 @@ type Options struct {
 	// Classroom shows announcements and the help queue in workspaces; nil
 	// leaves them out.
 	Classroom *classroom.Service
-	Log       *slog.Logger
+	// Console is the professors' console, offered to every session: the
+	// server refuses (and audits) what a student asks of it. Nil: none.
+	Console *console.Service
+	Log     *slog.Logger
 }
 
 // Server is the SSH front door.

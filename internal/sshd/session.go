@@ -135,9 +135,13 @@ func (s *Server) runTUI(sess ssh.Session) {
 	if s.opts.Classroom != nil {
 		class = s.opts.Classroom.Seat(classroom.Actor{Username: u.Username, Remote: remote})
 	}
+	var desk tui.Desk
+	if s.opts.Console != nil {
+		desk = s.opts.Console.As(accounts.Actor{Name: u.Username, Remote: remote})
+	}
 	model := tui.New(tui.Options{
 		Username: u.Username, FullName: u.FullName, Role: string(u.Role), Workspace: ws, Transport: Transport(sess.Context()),
-		Classroom:          class,
+		Classroom: class, Desk: desk,
 		MustChangePassword: u.MustChangePassword,
 		ChangePassword: func(current, next string) error {
 			return s.opts.Accounts.ChangeOwnPassword(ctx, u.Username, current, next, remote)

@@ -17,16 +17,16 @@ import (
 type dialogKind int
 
 const (
-	dlgQuit      dialogKind = iota // unsaved changes: save all, discard, keep
-	dlgCloseTab                    // unsaved changes: save, discard
-	dlgNewFile                     // a name to type
-	dlgQuickOpen                   // part of a name to type, a list to pick from
-	dlgRecover                     // journaled work: recover, discard
-	dlgNewFolder                   // a name to type
-	dlgRename                      // a path to type: rename or move dir (the path)
-	dlgDelete                      // yes or no: delete dir (the path)
-	dlgAskHelp                     // a question to type for the help queue
-	dlgHelpQueued                  // yes or no: withdraw the help request
+	dlgQuit       dialogKind = iota // unsaved changes: save all, discard, keep
+	dlgCloseTab                     // unsaved changes: save, discard
+	dlgNewFile                      // a name to type
+	dlgQuickOpen                    // part of a name to type, a list to pick from
+	dlgRecover                      // journaled work: recover, discard
+	dlgNewFolder                    // a name to type
+	dlgRename                       // a path to type: rename or move dir (the path)
+	dlgDelete                       // yes or no: delete dir (the path)
+	dlgAskHelp                      // a question to type for the help queue
+	dlgHelpQueued                   // yes or no: withdraw the help request
 )
 
 // dialog is a question or a prompt over the panes. Questions take letters

@@ -26,6 +26,8 @@ import (
 	"github.com/classroomd/classroomd/internal/classroom"
 	"github.com/classroomd/classroomd/internal/files"
 	"github.com/classroomd/classroomd/internal/store"
+	consoletui "github.com/classroomd/classroomd/internal/tui/console"
+	"github.com/classroomd/classroomd/internal/tui/console/liveview"
 	"github.com/classroomd/classroomd/internal/tui/editor"
 	"github.com/classroomd/classroomd/internal/tui/filetree"
 	"github.com/classroomd/classroomd/internal/tui/helpscreen"
@@ -57,6 +59,9 @@ type Options struct {
 	// Classroom is the student's side of the class: announcements and the
 	// help queue; nil leaves them out.
 	Classroom Classroom
+	// Desk is the console's server side for this user: a professor lands in
+	// the console and switches to their workspace with F10. Nil: no console.
+	Desk Desk
 
 	// MustChangePassword shows only the password form, which cannot be
 	// cancelled, until the password is changed; then the workspace opens.
@@ -140,6 +145,11 @@ type Model struct {
 	helpStatus classroom.HelpStatus
 	watchers   []workspace.Watcher
 	exitText   string
+
+	// A professor's console and live view of a student (see consolemode.go).
+	mode mode
+	con  *consoletui.Model
+	live *liveview.Model
 }
 
 // tab is one open file in this view: its own editor (its own cursor) over
@@ -254,6 +264,7 @@ func (m *Model) Close() {
 		if m.ws == nil {
 			return
 		}
+		m.closeConsole()
 		m.filesStop()
 		if m.classStop != nil {
 			m.classStop()
@@ -288,6 +299,9 @@ func (m *Model) Init() tea.Cmd {
 		// Otherwise the file list has the keys: q quits there, and typing
 		// goes nowhere unexpected.
 		m.nextRecovered()
+		if m.professor() && !m.forced {
+			cmds = append(cmds, m.toggleConsole()) // a professor lands in the console
+		}
 	}
 	return tea.Batch(cmds...)
 }
@@ -331,7 +345,15 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.layout()
-		m.activate()
+		if m.con != nil {
+			m.con.SetSize(m.width, m.height)
+		}
+		if m.live != nil {
+			m.live.SetSize(m.width, max(m.height-1, 0))
+		}
+		if m.mode == modeWorkspace {
+			m.activate()
+		}
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.theme = theme.New(msg.IsDark())
@@ -340,6 +362,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.form.SetTheme(m.theme)
 		m.helpScreen.SetTheme(m.theme)
 		m.helpKey = ""
+		if m.con != nil {
+			m.con.SetTheme(m.theme)
+		}
 		if m.ws != nil {
 			m.repl.SetTheme(m.theme)
 			for _, t := range m.tabs {
@@ -348,11 +373,28 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case tea.KeyPressMsg:
+		if m.mode != modeWorkspace && !m.forced && !m.formOpen {
+			if key.Matches(msg, m.keys.ForceQuit) {
+				m.toggleConsole() // back to the workspace, where quitting asks about unsaved work
+				return m, m.quit()
+			}
+			return m, m.otherModeKey(msg)
+		}
 		m.activate()
 		return m, m.handleKey(msg)
 	case tea.PasteMsg:
+		switch m.mode {
+		case modeLive:
+			return m, m.live.Update(msg)
+		case modeConsole:
+			_, cmd := m.con.Update(msg)
+			return m, cmd
+		}
 		return m, m.paste(msg)
 	case tea.MouseMsg:
+		if m.mode != modeWorkspace {
+			return m, nil
+		}
 		return m, m.mouse(msg)
 	case passwordform.ChangedMsg:
 		m.formOpen, m.forced = false, false
@@ -368,7 +410,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.layout()
 		return m, nil
 	case editor.BufferChangedMsg:
-		var cmds []tea.Cmd
+		cmds := []tea.Cmd{m.forward(msg)}
 		for _, t := range m.tabs { // each editor takes only its own
 			var cmd tea.Cmd
 			t.ed, cmd = t.ed.Update(msg)
@@ -384,13 +426,17 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case replpane.ChangedMsg:
 		var cmd tea.Cmd
 		m.repl, cmd = m.repl.Update(msg)
-		return m, cmd
+		return m, tea.Batch(cmd, m.forward(msg))
 	case replpane.StartedMsg:
+		m.forward(msg)
 		m.repl, _ = m.repl.Update(msg)
 		if msg.Err != nil {
 			m.say(errSentence(msg.Err, msg.File), true)
 		}
 		return m, nil
+	}
+	if cmd, ok := m.consoleMsg(msg); ok {
+		return m, cmd
 	}
 	if cmd, ok := m.workspaceMsg(msg); ok {
 		return m, cmd
@@ -399,13 +445,13 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	}
 	// Anything else is an answer to a command (a listing, the password
-	// check): each component ignores what is not its own.
+	// check, the console's): each component ignores what is not its own.
 	var treeCmd, formCmd tea.Cmd
 	m.tree, treeCmd = m.tree.Update(msg)
 	if m.formOpen {
 		m.form, formCmd = m.form.Update(msg)
 	}
-	return m, tea.Batch(treeCmd, formCmd)
+	return m, tea.Batch(treeCmd, formCmd, m.forward(msg))
 }
 
 // activate tells the workspace this view is the one in use: the REPL's pty
@@ -649,6 +695,15 @@ func (m *Model) unsaved() []*workspace.OpenFile {
 }
 
 func (m *Model) View() tea.View {
+	if m.mode != modeWorkspace && !m.formOpen {
+		v := tea.NewView(m.otherModeView())
+		v.AltScreen = true
+		v.WindowTitle = "classroomd console: " + termtext.Safe(m.opts.Username)
+		if m.mode == modeLive {
+			v.Cursor = m.liveCursor()
+		}
+		return v
+	}
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.WindowTitle = "classroomd: " + termtext.Safe(m.opts.Username)
