@@ -340,7 +340,7 @@ func (m *Model) nextSort() {
 // apply filters and sorts the rows, keeping the cursor on keep.
 func (m *Model) apply(keep string) {
 	at := m.cursor
-	m.order = m.order[:0]
+	m.order = make([]int, 0, len(m.rows)) // not reused: copies of the model share it
 	q := strings.ToLower(m.filter)
 	for i := range m.rows {
 		if q == "" || strings.Contains(m.hay[i], q) {

@@ -102,7 +102,6 @@ func TestWidthsFollowTheTerminal(t *testing.T) {
 
 func TestSortCycleAndReverse(t *testing.T) {
 	m := newTable(120, 30, people(20))
-	first := func() string { r, _ := m.Selected(); return r.ID }
 	m, _ = press(m, char('s')) // by user
 	if c, desc := m.Sort(); c != 0 || desc {
 		t.Fatalf("sort = %d %v", c, desc)
@@ -121,7 +120,10 @@ func TestSortCycleAndReverse(t *testing.T) {
 	if !strings.Contains(ansi.Strip(m.View()), "CPU % ▼") {
 		t.Errorf("the sorted column is not marked:\n%s", ansi.Strip(m.View()))
 	}
-	_ = first
+	m, _ = press(m, char('s'), char('s')) // past the last column: the order given
+	if c, _ := m.Sort(); c != -1 || m.rows[m.order[0]].ID != "u000" {
+		t.Errorf("after the last column: sort %d, first %s", c, m.rows[m.order[0]].ID)
+	}
 }
 
 func TestCursorFollowsItsRowAcrossRefreshes(t *testing.T) {
