@@ -303,11 +303,18 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			return cmd
 		}
 		return nil
+	// The viewer's; a root model may pass on its own editors' too, which
+	// are not the console's to show while no file is viewed here.
 	case editor.CopyMsg:
+		if m.browse == nil || m.browse.ed == nil {
+			return nil
+		}
 		m.say("Copied "+plural(len([]rune(msg.Text)), "character")+".", false)
 		return tea.SetClipboard(msg.Text)
 	case editor.NoticeMsg:
-		m.say(msg.Text, false)
+		if m.browse != nil && m.browse.ed != nil {
+			m.say(msg.Text, false)
+		}
 		return nil
 	}
 	// The file tree's listings.

@@ -191,6 +191,9 @@ func (m *Model) loaded(msg loadedMsg) {
 	m.inflight[p] = false
 	if msg.err != nil {
 		m.loadErr[p] = failure(loadWhat[p], msg.err)
+		if !m.ready[p] {
+			m.tables[p].SetEmpty(m.loadErr[p])
+		}
 		return
 	}
 	m.loadErr[p], m.ready[p] = "", true
