@@ -117,7 +117,7 @@ func (m *Model) consoleMsg(msg tea.Msg) (tea.Cmd, bool) {
 			Workspace: msg.ws, Control: func(on bool) { desk.ControlChanged(ctx, student, on) }}, m.keys, m.theme)
 		m.live.SetSize(m.width, max(m.height-1, 0))
 		m.mode = modeLive
-		return m.live.Init(), true
+		return tea.Batch(m.live.Init(), m.con.SetVisible(false)), true // Live stops reading meanwhile
 	case liveview.CloseMsg:
 		m.closeLive()
 		m.mode = modeConsole

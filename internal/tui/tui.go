@@ -374,7 +374,8 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyPressMsg:
 		if m.mode != modeWorkspace && !m.forced && !m.formOpen {
-			if key.Matches(msg, m.keys.ForceQuit) {
+			controlling := m.mode == modeLive && m.live.Controlling()
+			if key.Matches(msg, m.keys.ForceQuit) && !(controlling && key.Matches(msg, m.keys.REPL.Interrupt)) {
 				m.toggleConsole() // back to the workspace, where quitting asks about unsaved work
 				return m, m.quit()
 			}
@@ -544,6 +545,8 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.setFocus(paneEditor), true
 	case key.Matches(msg, w.FocusREPL):
 		return m.setFocus(paneREPL), true
+	case key.Matches(msg, m.keys.SwitchConsole):
+		return m.toggleConsole(), true
 	case key.Matches(msg, w.AskHelp):
 		m.askHelp()
 		return nil, true
