@@ -1,0 +1,188 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/classroomd/classroomd/internal/loadgen"
+)
+
+const passwordEnv = "CLASSROOM_LOAD_PASSWORD"
+
+// options are the command line's.
+type options struct {
+	addr         string
+	students     []int
+	ramp, hold   time.Duration
+	typing, cpu  float64
+	prefix       string
+	passwordFile string
+	cols, rows   int
+	pace         loadgen.Pace
+	seed         uint64
+
+	stormN      int
+	stormWithin time.Duration
+
+	serverPID int
+	settle    time.Duration
+
+	floor, floorOnly bool
+	sshd, python     string
+
+	createAccounts int
+	classroomd     string
+	dataDir        string
+
+	jsonFile string
+	verbose  bool
+}
+
+const usageText = `classroom-load simulates students over real SSH against a running classroomd
+and reports how fast it answers them, and what it costs the server.
+
+Each student logs in (accounts PREFIX001, PREFIX002..., one password for all,
+from $CLASSROOM_LOAD_PASSWORD or --password-file), gets a %dx%d xterm-256color
+terminal and starts Python (F4). Then, at a human pace with jitter:
+  typing students  make a new file (F2, ctrl+n, a name), type a short program,
+                   save it (ctrl+s), run it (F5), and evaluate two expressions
+                   at Python's prompt, again and again;
+  cpu students     run "while True: pass" for --cpu-burst, then ctrl+c;
+  idle students    keep their workspace and Python open.
+The output feeds a terminal emulator per student; each time is taken from the
+key to the arrival of the frame that shows its effect: login (TCP connect to
+the first frame of the workspace), echo (a key to its character on the
+screen), save (ctrl+s to "Saved NAME."), run (F5 to the program's output),
+python result, ctrl+c to prompt. For each level of --students the logins are
+spread over --ramp; once all have logged in, the hold of --duration is
+measured. The server's CPU and memory are read from /proc (--server-pid, or
+the process listening on --addr's port).
+
+Usage:
+  classroom-load [flags]                        the levels of --students
+  classroom-load --login-storm 100 --within 10s  logins only, all at once
+  classroom-load --floor ...                    also the same Python keys against
+                                                OpenSSH's sshd + python3 -i
+  classroom-load --create-accounts 500 [--classroomd PATH --data-dir DIR]
+        prints the roster CSV, or imports it with that classroomd binary
+
+Flags:
+`
+
+// parseFlags reads args (without the program name).
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("classroom-load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, usageText, defaultCols, defaultRows)
+		fs.PrintDefaults()
+	}
+	var students string
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:2222", "classroomd's SSH address")
+	fs.StringVar(&students, "students", "50", "levels to run one after another, comma-separated (50,200,500)")
+	fs.DurationVar(&o.ramp, "ramp", 30*time.Second, "spread each level's logins over this long")
+	fs.DurationVar(&o.hold, "duration", 60*time.Second, "how long each level is measured once every student has logged in")
+	fs.Float64Var(&o.typing, "typing", 0.10, "share of the students who type, save and run (0-1)")
+	fs.Float64Var(&o.cpu, "cpu", 0.05, "share of the students who run CPU-bound code (0-1)")
+	fs.StringVar(&o.prefix, "prefix", "load", "the students' usernames are this and a number: load001, load002...")
+	fs.StringVar(&o.passwordFile, "password-file", "", "read the students' password from the first line of this file (else $"+passwordEnv+")")
+	fs.IntVar(&o.cols, "cols", defaultCols, "each terminal's width")
+	fs.IntVar(&o.rows, "rows", defaultRows, "each terminal's height")
+	fs.DurationVar(&o.pace.Key, "key-interval", 200*time.Millisecond, "mean pause between two keys")
+	fs.DurationVar(&o.pace.Think, "think", 2*time.Second, "mean pause between two steps")
+	fs.DurationVar(&o.pace.CPUBurst, "cpu-burst", 15*time.Second, "how long a CPU-bound loop runs before ctrl+c")
+	fs.Float64Var(&o.pace.Jitter, "jitter", 0.5, "each pause is drawn within ±this share of its mean")
+	fs.DurationVar(&o.pace.Timeout, "timeout", 15*time.Second, "the longest wait for a screen (or a login) before it counts as an error")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed for the roles, the pauses and the programs typed")
+	fs.IntVar(&o.stormN, "login-storm", 0, "instead of the levels: this many students log in within --within, and leave")
+	fs.DurationVar(&o.stormWithin, "within", 10*time.Second, "the login storm's length")
+	fs.IntVar(&o.serverPID, "server-pid", 0, "classroomd's process id (default: the process listening on --addr's port)")
+	fs.DurationVar(&o.settle, "settle", 3*time.Minute, "before a level, wait at most this long for the previous level's sandboxes to end (start classroomd with a short --workspace-grace)")
+	fs.BoolVar(&o.floor, "floor", false, "after classroomd's levels, run the same levels' Python keys against OpenSSH's sshd with ForceCommand python3 -i on a loopback port")
+	fs.BoolVar(&o.floorOnly, "floor-only", false, "run only the floor")
+	fs.StringVar(&o.sshd, "sshd", "/usr/sbin/sshd", "OpenSSH's server, for the floor")
+	fs.StringVar(&o.python, "python", "/usr/bin/python3", "the Python the floor's sessions run (classroomd's default too)")
+	fs.IntVar(&o.createAccounts, "create-accounts", 0, "print a roster CSV of this many students (username,full_name,password), or import it with --classroomd")
+	fs.StringVar(&o.classroomd, "classroomd", "", "with --create-accounts: import the roster with this classroomd binary (user import -, the roster on its standard input)")
+	fs.StringVar(&o.dataDir, "data-dir", "", "with --classroomd: the server's --data-dir (PostgreSQL: set CLASSROOMD_DATABASE_URL)")
+	fs.StringVar(&o.jsonFile, "json", "", "also write the results to this JSON file (rewritten after each level)")
+	fs.BoolVar(&o.verbose, "verbose", false, "print the first error of each kind with the screen it left")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q: every setting is a flag (see --help)", fs.Arg(0))
+	}
+	for _, s := range strings.Split(students, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("--students %q: want positive numbers separated by commas, like 50,200,500", students)
+		}
+		o.students = append(o.students, n)
+	}
+	return o, o.check()
+}
+
+const (
+	defaultCols = 100
+	defaultRows = 30
+)
+
+func (o *options) check() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if o.typing < 0 || o.cpu < 0 || o.typing+o.cpu > 1 {
+		bad("--typing and --cpu are shares between 0 and 1 whose sum is at most 1 (got %g and %g)", o.typing, o.cpu)
+	}
+	if o.ramp < 0 || o.hold <= 0 || o.stormWithin < 0 {
+		bad("--ramp and --within must not be negative, and --duration must be positive")
+	}
+	if o.pace.Key < 0 || o.pace.Think < 0 || o.pace.CPUBurst < 0 || o.pace.Timeout <= 0 {
+		bad("--key-interval, --think and --cpu-burst must not be negative, and --timeout must be positive")
+	}
+	if o.pace.Jitter < 0 || o.pace.Jitter > 1 {
+		bad("--jitter is a share between 0 and 1 (got %g)", o.pace.Jitter)
+	}
+	if o.cols < 60 || o.cols > 400 || o.rows < 20 || o.rows > 200 {
+		bad("--cols must be 60-400 and --rows 20-200, so that the workspace shows its panes side by side (got %dx%d)", o.cols, o.rows)
+	}
+	if err := loadgen.CheckPrefix(o.prefix); err != nil {
+		errs = append(errs, err)
+	}
+	if _, _, err := net.SplitHostPort(o.addr); err != nil {
+		bad("--addr %q: want HOST:PORT", o.addr)
+	}
+	if o.classroomd != "" && (o.createAccounts == 0 || o.dataDir == "") {
+		bad("--classroomd imports accounts: it needs --create-accounts N and --data-dir DIR")
+	}
+	if o.createAccounts < 0 || o.stormN < 0 {
+		bad("--create-accounts and --login-storm take a number of students")
+	}
+	return errors.Join(errs...)
+}
+
+// password reads the students' password from --password-file or the
+// environment: never from the command line, which other users can read.
+func (o *options) password() (string, error) {
+	pw := os.Getenv(passwordEnv)
+	if o.passwordFile != "" {
+		b, err := os.ReadFile(o.passwordFile)
+		if err != nil {
+			return "", fmt.Errorf("--password-file: %w", err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		pw = strings.TrimRight(line, "\r")
+	}
+	if pw == "" {
+		return "", fmt.Errorf("no password for the students: set $%s or give --password-file", passwordEnv)
+	}
+	return pw, loadgen.CheckPassword(o.prefix, pw)
+}

@@ -1,0 +1,43 @@
+// Command classroom-load is classroomd's load generator: it simulates
+// students over real SSH and reports latencies and the server's use (see
+// --help and BENCHMARKS.md).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "classroom-load: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program, for main and the tests.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w (see --help)", err)
+	}
+	if o.createAccounts > 0 {
+		return createAccounts(ctx, o, stdout)
+	}
+	r := newRunner(o, args, stdout, stderr)
+	return r.run(ctx)
+}
