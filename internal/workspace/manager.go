@@ -131,6 +131,23 @@ func (m *Manager) Live() []string {
 	return names
 }
 
+// EndAll ends every student's sessions with message (see Workspace.End): each
+// of their views quits, saying it. The workspaces stay, for their grace period
+// or until Shutdown, so nothing unsaved is lost. A view attached afterwards is
+// not ended. It returns the number of live workspaces told.
+func (m *Manager) EndAll(message string) int {
+	m.mu.Lock()
+	spaces := make([]*Workspace, 0, len(m.spaces))
+	for _, e := range m.spaces {
+		spaces = append(spaces, e.ws)
+	}
+	m.mu.Unlock()
+	for _, ws := range spaces {
+		ws.End(message)
+	}
+	return len(spaces)
+}
+
 // Shutdown journals and ends every workspace (the server is stopping).
 func (m *Manager) Shutdown() error {
 	m.mu.Lock()
