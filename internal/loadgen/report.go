@@ -69,8 +69,12 @@ func WriteTable(w io.Writer, r Result) {
 			roles = append(roles, fmt.Sprintf("%d %s", n, k))
 		}
 	}
-	fmt.Fprintf(w, "\n%s: %d students (%s), ramp %s, hold %s; %d logged in with Python\n",
-		r.Target, r.Students, strings.Join(roles, ", "), time.Duration(r.Ramp), time.Duration(r.Hold), r.Connected)
+	when := fmt.Sprintf("ramp %s, hold %s", time.Duration(r.Ramp), time.Duration(r.Hold))
+	if r.Hold == 0 {
+		when = fmt.Sprintf("logins spread over %s, the server's use measured over them", time.Duration(r.Ramp))
+	}
+	fmt.Fprintf(w, "\n%s: %d students (%s), %s; %d logged in with Python\n",
+		r.Target, r.Students, strings.Join(roles, ", "), when, r.Connected)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "  measure\tn\tp50 ms\tp95 ms\tp99 ms\tmax ms\t")
 	for _, m := range MeasureOrder {

@@ -95,6 +95,11 @@ func Run(ctx context.Context, target Target, lv Level) Result {
 	var wg sync.WaitGroup
 	ready := make(chan bool, lv.Students) // one per student: logged in with Python started, or not
 	start := time.Now()
+	// With no hold (a login storm) the server's use is what the logins cost.
+	var smp *sampler
+	if lv.Hold == 0 {
+		smp = startSampler(lv.ServerPID, time.Second)
+	}
 	for i := range lv.Students {
 		if lv.Students > 1 {
 			at := start.Add(lv.Ramp * time.Duration(i) / time.Duration(lv.Students-1))
@@ -125,7 +130,9 @@ func Run(ctx context.Context, target Target, lv Level) Result {
 
 	holdStart := time.Now()
 	rec.Open(holdStart)
-	smp := startSampler(lv.ServerPID, time.Second)
+	if smp == nil {
+		smp = startSampler(lv.ServerPID, time.Second)
+	}
 	sleepUntil(ctx, holdStart.Add(lv.Hold))
 	rec.Close(time.Now())
 	res.Usage = smp.Stop()

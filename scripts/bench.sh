@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Reproduces the figures of BENCHMARKS.md on this machine: builds classroomd
+# and classroom-load, starts classroomd on loopback with a data dir of its own,
+# creates the students, runs the levels (and, in the same run, the OpenSSH +
+# python3 floor), then the login storm, and stops the server.
+#
+#   sudo scripts/bench.sh                      # 50,200,500 students; output in /tmp/classroom-bench
+#   sudo LEVELS=50,200 HOLD=30s scripts/bench.sh
+#
+# Run it as root: students' programs then get the full sandbox (their own uid,
+# cgroups), as in production. Results: $OUT/levels.txt and .json, $OUT/storm.txt
+# and .json, the server's log in $OUT/server.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=${OUT:-/tmp/classroom-bench}
+LEVELS=${LEVELS:-50,200,500}
+RAMP=${RAMP:-60s}
+HOLD=${HOLD:-60s}
+TYPING=${TYPING:-0.10}
+CPU=${CPU:-0.05}
+STORM=${STORM:-100}
+SSH_PORT=${SSH_PORT:-2422}
+HTTP_PORT=${HTTP_PORT:-2480}
+FLOOR=${FLOOR:-yes}
+# Students' uids are this plus their user id; keep it away from other servers'.
+export CLASSROOMD_UID_BASE=${CLASSROOMD_UID_BASE:-500000}
+
+if [ "$FLOOR" = yes ] && [ ! -x /usr/sbin/sshd ]; then
+  echo "==> installing openssh-server for the floor (its service is not started)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null
+fi
+
+mkdir -p "$OUT"
+echo "==> building into $OUT ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo ', with uncommitted changes'))"
+go build -o "$OUT/classroomd" ./cmd/classroomd
+go build -o "$OUT/classroom-load" ./cmd/classroom-load
+
+# One password for every simulated student, in the environment only (never
+# on a command line, which any user can read).
+if [ -z "${CLASSROOM_LOAD_PASSWORD:-}" ]; then
+  CLASSROOM_LOAD_PASSWORD="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+fi
+export CLASSROOM_LOAD_PASSWORD
+
+most=$(tr ',' '\n' <<<"$LEVELS" | sort -n | tail -1)
+most=$(( most > STORM ? most : STORM ))
+rm -rf "$OUT/data"
+echo "==> creating $most students (bcrypt cost 10)"
+"$OUT/classroom-load" --create-accounts "$most" --classroomd "$OUT/classroomd" --data-dir "$OUT/data" >/dev/null
+
+echo "==> starting classroomd on 127.0.0.1:$SSH_PORT"
+# A short grace so that each level starts with no workspace of the one before;
+# limits raised so that one loopback address may hold every student.
+"$OUT/classroomd" serve --data-dir "$OUT/data" \
+  --ssh-addr "127.0.0.1:$SSH_PORT" --http-addr "127.0.0.1:$HTTP_PORT" \
+  --workspace-grace 5s --max-connections-per-ip $(( most * 2 )) --max-connections $(( most * 3 )) \
+  >"$OUT/server.out" 2>"$OUT/server.log" &
+server=$!
+trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 600); do
+  grep -q '"classroomd serving"' "$OUT/server.log" && break
+  kill -0 $server 2>/dev/null || { echo "classroomd exited:"; cat "$OUT/server.log"; exit 1; }
+  sleep 0.1
+done
+
+floor=()
+[ "$FLOOR" = yes ] && floor=(--floor)
+echo "==> the levels $LEVELS${floor:+, then the floor}"
+"$OUT/classroom-load" --addr "127.0.0.1:$SSH_PORT" --server-pid $server \
+  --students "$LEVELS" --ramp "$RAMP" --duration "$HOLD" --typing "$TYPING" --cpu "$CPU" \
+  "${floor[@]}" --json "$OUT/levels.json" --verbose 2>"$OUT/levels.errors" | tee "$OUT/levels.txt"
+
+echo "==> the login storm: $STORM students within 10s"
+"$OUT/classroom-load" --addr "127.0.0.1:$SSH_PORT" --server-pid $server \
+  --login-storm "$STORM" --within 10s --json "$OUT/storm.json" --verbose 2>"$OUT/storm.errors" | tee "$OUT/storm.txt"
