@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/classroomd/classroomd/internal/config"
+	"github.com/classroomd/classroomd/internal/metrics"
 	"github.com/classroomd/classroomd/internal/store"
 )
 
@@ -29,7 +30,9 @@ type LoginResult struct {
 // not slowed. Unknown usernames cost one bcrypt comparison too, so they are not
 // told apart by timing. It returns an error only when ctx ends while waiting.
 func (s *Service) LoginPassword(ctx context.Context, username, password, remote string) (LoginResult, error) {
+	start := time.Now()
 	res, err := s.verifyPassword(ctx, username, password, remote, "login.password")
+	s.metrics.PasswordLogin(loginOutcome(res, err), time.Since(start))
 	if err != nil || !res.OK {
 		return res, err
 	}
@@ -39,6 +42,25 @@ func (s *Service) LoginPassword(ctx context.Context, username, password, remote 
 	s.afterLogin(ctx, res.User, password)
 	s.audit(ctx, Actor{Name: res.User.Username, Remote: remote}, "login.password", res.User.Username, "ok", heldBack("", res.Delay))
 	return res, nil
+}
+
+// loginOutcome names how a password login ended, for the metrics.
+func loginOutcome(res LoginResult, err error) string {
+	switch {
+	case err != nil:
+		return metrics.LoginAbandoned
+	case res.OK:
+		return metrics.LoginOK
+	}
+	switch res.Reason {
+	case "wrong password":
+		return metrics.LoginWrongPassword
+	case "unknown user":
+		return metrics.LoginUnknownUser
+	case "account disabled":
+		return metrics.LoginDisabled
+	}
+	return metrics.LoginError
 }
 
 // verifyPassword checks username's password under login throttling, and audits a
@@ -176,6 +198,7 @@ func (s *Service) RecordKeyLogin(ctx context.Context, username, fingerprint, rem
 		return
 	}
 	s.afterLogin(ctx, u, "")
+	s.metrics.KeyLogin()
 	s.audit(ctx, Actor{Name: username, Remote: remote}, "login.publickey", username, "ok", fingerprint)
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/classroomd/classroomd/internal/config"
 	"github.com/classroomd/classroomd/internal/files"
+	"github.com/classroomd/classroomd/internal/metrics"
 	"github.com/classroomd/classroomd/internal/store"
 )
 
@@ -31,6 +32,7 @@ type Service struct {
 	log       *slog.Logger
 	dummyHash []byte // compared against for unknown users, so they take as long as known ones
 	locks     *keyedLocks
+	metrics   *metrics.Metrics
 
 	// now and sleep are the clock; tests replace them.
 	now   func() time.Time
@@ -45,6 +47,7 @@ type Options struct {
 	UIDBase    int // a student's host uid is UIDBase + their user id; 0 leaves homes to the daemon
 	Throttle   config.Throttle
 	Log        *slog.Logger
+	Metrics    *metrics.Metrics // logins by outcome and their latency; nil records nothing
 }
 
 // New returns a Service. It computes one bcrypt hash at the configured cost up front.
@@ -58,7 +61,7 @@ func New(o Options) (*Service, error) {
 	}
 	return &Service{
 		store: o.Store, homesDir: o.HomesDir, cost: o.BcryptCost, uidBase: o.UIDBase, throttle: throttlePolicy(o.Throttle), log: o.Log,
-		dummyHash: dummy, locks: newKeyedLocks(),
+		dummyHash: dummy, locks: newKeyedLocks(), metrics: o.Metrics,
 		now: time.Now, sleep: sleepCtx,
 	}, nil
 }

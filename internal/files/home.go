@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/classroomd/classroomd/internal/metrics"
 )
 
 // ErrOutsideHome is wrapped by every error caused by a name that would leave
@@ -61,6 +63,9 @@ type Options struct {
 	// Label names the folder in messages (default "your home folder", or
 	// "this folder" for a read-only one).
 	Label string
+	// Metrics get the latency of every WriteFile (the editor's save); nil
+	// records nothing.
+	Metrics *metrics.Metrics
 }
 
 // Home is a student's home folder, confined by an os.Root. It is safe for
@@ -74,6 +79,7 @@ type Home struct {
 	maxAge    time.Duration
 	poll      time.Duration
 	label     string
+	metrics   *metrics.Metrics
 
 	// mu serialises the changes that move usage (so that two saves cannot
 	// both pass the quota check) and guards the cached usage.
@@ -143,6 +149,7 @@ func openRoot(dir string, fi fs.FileInfo, opts Options) (*Home, error) {
 		maxAge:   opts.UsageMaxAge,
 		poll:     opts.PollInterval,
 		label:    opts.Label,
+		metrics:  opts.Metrics,
 		nowFunc:  time.Now,
 	}
 	if h.maxEdit <= 0 {

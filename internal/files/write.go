@@ -19,6 +19,13 @@ import (
 // with ErrQuota and leaves the old content; a save that does not grow the
 // home always goes through.
 func (h *Home) WriteFile(rel string, data []byte) error {
+	start := time.Now()
+	err := h.writeFile(rel, data)
+	h.metrics.FileSaved(time.Since(start), err)
+	return err
+}
+
+func (h *Home) writeFile(rel string, data []byte) error {
 	const op = "save"
 	name, err := h.mutable(op, rel)
 	if err != nil {
