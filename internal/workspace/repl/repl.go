@@ -33,6 +33,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/classroomd/classroomd/internal/metrics"
 	"github.com/classroomd/classroomd/internal/sandbox"
 )
 
@@ -57,6 +58,9 @@ type Config struct {
 	// Log receives what goes wrong inside (an emulator panic, dropped
 	// input). nil discards.
 	Log *slog.Logger
+	// Metrics count Python starts, and programs the server or a limit
+	// ended; nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // DefaultEmulatorCPU is Config.EmulatorCPU's default: a quarter of a core.
@@ -340,6 +344,8 @@ func (r *REPL) start(ctx context.Context, file, banner string) error {
 		cancel()
 		if r.life.Err() != nil {
 			err = ErrClosed
+		} else if ctx.Err() == nil {
+			r.cfg.Metrics.REPLStarted(err) // not when the caller or Close gave up on it
 		}
 		r.mu.Lock()
 		r.setStateLocked(State{Status: Failed, Err: err, File: file})
@@ -347,6 +353,7 @@ func (r *REPL) start(ctx context.Context, file, banner string) error {
 		return fmt.Errorf("start python for %s: %w", spec.Username, err)
 	}
 
+	r.cfg.Metrics.REPLStarted(nil)
 	inc := &incarnation{proc: p, cancel: cancel, stop: make(chan struct{}), done: make(chan struct{})}
 	r.mu.Lock()
 	r.cur = inc
@@ -390,6 +397,7 @@ func (r *REPL) Stop(reason string) error {
 	r.discardInput()
 	inc.proc.Close()
 	<-inc.done
+	r.cfg.Metrics.SandboxKilled(metrics.KillIdle) // Stop is the idle stop (see Stopped)
 	return nil
 }
 
@@ -412,6 +420,7 @@ func (r *REPL) Quota() sandbox.HomeUsage {
 func (r *REPL) watchQuota(p *sandbox.Process, stop <-chan struct{}) {
 	r.mu.Lock()
 	r.quota = p.HomeUsage() // the measurement made at start
+	over := r.quota.Over
 	r.mu.Unlock()
 	for {
 		select {
@@ -420,6 +429,10 @@ func (r *REPL) watchQuota(p *sandbox.Process, stop <-chan struct{}) {
 		case <-p.QuotaChanged():
 			r.mu.Lock()
 			r.quota = p.HomeUsage()
+			if r.quota.Over && !over {
+				r.cfg.Metrics.LimitHit(metrics.LimitQuota)
+			}
+			over = r.quota.Over
 			r.changedLocked()
 			r.mu.Unlock()
 		}
@@ -467,6 +480,12 @@ func (r *REPL) supervise(inc *incarnation, readDone, writeDone chan struct{}) {
 		r.quota = p.HomeUsage()
 		if r.state.Status == Running {
 			r.setStateLocked(State{Status: Exited, ExitCode: code, OOMKilled: oom, File: r.state.File})
+			switch {
+			case oom:
+				r.cfg.Metrics.SandboxKilled(metrics.KillMemory)
+			case code == 128+9:
+				r.cfg.Metrics.SandboxKilled(metrics.KillSignal)
+			}
 		}
 	}
 	r.mu.Unlock()
