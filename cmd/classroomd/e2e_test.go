@@ -110,6 +110,11 @@ func (h *harness) runBackend(t *testing.T, b backend) {
 		{"workspace_over_openssh", env.workspaceSession},
 		{"two_logins_share_the_repl", env.sharedREPL},
 		{"resize_redraws_cleanly", env.resizeRedraw},
+		{"console_shows_the_roster", env.consoleRoster},
+		{"console_live_view_and_control", env.consoleLiveView},
+		{"console_announcements", env.consoleAnnouncements},
+		{"console_help_queue", env.consoleHelpQueue},
+		{"console_refuses_students", env.consoleRefusesStudents},
 		{"restart_keeps_host_key_and_roster", env.restart},
 		{"grace_period_end_leaves_nothing", env.graceLeavesNothing},
 	}
