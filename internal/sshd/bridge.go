@@ -209,6 +209,7 @@ func (b *bridge) closeAll() {
 // the transport of every connection) in the connection's context, then applies
 // the connection limits, which see the browser's address for bridged ones.
 func (s *Server) admitConn(ctx ssh.Context, c net.Conn) net.Conn {
+	tagSession(ctx)
 	if bc, ok := c.(*bridgeConn); ok {
 		ctx.SetValue(keyTransport, TransportWeb)
 		ctx.SetValue(keyBridged, bc.info)
@@ -237,7 +238,7 @@ func (s *Server) bridgeKeyAuth(ctx ssh.Context, key ssh.PublicKey) (ok, handled 
 	case b == nil && !isBridgeKey:
 		return false, false
 	case b == nil:
-		s.log.Warn("the web bridge's key was offered over the network; refused", "remote", ctx.RemoteAddr().String())
+		s.logFor(ctx).Warn("the web bridge's key was offered over the network; refused", "remote", ctx.RemoteAddr().String())
 		return false, true
 	case !isBridgeKey || ctx.User() != b.User:
 		return false, true
@@ -250,7 +251,7 @@ func (s *Server) bridgeKeyAuth(ctx ssh.Context, key ssh.PublicKey) (ok, handled 
 	// signature that follows cannot fail: audit now, once.
 	b.audited.Do(func() {
 		remote := b.Remote.String()
-		s.log.Info("login", "user", u.Username, "remote", remote, "method", "web")
+		s.logFor(ctx).Info("login", "user", u.Username, "remote", remote, "method", "web", "web_session", b.WebSession)
 		s.opts.Accounts.Audit(context.WithoutCancel(ctx), accounts.Actor{Name: u.Username, Remote: remote}, "login.web", u.Username, "ok",
 			fmt.Sprintf("browser session %d", b.WebSession))
 	})

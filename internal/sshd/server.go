@@ -20,6 +20,7 @@ import (
 	"github.com/classroomd/classroomd/internal/classroom"
 	"github.com/classroomd/classroomd/internal/config"
 	"github.com/classroomd/classroomd/internal/console"
+	"github.com/classroomd/classroomd/internal/metrics"
 	"github.com/classroomd/classroomd/internal/workspace"
 )
 
@@ -38,6 +39,9 @@ type Options struct {
 	// server refuses (and audits) what a student asks of it. Nil: none.
 	Console *console.Service
 	Log     *slog.Logger
+	// Metrics get sessions by transport and keystroke latency; nil
+	// records nothing.
+	Metrics *metrics.Metrics
 }
 
 // Server is the SSH front door.
@@ -135,11 +139,11 @@ func (s *Server) passwordAuth(ctx ssh.Context, password string) bool {
 		return false // the client went away while throttled
 	}
 	if !res.OK {
-		s.log.Info("login refused", "user", accounts.Printable(ctx.User()), "remote", ctx.RemoteAddr().String(),
+		s.logFor(ctx).Info("login refused", "user", accounts.Printable(ctx.User()), "remote", ctx.RemoteAddr().String(),
 			"method", "password", "reason", res.Reason, "delay", res.Delay)
 		return false
 	}
-	s.log.Info("login", "user", res.User.Username, "remote", ctx.RemoteAddr().String(), "method", "password", "delay", res.Delay)
+	s.logFor(ctx).Info("login", "user", res.User.Username, "remote", ctx.RemoteAddr().String(), "method", "password", "delay", res.Delay)
 	return true
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/ssh"
@@ -22,7 +23,7 @@ func (s *Server) recoverMiddleware(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		defer func() {
 			if r := recover(); r != nil {
-				s.log.Error("panic in session", "user", sess.User(), "panic", r, "stack", string(debug.Stack()))
+				s.logFor(sess.Context()).Error("panic in session", "user", sess.User(), "panic", r, "stack", string(debug.Stack()))
 				wish.Fatalln(sess, "classroomd hit an internal error and closed this session. Your files are safe; please connect again.")
 			}
 		}()
@@ -52,7 +53,7 @@ func (s *Server) sessionLimitMiddleware(next ssh.Handler) ssh.Handler {
 			}
 			ctx.Unlock()
 			a.once.Do(func() {
-				s.log.Info("login", "user", user, "remote", remote, "method", "publickey", "key", fp)
+				s.logFor(ctx).Info("login", "user", user, "remote", remote, "method", "publickey", "key", fp)
 				s.opts.Accounts.RecordKeyLogin(ctx, user, fp, remote)
 			})
 		}
@@ -77,6 +78,11 @@ func (s *Server) sessionLimitMiddleware(next ssh.Handler) ssh.Handler {
 			}
 			s.mu.Unlock()
 		}()
+		transport, start := Transport(ctx), time.Now()
+		defer s.opts.Metrics.SessionStarted(transport)()
+		log := s.logFor(ctx)
+		log.Info("session started", "user", user, "transport", transport, "command", len(sess.Command()) > 0)
+		defer func() { log.Info("session ended", "user", user, "duration", time.Since(start).Round(time.Millisecond)) }()
 		next(sess)
 	}
 }
@@ -85,7 +91,7 @@ func (s *Server) sessionLimitMiddleware(next ssh.Handler) ssh.Handler {
 func (s *Server) homeMiddleware(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		if _, err := s.opts.Accounts.EnsureHome(sess.Context(), sess.User()); err != nil {
-			s.log.Error("home unavailable", "user", sess.User(), "err", err)
+			s.logFor(sess.Context()).Error("home unavailable", "user", sess.User(), "err", err)
 			wish.Fatalln(sess, "Your home folder is unavailable, so the workspace cannot open. Please tell your professor; nothing was changed.")
 			return
 		}
@@ -123,7 +129,7 @@ func (s *Server) runTUI(sess ssh.Session) {
 	}
 	ws, detach, err := s.opts.Workspaces.Attach(sess.Context(), u.Username)
 	if err != nil {
-		s.log.Error("workspace unavailable", "user", u.Username, "err", err)
+		s.logFor(sess.Context()).Error("workspace unavailable", "user", u.Username, "err", err)
 		wish.Fatalln(sess, "Your workspace could not be opened; please try again in a moment. Your files are safe.")
 		return
 	}
@@ -157,6 +163,12 @@ func (s *Server) runTUI(sess ssh.Session) {
 		// with -tt when its stdin is not a terminal.
 		opts = append(opts, tea.WithWindowSize(defaultCols, defaultRows))
 	}
+	if sess.EmulatedPty() && s.opts.Metrics != nil {
+		// The program reads keys from and draws frames to the session
+		// itself (as MakeOptions set): through the meter instead.
+		meter := newKeystrokeMeter(sess, sess, s.opts.Metrics)
+		opts = append(opts, tea.WithInput(meter), tea.WithOutput(meter))
+	}
 	p := tea.NewProgram(model, opts...)
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -179,7 +191,7 @@ func (s *Server) runTUI(sess ssh.Session) {
 		}
 	})
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {
-		s.log.Error("tui ended with an error", "user", u.Username, "err", err)
+		s.logFor(sess.Context()).Error("tui ended with an error", "user", u.Username, "err", err)
 	}
 	p.Kill()
 	cancel()
