@@ -30,6 +30,7 @@ type Store struct {
 type Server struct {
 	SSHAddr             string
 	HTTPAddr            string
+	MetricsAddr         string // Prometheus /metrics; "" = not served
 	HandshakeTimeout    time.Duration // time to finish key exchange and authentication
 	IdleTimeout         time.Duration // an SSH connection with no traffic for this long is closed
 	MaxSessionsPerUser  int
@@ -108,6 +109,7 @@ func (s *Server) RegisterServerFlags(fs *pflag.FlagSet) {
 	d := DefaultThrottle()
 	fs.StringVar(&s.SSHAddr, "ssh-addr", DefaultSSHAddr, "address the SSH server listens on")
 	fs.StringVar(&s.HTTPAddr, "http-addr", DefaultHTTPAddr, "address the web server listens on")
+	fs.StringVar(&s.MetricsAddr, "metrics-addr", "", "address to serve Prometheus /metrics on, apart from the web server (e.g. 127.0.0.1:9100); empty: none")
 	fs.DurationVar(&s.HandshakeTimeout, "handshake-timeout", 2*time.Minute, "time a client has to finish logging in")
 	fs.DurationVar(&s.IdleTimeout, "idle-timeout", time.Hour, "close an SSH connection after this long with no traffic")
 	fs.IntVar(&s.MaxSessionsPerUser, "max-sessions-per-user", 5, "concurrent sessions one user may have")
@@ -134,6 +136,23 @@ func (s *Server) RegisterServerFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&s.WebOrigins, "web-origin", nil, "another origin (https://host[:port]) that may use the web login, behind a proxy that rewrites Host (repeatable)")
 	fs.StringSliceVar(&s.TrustedProxies, "trusted-proxy", nil, "IP or CIDR of a reverse proxy in front of the web server whose X-Forwarded-For is believed (repeatable)")
 	fs.VisitAll(func(f *pflag.Flag) { bindEnv(fs, f.Name) })
+}
+
+// Status holds the settings of `classroomd status`.
+type Status struct {
+	HTTPAddr string        // the server's web address, as serve's --http-addr or a URL
+	Timeout  time.Duration // for the whole question
+	JSON     bool          // print the server's report as it is
+}
+
+// RegisterStatusFlags adds the flags of `status` to fs. --http-addr reads
+// CLASSROOMD_HTTP_ADDR, as serve's does: on the server's machine (or in its
+// container) `classroomd status` asks the server that runs there.
+func (s *Status) RegisterStatusFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&s.HTTPAddr, "http-addr", DefaultHTTPAddr, "the server's web address: host:port as serve's --http-addr takes it, or http(s)://host[:port]")
+	fs.DurationVar(&s.Timeout, "timeout", 5*time.Second, "how long to wait for the server's answer")
+	fs.BoolVar(&s.JSON, "json", false, "print the server's readiness report as JSON")
+	bindEnv(fs, "http-addr")
 }
 
 // EnvName is the environment variable that sets the flag named flag.
@@ -216,11 +235,21 @@ func (s *Server) Validate() error {
 		return fmt.Errorf("login throttling needs a positive --login-failure-window and --login-max-delay >= --login-delay")
 	case s.Throttle.MaxDelay >= s.HandshakeTimeout:
 		return fmt.Errorf("--login-max-delay (%s) must be shorter than --handshake-timeout (%s), or slowed logins would time out", s.Throttle.MaxDelay, s.HandshakeTimeout)
+	case s.MetricsAddr != "" && !validListenAddr(s.MetricsAddr):
+		return fmt.Errorf("--metrics-addr %q is not host:port: use e.g. 127.0.0.1:9100 (or a private address Prometheus reaches)", s.MetricsAddr)
+	case s.MetricsAddr != "" && (s.MetricsAddr == s.HTTPAddr || s.MetricsAddr == s.SSHAddr):
+		return fmt.Errorf("--metrics-addr must differ from --http-addr and --ssh-addr: metrics are never served on the students' address")
 	case (s.TLSCert == "") != (s.TLSKey == ""):
 		return fmt.Errorf("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither to serve HTTP (behind a proxy that does TLS)")
 	}
 	_, err := s.ParseTrustedProxies()
 	return err
+}
+
+// validListenAddr reports whether addr is host:port with a port.
+func validListenAddr(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	return err == nil && port != ""
 }
 
 // ParseTrustedProxies reads TrustedProxies: an IP is a one-address prefix.
