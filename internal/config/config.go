@@ -30,7 +30,7 @@ type Store struct {
 type Server struct {
 	SSHAddr             string
 	HTTPAddr            string
-	MetricsAddr         string // Prometheus /metrics; "" = not served
+	MetricsAddr         string        // Prometheus /metrics; "" = not served
 	HandshakeTimeout    time.Duration // time to finish key exchange and authentication
 	IdleTimeout         time.Duration // an SSH connection with no traffic for this long is closed
 	MaxSessionsPerUser  int
