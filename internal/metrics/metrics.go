@@ -68,6 +68,7 @@ type Metrics struct {
 	limitHits     *prometheus.CounterVec
 	storeErrors   *prometheus.CounterVec
 	ready         prometheus.Gauge
+	sandbox       *prometheus.GaugeVec
 	shutdownTells prometheus.Counter
 }
 
@@ -126,6 +127,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "classroomd_ready",
 			Help: "1 while the server accepts logins (what /readyz says, without its store check), 0 once it shuts down.",
 		}),
+		sandbox: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "classroomd_sandbox_info",
+			Help: "1 for the isolation level the sandbox probe reached at start (level: full, partial or none).",
+		}, []string{"level"}),
 		shutdownTells: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "classroomd_shutdown_workspaces_told_total",
 			Help: "Live workspaces whose students were told the server is restarting.",
@@ -143,7 +148,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	}
 	m.limitHits.WithLabelValues(LimitQuota)
 	reg.MustRegister(m.sessions, m.logins, m.loginSeconds, m.keySeconds, m.saveSeconds, m.saveErrors,
-		m.replStarts, m.replFailures, m.kills, m.limitHits, m.storeErrors, m.ready, m.shutdownTells,
+		m.replStarts, m.replFailures, m.kills, m.limitHits, m.storeErrors, m.ready, m.sandbox, m.shutdownTells,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -253,6 +258,15 @@ func (m *Metrics) SetReady(ready bool) {
 	} else {
 		m.ready.Set(0)
 	}
+}
+
+// SandboxLevel records the isolation level the sandbox probe reached.
+func (m *Metrics) SandboxLevel(level string) {
+	if m == nil {
+		return
+	}
+	m.sandbox.Reset()
+	m.sandbox.WithLabelValues(level).Set(1)
 }
 
 // ShutdownTold records n workspaces told the server is restarting.

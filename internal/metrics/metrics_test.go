@@ -30,6 +30,7 @@ func TestNilMetricsRecordNothingAndDoNotPanic(t *testing.T) {
 	m.LimitHit(LimitQuota)
 	m.StoreError("Ping", errors.New("down"))
 	m.SetReady(true)
+	m.SandboxLevel("full")
 	m.ShutdownTold(3)
 	var st store.Store = fakeStore{}
 	if got := m.CountErrors(st); got != st {
@@ -58,6 +59,8 @@ func TestRecordedValuesAreExposed(t *testing.T) {
 	m.SandboxKilled(KillIdle)
 	m.LimitHit(LimitQuota)
 	m.SetReady(true)
+	m.SandboxLevel("none")
+	m.SandboxLevel("partial")
 	m.ShutdownTold(2)
 	GaugeFunc(reg, "classroomd_workspaces", "live workspaces", func() float64 { return 7 })
 
@@ -79,11 +82,15 @@ func TestRecordedValuesAreExposed(t *testing.T) {
 		{m.kills.WithLabelValues(KillSignal), 0},
 		{m.limitHits.WithLabelValues(LimitQuota), 1},
 		{m.ready, 1},
+		{m.sandbox.WithLabelValues("partial"), 1},
 		{m.shutdownTells, 2},
 	} {
 		if got := testutil.ToFloat64(c.c); got != c.want {
 			t.Errorf("%s = %v, want %v", describe(c.c), got, c.want)
 		}
+	}
+	if n := testutil.CollectAndCount(m.sandbox); n != 1 {
+		t.Errorf("classroomd_sandbox_info has %d levels, want only the last one", n)
 	}
 	// An abandoned login (the client left while throttled) is no latency.
 	if n := testutil.CollectAndCount(m.loginSeconds); n != 1 {
