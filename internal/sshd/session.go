@@ -82,7 +82,7 @@ func (s *Server) sessionLimitMiddleware(next ssh.Handler) ssh.Handler {
 		defer s.opts.Metrics.SessionStarted(transport)()
 		log := s.logFor(ctx)
 		log.Info("session started", "user", user, "transport", transport, "command", len(sess.Command()) > 0)
-		defer func() { log.Info("session ended", "user", user, "duration", time.Since(start).Round(time.Millisecond)) }()
+		defer func() { log.Info("session ended", "user", user, "duration", time.Since(start).Round(time.Millisecond).String()) }()
 		next(sess)
 	}
 }
@@ -169,6 +169,10 @@ func (s *Server) runTUI(sess ssh.Session) {
 		meter := newKeystrokeMeter(sess, sess, s.opts.Metrics)
 		opts = append(opts, tea.WithInput(meter), tea.WithOutput(meter))
 	}
+	// The daemon's signals are not this program's: on SIGTERM the server
+	// tells each student why it stops (Bubble Tea would quit every session
+	// at once, silently, on the first SIGTERM or SIGINT).
+	opts = append(opts, tea.WithoutSignals())
 	p := tea.NewProgram(model, opts...)
 
 	ctx, cancel := context.WithCancel(ctx)
