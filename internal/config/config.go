@@ -237,7 +237,7 @@ func (s *Server) Validate() error {
 		return fmt.Errorf("--login-max-delay (%s) must be shorter than --handshake-timeout (%s), or slowed logins would time out", s.Throttle.MaxDelay, s.HandshakeTimeout)
 	case s.MetricsAddr != "" && !validListenAddr(s.MetricsAddr):
 		return fmt.Errorf("--metrics-addr %q is not host:port: use e.g. 127.0.0.1:9100 (or a private address Prometheus reaches)", s.MetricsAddr)
-	case s.MetricsAddr != "" && (s.MetricsAddr == s.HTTPAddr || s.MetricsAddr == s.SSHAddr):
+	case s.MetricsAddr != "" && !strings.HasSuffix(s.MetricsAddr, ":0") && (s.MetricsAddr == s.HTTPAddr || s.MetricsAddr == s.SSHAddr):
 		return fmt.Errorf("--metrics-addr must differ from --http-addr and --ssh-addr: metrics are never served on the students' address")
 	case (s.TLSCert == "") != (s.TLSKey == ""):
 		return fmt.Errorf("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither to serve HTTP (behind a proxy that does TLS)")

@@ -17,8 +17,9 @@ func TestMetricsAddr(t *testing.T) {
 	if srv.MetricsAddr != "" {
 		t.Errorf("metrics are served by default on %q; they must be off unless asked for", srv.MetricsAddr)
 	}
-	for _, ok := range []string{"127.0.0.1:9100", ":9100", "[::1]:9100"} {
+	for _, ok := range []string{"127.0.0.1:9100", ":9100", "[::1]:9100", "127.0.0.1:0"} {
 		srv := valid()
+		srv.HTTPAddr = "127.0.0.1:0" // a random port each: not the same address
 		srv.MetricsAddr = ok
 		if err := srv.Validate(); err != nil {
 			t.Errorf("--metrics-addr %s: %v", ok, err)
