@@ -17,6 +17,7 @@ import (
 
 	"github.com/classroomd/classroomd/internal/accounts"
 	"github.com/classroomd/classroomd/internal/config"
+	"github.com/classroomd/classroomd/internal/metrics"
 	"github.com/classroomd/classroomd/internal/sandbox"
 	"github.com/classroomd/classroomd/internal/store"
 	"github.com/classroomd/classroomd/internal/store/postgres"
@@ -67,7 +68,7 @@ and works while the server is running.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	a.cfg.RegisterStoreFlags(root.PersistentFlags())
-	root.AddCommand(a.serveCmd(), a.migrateCmd(), a.userCmd(), a.auditCmd(), a.sandboxCmd())
+	root.AddCommand(a.serveCmd(), a.statusCmd(), a.migrateCmd(), a.userCmd(), a.auditCmd(), a.sandboxCmd())
 	return root
 }
 
@@ -97,13 +98,15 @@ func (a *app) openStore(ctx context.Context) (store.Store, error) {
 	return st, nil
 }
 
-// accounts opens the store and the account service on it. The caller closes the store.
-func (a *app) accounts(ctx context.Context, log *slog.Logger, throttle config.Throttle) (*accounts.Service, store.Store, error) {
+// accounts opens the store and the account service on it. The caller closes the
+// store. With metrics (serve), the store's failures and the logins are counted.
+func (a *app) accounts(ctx context.Context, log *slog.Logger, throttle config.Throttle, m *metrics.Metrics) (*accounts.Service, store.Store, error) {
 	st, err := a.openStore(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := accounts.New(accounts.Options{Store: st, HomesDir: a.cfg.HomesDir(), BcryptCost: a.cfg.BcryptCost, UIDBase: a.cfg.UIDBase, Throttle: throttle, Log: log})
+	st = m.CountErrors(st)
+	svc, err := accounts.New(accounts.Options{Store: st, HomesDir: a.cfg.HomesDir(), BcryptCost: a.cfg.BcryptCost, UIDBase: a.cfg.UIDBase, Throttle: throttle, Log: log, Metrics: m})
 	if err != nil {
 		st.Close()
 		return nil, nil, err

@@ -9,11 +9,14 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/classroomd/classroomd/internal/classroom"
 	"github.com/classroomd/classroomd/internal/config"
 	"github.com/classroomd/classroomd/internal/console"
+	"github.com/classroomd/classroomd/internal/health"
+	"github.com/classroomd/classroomd/internal/metrics"
 	"github.com/classroomd/classroomd/internal/sandbox"
 	"github.com/classroomd/classroomd/internal/sshd"
 )
@@ -42,7 +45,9 @@ at start. SIGINT or SIGTERM stop it gracefully.`,
 
 func (a *app) serve(ctx context.Context, cfg config.Server) error {
 	log := newLogger(a.stderr)
-	svc, st, err := a.accounts(ctx, log, cfg.Throttle)
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	svc, st, err := a.accounts(ctx, log, cfg.Throttle, m)
 	if err != nil {
 		return err
 	}
@@ -56,6 +61,7 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 		log.Info("cleared sandboxes left by an earlier run", "count", n)
 	}
 	log.Info("sandbox", "level", isolation.Level.String(), "missing", isolation.Missing())
+	m.SandboxLevel(isolation.Level.String())
 	sshAddr, trial, err := cfg.SSHListenAddr(isolation.Level != sandbox.None)
 	if err != nil {
 		return err
@@ -105,30 +111,37 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 			adminPassword, sshCommand("admin", sshLn.Addr()))
 	}
 
-	spaces := a.workspaces(cfg, svc, log)
-	defer func() {
-		// After the SSH server stopped: every REPL ends, unsaved edits are journaled.
-		if err := spaces.Shutdown(); err != nil {
-			log.Warn("workspaces ended with errors", "err", err)
-		}
-	}()
+	spaces := a.workspaces(cfg, svc, log, m)
+	defer spaces.Shutdown() // if start fails below; a stop has done it already
+	metrics.GaugeFunc(reg, "classroomd_workspaces", "Live workspaces (a student's REPL and open files), connected or waiting out their grace period.",
+		func() float64 { return float64(len(spaces.Live())) })
 	class := classroom.New(classroom.Options{Store: st, Log: log})
 	desks := console.New(console.Options{Store: st, Accounts: svc, Classroom: class, Workspaces: spaces, Log: log})
 	server, err := sshd.New(sshd.Options{Config: cfg, HostKeyPath: a.cfg.HostKeyPath(), HomesDir: a.cfg.HomesDir(),
-		Accounts: svc, Workspaces: spaces, Classroom: class, Console: desks, Log: log})
+		Accounts: svc, Workspaces: spaces, Classroom: class, Console: desks, Log: log, Metrics: m})
 	if err != nil {
 		sshLn.Close()
 		httpLn.Close()
 		return err
 	}
-	httpSrv, webSrv, err := webServer(cfg, svc, server, st, isolation.Level.String(), log)
+	checker := health.New(health.Options{Store: st, Sandbox: isolation.Level.String(), Metrics: m})
+	httpSrv, webSrv, err := webServer(cfg, svc, server, checker.Handler(), log)
 	if err != nil {
 		sshLn.Close()
 		httpLn.Close()
 		return err
+	}
+	var metricsSrv *http.Server
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsSrv, metricsLn, err = metricsServer(cfg.MetricsAddr, reg, log); err != nil {
+			sshLn.Close()
+			httpLn.Close()
+			return err
+		}
 	}
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- server.Serve(sshLn) }()
 	go func() {
 		if err := serveHTTP(httpSrv, httpLn); !errors.Is(err, http.ErrServerClosed) {
@@ -137,7 +150,18 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 		}
 		errc <- nil
 	}()
-	log.Info("classroomd serving", "ssh", sshLn.Addr().String(), "http", httpLn.Addr().String(), "data_dir", a.cfg.DataDir, "store", storeKind(a.cfg))
+	attrs := []any{"ssh", sshLn.Addr().String(), "http", httpLn.Addr().String(), "data_dir", a.cfg.DataDir, "store", storeKind(a.cfg)}
+	if metricsSrv != nil {
+		go func() {
+			if err := metricsSrv.Serve(metricsLn); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("metrics: %w", err)
+				return
+			}
+			errc <- nil
+		}()
+		attrs = append(attrs, "metrics", metricsLn.Addr().String())
+	}
+	log.Info("classroomd serving", attrs...)
 
 	var serveErr error
 	select {
@@ -146,31 +170,9 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 	case serveErr = <-errc:
 		log.Error("server stopped", "err", serveErr)
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-	defer cancel()
-	_ = httpSrv.Shutdown(sctx)
-	webSrv.Close() // the browsers' terminals: they reconnect when the server is back
-	if err := server.Shutdown(sctx); err != nil {
-		log.Warn("ssh shutdown", "err", err)
-	}
-	return serveErr
-}
-
-// healthHandler answers /healthz for process supervisors; readiness, metrics and
-// the browser workspace are served here by later work.
-func healthHandler(st interface{ Ping(context.Context) error }, sandboxLevel string) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		if err := st.Ping(r.Context()); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintf(w, "{\"status\":\"store unreachable\",\"sandbox\":%q}\n", sandboxLevel)
-			return
-		}
-		fmt.Fprintf(w, "{\"status\":\"ok\",\"sandbox\":%q}\n", sandboxLevel)
-	})
-	return mux
+	err = stopping{timeout: cfg.ShutdownTimeout, health: checker, metrics: m, ssh: server, spaces: spaces,
+		web: webSrv, http: []*http.Server{httpSrv, metricsSrv}, log: log}.stop(ctx)
+	return errors.Join(serveErr, err)
 }
 
 // sshCommand is the exact command a person types to log in to this server.

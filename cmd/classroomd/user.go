@@ -34,7 +34,7 @@ func (a *app) userCmd() *cobra.Command {
 
 // withAccounts runs fn with the account service and closes the store afterwards.
 func (a *app) withAccounts(ctx context.Context, fn func(*accounts.Service) error) error {
-	svc, st, err := a.accounts(ctx, slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), config.DefaultThrottle())
+	svc, st, err := a.accounts(ctx, slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), config.DefaultThrottle(), nil)
 	if err != nil {
 		return err
 	}

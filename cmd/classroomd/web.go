@@ -13,15 +13,14 @@ import (
 	"github.com/classroomd/classroomd/internal/accounts"
 	"github.com/classroomd/classroomd/internal/config"
 	"github.com/classroomd/classroomd/internal/sshd"
-	"github.com/classroomd/classroomd/internal/store"
 	"github.com/classroomd/classroomd/web"
 )
 
-// webServer builds the HTTP server: /healthz, and the browser workspace, whose
+// webServer builds the HTTP server: /healthz and /readyz, and the browser workspace, whose
 // terminals reach the SSH server through its bridge. With --tls-cert it serves
 // HTTPS. Close the *web.Server after shutting the http.Server down: the
 // WebSockets are not the http.Server's to close.
-func webServer(cfg config.Server, svc *accounts.Service, ssh *sshd.Server, st store.Store, sandboxLevel string, log *slog.Logger) (*http.Server, *web.Server, error) {
+func webServer(cfg config.Server, svc *accounts.Service, ssh *sshd.Server, health http.Handler, log *slog.Logger) (*http.Server, *web.Server, error) {
 	proxies, err := cfg.ParseTrustedProxies()
 	if err != nil {
 		return nil, nil, err
@@ -40,7 +39,8 @@ func webServer(cfg config.Server, svc *accounts.Service, ssh *sshd.Server, st st
 		return nil, nil, fmt.Errorf("%w (check --web-origin)", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", healthHandler(st, sandboxLevel))
+	mux.Handle("GET /healthz", health)
+	mux.Handle("GET /readyz", health)
 	mux.Handle("/", w)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}

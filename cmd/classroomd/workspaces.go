@@ -10,6 +10,7 @@ import (
 	"github.com/classroomd/classroomd/internal/accounts"
 	"github.com/classroomd/classroomd/internal/config"
 	"github.com/classroomd/classroomd/internal/files"
+	"github.com/classroomd/classroomd/internal/metrics"
 	"github.com/classroomd/classroomd/internal/sandbox"
 	"github.com/classroomd/classroomd/internal/workspace"
 	"github.com/classroomd/classroomd/internal/workspace/repl"
@@ -18,7 +19,7 @@ import (
 // workspaces builds the manager of live workspaces: for each student, their home
 // (with the quota), a REPL in their sandbox (started when first needed) and their
 // journal of unsaved edits.
-func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Logger) *workspace.Manager {
+func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Logger, m *metrics.Metrics) *workspace.Manager {
 	quota := int64(cfg.HomeQuotaMiB) << 20
 	limits := sandbox.DefaultLimits()
 	limits.MemoryBytes = int64(cfg.LimitMemoryMiB) << 20
@@ -36,7 +37,7 @@ func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Log
 		if err != nil {
 			return nil, err
 		}
-		home, err := files.OpenHomeWith(dir, files.Options{QuotaBytes: quota})
+		home, err := files.OpenHomeWith(dir, files.Options{QuotaBytes: quota, Metrics: m})
 		if err != nil {
 			return nil, err
 		}
@@ -56,8 +57,9 @@ func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Log
 				Username: u.Username, UID: owner.UID, GID: owner.GID, Home: dir, CourseDir: course,
 				Cols: 80, Rows: 24, Limits: limits, QuotaBytes: quota,
 			},
-			Python: cfg.Python,
-			Log:    log.With("user", u.Username),
+			Python:  cfg.Python,
+			Log:     log.With("user", u.Username),
+			Metrics: m,
 		})
 		ws, err := workspace.New(workspace.Options{
 			Username: u.Username, Home: home, Course: courseHome, REPL: r,
