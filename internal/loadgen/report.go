@@ -103,7 +103,7 @@ func WriteTable(w io.Writer, r Result) {
 		fmt.Fprintf(w, "  server (pid %d): CPU %.0f%% on average, %.0f%% at most over 1 s (100%% = one core); RSS %s on average, %s at most, %s idle",
 			u.ServerPID, u.ServerCPUAvg, u.ServerCPUMax, mib(u.ServerRSS), mib(u.ServerRSSMax), mib(u.ServerRSSIdle))
 		if r.Connected > 0 && u.ServerRSSIdle > 0 {
-			fmt.Fprintf(w, ": %s per student", mib(uint64(max(u.PerStudentBytes, 0))))
+			fmt.Fprintf(w, ": (most - idle) / students = %s per student", mib(uint64(max(u.PerStudentBytes, 0))))
 		}
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "  below the server: %d processes, RSS summed %s", u.SandboxProcs, mib(u.SandboxRSS))

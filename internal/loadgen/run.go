@@ -138,7 +138,8 @@ func Run(ctx context.Context, target Target, lv Level) Result {
 	res.Usage = smp.Stop()
 	if res.Usage.ServerRSS > 0 && lv.IdleRSS > 0 && res.Connected > 0 {
 		res.Usage.ServerRSSIdle = lv.IdleRSS
-		res.Usage.PerStudentBytes = (int64(res.Usage.ServerRSS) - int64(lv.IdleRSS)) / int64(res.Connected)
+		// The most the server held during the hold: what a machine must have.
+		res.Usage.PerStudentBytes = (int64(res.Usage.ServerRSSMax) - int64(lv.IdleRSS)) / int64(res.Connected)
 	}
 	if ctx.Err() != nil {
 		res.Notes = append(res.Notes, "the run was interrupted: the hold was cut short")

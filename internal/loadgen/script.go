@@ -143,9 +143,18 @@ func (a *actor) discardRecovered(ctx context.Context, user string) error {
 }
 
 // startPython focuses the Python pane (starting Python) and waits for its
-// prompt.
+// prompt. A workspace that outlived the student's last session may have its
+// Python running already: then only the focus changes, and nothing is timed.
 func (a *actor) startPython(ctx context.Context) error {
-	return a.step(ctx, "python start", MeasureREPLStart, KeyF4, PythonPrompt)
+	exp, running := a.term.Expect(PythonPrompt)
+	if !running {
+		exp.disarm()
+		return a.step(ctx, "python start", MeasureREPLStart, KeyF4, PythonPrompt)
+	}
+	if _, err := a.term.Type(KeyF4); err != nil {
+		return err
+	}
+	return a.await(ctx, "python focus", func(s *Screen) bool { return PythonFocused(s) && PythonPrompt(s) })
 }
 
 // evaluate types an expression at Python's prompt, a key at a time, and

@@ -49,9 +49,13 @@ func (d *Dialer) Open(ctx context.Context, user string, shown func(*Screen) bool
 	stop()
 	if err != nil {
 		conn.Close()
+		if ctx.Err() == nil && time.Since(start) >= d.Timeout {
+			err = fmt.Errorf("not done within %s of the TCP connect: %w", d.Timeout, err)
+		}
 		return nil, 0, &StepError{Kind: "login: ssh handshake or authentication", Err: err}
 	}
 	_ = conn.SetDeadline(time.Time{})
+	loggedIn := time.Now()
 	client := ssh.NewClient(cc, chans, reqs)
 	s, exp, err := d.start(client, shown)
 	if err != nil {
@@ -60,6 +64,9 @@ func (d *Dialer) Open(ctx context.Context, user string, shown func(*Screen) bool
 	}
 	at, err := exp.Wait(ctx, max(d.Timeout-time.Since(start), time.Millisecond))
 	if err != nil {
+		if ctx.Err() == nil && !errors.Is(err, ErrClosed) {
+			err = fmt.Errorf("not shown within %s of the TCP connect (the handshake and login took %s)", d.Timeout, loggedIn.Sub(start).Round(time.Millisecond))
+		}
 		err = &StepError{Kind: "login: first screen", Err: err, Screen: s.Term.Snapshot()}
 		s.Close()
 		return nil, 0, err

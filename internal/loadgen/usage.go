@@ -13,8 +13,8 @@ type Usage struct {
 	ServerCPUMax    float64 `json:"server_cpu_percent_max_1s"`
 	ServerRSS       uint64  `json:"server_rss_bytes_avg"`
 	ServerRSSMax    uint64  `json:"server_rss_bytes_max"`
-	ServerRSSIdle   uint64  `json:"server_rss_bytes_idle"` // before the first level
-	PerStudentBytes int64   `json:"server_bytes_per_student"`
+	ServerRSSIdle   uint64  `json:"server_rss_bytes_idle"`    // before the first level
+	PerStudentBytes int64   `json:"server_bytes_per_student"` // (ServerRSSMax - ServerRSSIdle) / connected students
 
 	// The sandboxes: every process below the server, and where readable the
 	// sum of their cgroups' memory use (which counts page cache too).
