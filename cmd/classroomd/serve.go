@@ -113,8 +113,7 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 
 	spaces := a.workspaces(cfg, svc, log, m)
 	defer spaces.Shutdown() // if start fails below; a stop has done it already
-	metrics.GaugeFunc(reg, "classroomd_workspaces", "Live workspaces (a student's REPL and open files), connected or waiting out their grace period.",
-		func() float64 { return float64(len(spaces.Live())) })
+	metrics.LiveWorkspaces(reg, func() int { return len(spaces.Live()) })
 	class := classroom.New(classroom.Options{Store: st, Log: log})
 	desks := console.New(console.Options{Store: st, Accounts: svc, Classroom: class, Workspaces: spaces, Log: log})
 	server, err := sshd.New(sshd.Options{Config: cfg, HostKeyPath: a.cfg.HostKeyPath(), HomesDir: a.cfg.HomesDir(),

@@ -153,11 +153,13 @@ func New(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// GaugeFunc registers a gauge whose value is read from f at every scrape
-// (such as the number of live workspaces). f must be quick and safe for
-// concurrent use.
-func GaugeFunc(reg prometheus.Registerer, name, help string, f func() float64) {
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+// LiveWorkspaces registers classroomd_workspaces, read from count at every
+// scrape. count must be quick and safe for concurrent use.
+func LiveWorkspaces(reg prometheus.Registerer, count func() int) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "classroomd_workspaces",
+		Help: "Live workspaces (a student's REPL and open files), connected or waiting out their grace period.",
+	}, func() float64 { return float64(count()) }))
 }
 
 // SessionStarted counts an open session on transport ("ssh" or "web"); call

@@ -62,7 +62,7 @@ func TestRecordedValuesAreExposed(t *testing.T) {
 	m.SandboxLevel("none")
 	m.SandboxLevel("partial")
 	m.ShutdownTold(2)
-	GaugeFunc(reg, "classroomd_workspaces", "live workspaces", func() float64 { return 7 })
+	LiveWorkspaces(reg, func() int { return 7 })
 
 	for _, c := range []struct {
 		c    prometheus.Collector
