@@ -26,6 +26,7 @@ const (
 	msgPong   = 4
 	msgPause  = 5 // browser → server: the terminal is behind; stop sending output
 	msgResume = 6 // browser → server: it caught up
+	msgClose  = 7 // server → browser: why the connection is about to close (close code, uint16, and a reason)
 )
 
 // WebSocket close codes the page acts on (4000-4999 are the application's).
@@ -122,13 +123,13 @@ func (b *bridgeConn) run() {
 
 	cols, rows, err := b.firstSize(ctx)
 	if err != nil {
-		b.ws.Close(websocket.StatusPolicyViolation, "the page must send its terminal size first")
+		b.close(websocket.StatusPolicyViolation, "the page must send its terminal size first")
 		return
 	}
 	client, sess, stdin, outputs, err := b.dial(cols, rows)
 	if err != nil {
 		log.Error("bridge: ssh session failed", "err", err)
-		b.ws.Close(websocket.StatusInternalError, "the workspace could not be opened; the page tries again by itself")
+		b.close(websocket.StatusInternalError, "the workspace could not be opened; the page tries again by itself")
 		return
 	}
 	defer client.Close()
@@ -149,7 +150,7 @@ func (b *bridgeConn) run() {
 	pumped := make(chan struct{})
 	go func() { pumps.Wait(); close(pumped) }()
 	others.Go(func() {
-		err := b.pumpInput(ctx, sess, stdin)
+		err := b.pumpInput(sess, stdin)
 		if errors.Is(err, errBadMessage) {
 			ends <- ending{websocket.StatusPolicyViolation, err.Error()}
 			return
@@ -184,9 +185,7 @@ func (b *bridgeConn) run() {
 	case <-ctx.Done():
 		end = restarting
 	}
-	// Close first, then cancel: a read or write whose context ends drops the
-	// connection without the close message the page acts on.
-	b.ws.Close(end.code, end.reason)
+	b.close(end.code, end.reason)
 	cancel()
 	client.Close() // ends the SSH session, its pipes and sess.Wait
 	<-waited
@@ -195,9 +194,24 @@ func (b *bridgeConn) run() {
 	log.Info("bridge closed", "session", b.session, "why", end.reason)
 }
 
+// close ends the WebSocket, saying why twice: in a last message, and in the
+// close frame. The page acts on the first it gets. The close frame alone is not
+// enough: when the browser's own close crosses the server's, or the connection
+// is reset, it is lost and the page sees only an abnormal close (1006).
+func (b *bridgeConn) close(code websocket.StatusCode, reason string) {
+	msg := make([]byte, 3, 3+len(reason))
+	msg[0] = msgClose
+	binary.BigEndian.PutUint16(msg[1:], uint16(code))
+	msg = append(msg, reason...)
+	wctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	b.ws.Write(wctx, websocket.MessageBinary, msg) // best effort: the close frame follows
+	cancel()
+	b.ws.Close(code, reason)
+}
+
 // firstSize reads the page's first message, which must be its terminal size.
 func (b *bridgeConn) firstSize(ctx context.Context) (cols, rows int, err error) {
-	rctx, cancel := context.WithTimeout(ctx, firstMessageTimeout)
+	rctx, cancel := context.WithTimeout(context.Background(), firstMessageTimeout) // not ctx: see write
 	defer cancel()
 	typ, data, err := b.ws.Read(rctx)
 	if err != nil {
@@ -284,7 +298,7 @@ func (b *bridgeConn) pumpOutput(ctx context.Context, out io.Reader) {
 		}
 		n, err := out.Read(buf[1:])
 		if n > 0 {
-			if werr := b.write(ctx, buf[:1+n]); werr != nil {
+			if werr := b.write(buf[:1+n]); werr != nil {
 				return
 			}
 		}
@@ -294,18 +308,21 @@ func (b *bridgeConn) pumpOutput(ctx context.Context, out io.Reader) {
 	}
 }
 
-func (b *bridgeConn) write(ctx context.Context, msg []byte) error {
-	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+// write sends one message. Its context is never the bridge's: coder/websocket
+// drops the connection when an operation's context ends, even one that has
+// just finished, and the bridge must still be able to say why it closes.
+func (b *bridgeConn) write(msg []byte) error {
+	wctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	return b.ws.Write(wctx, websocket.MessageBinary, msg)
 }
 
 // pumpInput carries the page's messages to the SSH session until the browser
 // goes away or breaks the protocol.
-func (b *bridgeConn) pumpInput(ctx context.Context, sess *gossh.Session, stdin io.Writer) error {
+func (b *bridgeConn) pumpInput(sess *gossh.Session, stdin io.Writer) error {
 	for {
-		// Not ctx: the bridge closes the WebSocket (with a reason) to stop
-		// this read, rather than cancel it (which would drop the connection).
+		// Not ctx (see write): the bridge closes the WebSocket, with a
+		// reason, to stop this read.
 		rctx, cancel := context.WithTimeout(context.Background(), readTimeout)
 		typ, data, err := b.ws.Read(rctx)
 		cancel()
@@ -330,7 +347,7 @@ func (b *bridgeConn) pumpInput(ctx context.Context, sess *gossh.Session, stdin i
 			}
 		case msgPing:
 			data[0] = msgPong
-			if err := b.write(ctx, data); err != nil {
+			if err := b.write(data); err != nil {
 				return err
 			}
 		case msgPong:

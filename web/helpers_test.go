@@ -238,12 +238,22 @@ func (p *page) readOutput(want string) {
 	}
 }
 
-// closeStatus reads until the connection ends and returns its close status.
+// closeStatus reads until the connection ends and returns why, as the page
+// sees it: the code of the last message (msgClose) if there was one, else the
+// close frame's.
 func (p *page) closeStatus() websocket.StatusCode {
 	p.t.Helper()
+	said := websocket.StatusCode(-1)
 	for {
-		if _, err := p.read(); err != nil {
+		msg, err := p.read()
+		if err != nil {
+			if said != -1 {
+				return said
+			}
 			return websocket.CloseStatus(err)
+		}
+		if len(msg) >= 3 && msg[0] == msgClose {
+			said = websocket.StatusCode(binary.BigEndian.Uint16(msg[1:3]))
 		}
 	}
 }
@@ -367,7 +377,11 @@ func (f *fakeSSH) requests(ch gossh.Channel, reqs <-chan *gossh.Request) {
 			gossh.Unmarshal(req.Payload, &w)
 			f.resizes = append(f.resizes, [2]uint32{w.Cols, w.Rows})
 		case "shell":
+			// Answered before the session runs, as an SSH server does: a
+			// session that ends at once must not end before its start is.
 			session := f.session
+			req.Reply(true, nil)
+			req.WantReply = false
 			f.wg.Go(func() {
 				session(ch)
 				ch.SendRequest("exit-status", false, gossh.Marshal(struct{ Status uint32 }{0}))

@@ -5,7 +5,7 @@
 
 (() => {
   // Message types: the first byte of every binary message.
-  const MSG = { input: 0, output: 1, resize: 2, ping: 3, pong: 4, pause: 5, resume: 6 };
+  const MSG = { input: 0, output: 1, resize: 2, ping: 3, pong: 4, pause: 5, resume: 6, close: 7 };
   const CLOSE_ENDED = 4000; // the student left the workspace
   const CLOSE_SIGNED_OUT = 4001; // the browser session ended
   // Flow control: output written to xterm.js but not yet processed, in bytes.
@@ -64,6 +64,7 @@
   let paused = false; // we asked the server to pause output
   let fresh = false; // no output yet on this socket: reset the screen first
   let leaving = false; // the page is being left: do not reconnect
+  let closeCode = 0; // why the server said it closes this socket (MSG.close), if it did
 
   function setStatus(next, detail) {
     state = next;
@@ -90,6 +91,7 @@
     const sock = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
     sock.binaryType = 'arraybuffer';
     ws = sock;
+    closeCode = 0;
     sock.onopen = () => {
       if (sock !== ws) return;
       attempt = 0;
@@ -104,7 +106,7 @@
       if (sock === ws) receive(new Uint8Array(ev.data));
     };
     sock.onclose = (ev) => {
-      if (sock === ws) dropped(ev.code);
+      if (sock === ws) dropped(closeCode || ev.code);
     };
   }
 
@@ -139,6 +141,10 @@
       case MSG.pong:
         clearTimeout(pongTimer);
         pongTimer = 0;
+        break;
+      case MSG.close:
+        // The close frame says the same, but it can be lost on the way.
+        closeCode = (msg[1] << 8) | msg[2];
         break;
     }
   }
