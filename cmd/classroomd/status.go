@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -24,7 +23,9 @@ its store answers and it is not shutting down. It prints what /readyz says
 and exits 0 when ready, 1 when not or when nothing answers.
 
 On the server's machine (or in its container) it needs no flags: --http-addr
-reads CLASSROOMD_HTTP_ADDR like serve's does. Elsewhere give the address:
+and --tls-cert read CLASSROOMD_HTTP_ADDR and CLASSROOMD_TLS_CERT like serve's
+do (with a certificate it asks over HTTPS and trusts exactly that one).
+Elsewhere give the address:
 
     classroomd status --http-addr https://class.example.edu`,
 		Args: cobra.NoArgs,
@@ -44,11 +45,16 @@ func (a *app) status(ctx context.Context, st config.Status) error {
 	if err != nil {
 		return err
 	}
+	if st.TLSCert != "" && !strings.Contains(st.HTTPAddr, "://") {
+		base.Scheme = "https" // the server serves HTTPS with that certificate
+	}
+	client, err := health.Client(st.TLSCert)
+	if err != nil {
+		return err
+	}
+	defer client.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(ctx, st.Timeout)
 	defer cancel()
-	// No proxy from the environment: the question is for this server.
-	client := &http.Client{Transport: &http.Transport{Proxy: nil, ForceAttemptHTTP2: true}}
-	defer client.CloseIdleConnections()
 	rep, err := health.Fetch(ctx, client, base.String())
 	if err != nil {
 		return err

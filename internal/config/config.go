@@ -141,18 +141,21 @@ func (s *Server) RegisterServerFlags(fs *pflag.FlagSet) {
 // Status holds the settings of `classroomd status`.
 type Status struct {
 	HTTPAddr string        // the server's web address, as serve's --http-addr or a URL
+	TLSCert  string        // the server's certificate: speak HTTPS and trust exactly it
 	Timeout  time.Duration // for the whole question
 	JSON     bool          // print the server's report as it is
 }
 
-// RegisterStatusFlags adds the flags of `status` to fs. --http-addr reads
-// CLASSROOMD_HTTP_ADDR, as serve's does: on the server's machine (or in its
-// container) `classroomd status` asks the server that runs there.
+// RegisterStatusFlags adds the flags of `status` to fs. --http-addr and
+// --tls-cert read CLASSROOMD_HTTP_ADDR and CLASSROOMD_TLS_CERT, as serve's
+// do: on the server's machine (or in its container) `classroomd status` asks
+// the server that runs there.
 func (s *Status) RegisterStatusFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.HTTPAddr, "http-addr", DefaultHTTPAddr, "the server's web address: host:port as serve's --http-addr takes it, or http(s)://host[:port]")
+	fs.StringVar(&s.TLSCert, "tls-cert", "", "the server's certificate (PEM), as serve's --tls-cert: ask over HTTPS, trusting exactly that certificate")
 	fs.DurationVar(&s.Timeout, "timeout", 5*time.Second, "how long to wait for the server's answer")
 	fs.BoolVar(&s.JSON, "json", false, "print the server's readiness report as JSON")
-	bindEnv(fs, "http-addr")
+	bindEnv(fs, "http-addr", "tls-cert")
 }
 
 // EnvName is the environment variable that sets the flag named flag.

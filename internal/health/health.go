@@ -153,7 +153,7 @@ func Fetch(ctx context.Context, client *http.Client, base string) (Report, error
 	var rep Report
 	if (resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusServiceUnavailable) ||
 		json.Unmarshal(body, &rep) != nil || rep.Status == "" {
-		return Report{}, fmt.Errorf("%s answered %s, not a classroomd readiness report: is --http-addr classroomd's web address?", u.Redacted(), resp.Status)
+		return Report{}, fmt.Errorf("%s answered %s, not a classroomd readiness report: is --http-addr classroomd's web address (https://, or --tls-cert, if it serves HTTPS)?", u.Redacted(), resp.Status)
 	}
 	return rep, nil
 }
