@@ -146,7 +146,9 @@ func TestAddUserShowsThePasswordOnce(t *testing.T) {
 
 func TestAddUserErrorShowsInTheForm(t *testing.T) {
 	f := newFake()
-	f.errs["AddUser"] = errors.New("the user alice exists already; pick another username")
+	f.set(func(f *fakeDesk) {
+		f.errs["AddUser"] = errors.New("the user alice exists already; pick another username")
+	})
 	d := start(t, f, 80, 24)
 	d.press(char('a'))
 	d.typeText("alice")
@@ -287,7 +289,9 @@ func TestImportPastedWithPreview(t *testing.T) {
 
 func TestImportFromAPathOnTheServer(t *testing.T) {
 	f := newFake()
-	f.errs["PreviewImport"] = errors.New("there is no file /srv/nope.csv on the server; check the path")
+	f.set(func(f *fakeDesk) {
+		f.errs["PreviewImport"] = errors.New("there is no file /srv/nope.csv on the server; check the path")
+	})
 	d := start(t, f, 80, 24)
 	d.press(char('i'), char('f'))
 	d.typeText("/srv/nope.csv")
@@ -430,7 +434,7 @@ func TestHelpQueue(t *testing.T) {
 	d.until("the count", func(s string) bool { return strings.Contains(s, "3 Help (1 waiting)") })
 
 	// A conflict is a sentence in the status line.
-	f.errs["Claim"] = errors.New("other claimed this request already")
+	f.set(func(f *fakeDesk) { f.errs["Claim"] = errors.New("other claimed this request already") })
 	d.press(char('c'))
 	d.until("the conflict", func(s string) bool {
 		return strings.Contains(s, "Could not claim bob's request: other claimed this request already.")
@@ -446,7 +450,9 @@ func TestAnnouncements(t *testing.T) {
 	if !strings.Contains(d.screen(), "active") || !strings.Contains(d.screen(), "ended") {
 		t.Errorf("no states:\n%s", d.screen())
 	}
-	f.errs["Announce"] = errors.New("an announcement is at most 300 characters; this one has 301")
+	f.set(func(f *fakeDesk) {
+		f.errs["Announce"] = errors.New("an announcement is at most 300 characters; this one has 301")
+	})
 	d.press(char('n'))
 	d.typeText("Quiz at 11")
 	d.press(keyEnter)
@@ -549,7 +555,7 @@ func TestCraftedTextIsHarmless(t *testing.T) {
 	f.queue[1].ClaimedBy = evil
 	f.history[0].Text = evil
 	f.audit[0].Detail, f.audit[0].Target = evil, evil
-	f.errs["ResetPassword"] = errors.New(evil)
+	f.set(func(f *fakeDesk) { f.errs["ResetPassword"] = errors.New(evil) })
 	d := start(t, f, 200, 50)
 	check := func(what string) {
 		t.Helper()
@@ -581,8 +587,10 @@ func TestCraftedTextIsHarmless(t *testing.T) {
 
 func TestLoadErrorsAreSentences(t *testing.T) {
 	f := newFake()
-	f.errs["Live"] = errors.New("only professors can see who is online; if you teach this class, ask a professor to change your role")
-	f.errs["Audit"] = context.DeadlineExceeded
+	f.set(func(f *fakeDesk) {
+		f.errs["Live"] = errors.New("only professors can see who is online; if you teach this class, ask a professor to change your role")
+	})
+	f.set(func(f *fakeDesk) { f.errs["Audit"] = context.DeadlineExceeded })
 	d := start(t, f, 120, 30)
 	d.press(char('2'))
 	d.until("the error", func(s string) bool {
