@@ -282,6 +282,19 @@ func (s *webScenario) logoutAndForcedChange(t *testing.T) {
 		t.Errorf("after changing the password in the browser, /term led to %q", loc)
 	}
 	s.h.sshRefused(t, s.srv, sshOpts{knownHosts: s.knownHosts}, "mona", generated)
+
+	// Quitting the workspace (q on the file list) is not a dropped network:
+	// the page says so and waits, and opens it again on request.
+	br.waitScreen(t, "the workspace", func(s string) bool { return strings.Contains(s, "welcome.py") })
+	br.keys(t, "q")
+	br.waitState(t, "ended")
+	if title := br.text(t, "#overlay-title"); !strings.Contains(title, "left the workspace") {
+		t.Errorf("after q the page says %q", title)
+	}
+	br.screenshot(t, "ended")
+	br.do(t, chromedp.Click(chromedp.ID("overlay-primary")))
+	br.waitState(t, "connected")
+	br.waitScreen(t, "the workspace again", func(s string) bool { return strings.Contains(s, "welcome.py") })
 }
 
 // 7. The audit has the browser's logins (password, then the bridge's), from
