@@ -24,6 +24,8 @@ const (
 	maxFormBytes   = 8 << 10
 	maxUsernameLen = 64
 	maxPasswordLen = 1024
+	// formReadTimeout bounds reading a login form's body.
+	formReadTimeout = 30 * time.Second
 )
 
 // Messages a person reads on the login page.
@@ -111,6 +113,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.pages.render(w, "login.html", http.StatusTooManyRequests, loginData{Error: msgTooMany})
 		return
 	}
+	// A form trickled in a byte at a time must not hold the server forever.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(formReadTimeout))
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		s.pages.render(w, "login.html", http.StatusBadRequest, loginData{Error: msgMissing})
