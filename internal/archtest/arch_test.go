@@ -42,6 +42,8 @@ func TestArrowsThatMustNeverExist(t *testing.T) {
 		// Each store backend: the interfaces and the migrations, nothing else.
 		{pkg: "internal/store/sqlite", allowed: []string{"internal/store", "migrations"}},
 		{pkg: "internal/store/postgres", allowed: []string{"internal/store", "migrations"}},
+		// The web reaches sessions only through the SSH server (a dial function cmd wires): never the TUI, the workspaces or SQL.
+		{pkg: "web", forbidden: []string{"internal/sshd", "internal/tui", "internal/workspace", "internal/sandbox", "internal/store/sqlite", "internal/store/postgres", "cmd/"}, noSQL: true},
 	} {
 		for _, d := range deps(t, rule.pkg) {
 			if rule.noSQL {
