@@ -91,7 +91,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}),
 		keySeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "classroomd_keystroke_duration_seconds",
-			Help:    "From reading a key (any input bytes) of a terminal session to writing the next frame to it.",
+			Help:    "From reading a key (any input bytes) of a terminal session to writing the next frame to it; a key with no frame within a second (no visible effect) is not counted.",
 			Buckets: fastBuckets,
 		}),
 		saveSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{

@@ -46,10 +46,12 @@ func (s *Server) logFor(ctx context.Context) *slog.Logger {
 }
 
 // maxKeystroke is the longest wait from input to output that still counts
-// as the answer to that input: a key with no visible effect (a modifier, a
-// key in an empty list) is answered by no frame, and the next frame, much
-// later, is not its latency.
-const maxKeystroke = 5 * time.Second
+// as the answer to that input: a key with no visible effect (a key a dialog
+// ignores, an arrow at the end of a list) is answered by no frame, and the
+// next frame, caused by something else, is not its latency. (Bubble Tea
+// draws at 60 frames a second: a key that changes the screen shows within
+// a few of them, unless the server is in real trouble.)
+const maxKeystroke = time.Second
 
 // keystrokeMeter sits between a terminal session and its Bubble Tea
 // program: it times each read of input to the next write of output (the
