@@ -82,7 +82,9 @@ func (s *Server) sessionLimitMiddleware(next ssh.Handler) ssh.Handler {
 		defer s.opts.Metrics.SessionStarted(transport)()
 		log := s.logFor(ctx)
 		log.Info("session started", "user", user, "transport", transport, "command", len(sess.Command()) > 0)
-		defer func() { log.Info("session ended", "user", user, "duration", time.Since(start).Round(time.Millisecond).String()) }()
+		defer func() {
+			log.Info("session ended", "user", user, "duration", time.Since(start).Round(time.Millisecond).String())
+		}()
 		next(sess)
 	}
 }
