@@ -19,7 +19,8 @@ RAMP=${RAMP:-60s}
 HOLD=${HOLD:-60s}
 TYPING=${TYPING:-0.10}
 CPU=${CPU:-0.05}
-STORM=${STORM:-100}
+STORM=${STORM:-100}   # 0: no login storm
+TIMEOUT=${TIMEOUT:-15s} # the longest wait for a screen or a login before it counts as an error
 SSH_PORT=${SSH_PORT:-2422}
 HTTP_PORT=${HTTP_PORT:-2480}
 FLOOR=${FLOOR:-yes}
@@ -68,9 +69,11 @@ floor=()
 [ "$FLOOR" = yes ] && floor=(--floor)
 echo "==> the levels $LEVELS${floor:+, then the floor}"
 "$OUT/classroom-load" --addr "127.0.0.1:$SSH_PORT" --server-pid $server \
-  --students "$LEVELS" --ramp "$RAMP" --duration "$HOLD" --typing "$TYPING" --cpu "$CPU" \
+  --students "$LEVELS" --ramp "$RAMP" --duration "$HOLD" --typing "$TYPING" --cpu "$CPU" --timeout "$TIMEOUT" \
   "${floor[@]}" --json "$OUT/levels.json" --verbose 2>"$OUT/levels.errors" | tee "$OUT/levels.txt"
 
-echo "==> the login storm: $STORM students within 10s"
-"$OUT/classroom-load" --addr "127.0.0.1:$SSH_PORT" --server-pid $server \
-  --login-storm "$STORM" --within 10s --json "$OUT/storm.json" --verbose 2>"$OUT/storm.errors" | tee "$OUT/storm.txt"
+if [ "$STORM" -gt 0 ]; then
+  echo "==> the login storm: $STORM students within 10s"
+  "$OUT/classroom-load" --addr "127.0.0.1:$SSH_PORT" --server-pid $server --timeout "$TIMEOUT" \
+    --login-storm "$STORM" --within 10s --json "$OUT/storm.json" --verbose 2>"$OUT/storm.errors" | tee "$OUT/storm.txt"
+fi
