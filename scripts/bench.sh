@@ -24,6 +24,8 @@ TIMEOUT=${TIMEOUT:-15s} # the longest wait for a screen or a login before it cou
 SSH_PORT=${SSH_PORT:-2422}
 HTTP_PORT=${HTTP_PORT:-2480}
 FLOOR=${FLOOR:-yes}
+# A professor who opens the console during each hold (issue #7's figure).
+PROFESSOR=${PROFESSOR:-teacher}
 # Students' uids are this plus their user id; keep it away from other servers'.
 export CLASSROOMD_UID_BASE=${CLASSROOMD_UID_BASE:-500000}
 
@@ -48,7 +50,7 @@ most=$(tr ',' '\n' <<<"$LEVELS" | sort -n | tail -1)
 most=$(( most > STORM ? most : STORM ))
 rm -rf "$OUT/data"
 echo "==> creating $most students (bcrypt cost 10)"
-"$OUT/classroom-load" --create-accounts "$most" --classroomd "$OUT/classroomd" --data-dir "$OUT/data" >/dev/null
+"$OUT/classroom-load" --create-accounts "$most" --professor "$PROFESSOR" --classroomd "$OUT/classroomd" --data-dir "$OUT/data" >/dev/null
 
 echo "==> starting classroomd on 127.0.0.1:$SSH_PORT"
 # A short grace so that each level starts with no workspace of the one before;
@@ -69,7 +71,7 @@ floor=()
 [ "$FLOOR" = yes ] && floor=(--floor)
 echo "==> the levels $LEVELS${floor:+, then the floor}"
 "$OUT/classroom-load" --addr "127.0.0.1:$SSH_PORT" --server-pid $server \
-  --students "$LEVELS" --ramp "$RAMP" --duration "$HOLD" --typing "$TYPING" --cpu "$CPU" --timeout "$TIMEOUT" \
+  --students "$LEVELS" --ramp "$RAMP" --duration "$HOLD" --typing "$TYPING" --cpu "$CPU" --timeout "$TIMEOUT" --professor "$PROFESSOR" \
   "${floor[@]}" --json "$OUT/levels.json" --verbose 2>"$OUT/levels.errors" | tee "$OUT/levels.txt"
 
 if [ "$STORM" -gt 0 ]; then

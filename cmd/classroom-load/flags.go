@@ -23,6 +23,7 @@ type options struct {
 	ramp, hold   time.Duration
 	typing, cpu  float64
 	prefix       string
+	professor    string
 	passwordFile string
 	cols, rows   int
 	pace         loadgen.Pace
@@ -56,6 +57,8 @@ terminal and starts Python (F4). Then, at a human pace with jitter:
                    at Python's prompt, again and again;
   cpu students     run "while True: pass" for --cpu-burst, then ctrl+c;
   idle students    keep their workspace and Python open.
+With --professor, a professor opens the console during the hold and switches
+between its Students and Live pages (timed from the key to the page's data).
 The output feeds a terminal emulator per student; each time is taken from the
 key to the arrival of the frame that shows its effect: login (TCP connect to
 the first frame of the workspace), echo (a key to its character on the
@@ -93,6 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Float64Var(&o.typing, "typing", 0.10, "share of the students who type, save and run (0-1)")
 	fs.Float64Var(&o.cpu, "cpu", 0.05, "share of the students who run CPU-bound code (0-1)")
 	fs.StringVar(&o.prefix, "prefix", "load", "the students' usernames are this and a number: load001, load002...")
+	fs.StringVar(&o.professor, "professor", "", "a professor account (same password) that opens the console during each hold and switches between its Students and Live pages, timing each switch; with --create-accounts, also created")
 	fs.StringVar(&o.passwordFile, "password-file", "", "read the students' password from the first line of this file (else $"+passwordEnv+")")
 	fs.IntVar(&o.cols, "cols", defaultCols, "each terminal's width")
 	fs.IntVar(&o.rows, "rows", defaultRows, "each terminal's height")
@@ -157,6 +161,13 @@ func (o *options) check() error {
 	if err := loadgen.CheckPrefix(o.prefix); err != nil {
 		errs = append(errs, err)
 	}
+	if o.professor != "" {
+		if err := loadgen.CheckPrefix(o.professor); err != nil {
+			bad("--professor %q is not a username classroomd takes", o.professor)
+		} else if strings.HasPrefix(o.professor, o.prefix) {
+			bad("--professor %q must not start with the students' prefix %q", o.professor, o.prefix)
+		}
+	}
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
 		bad("--addr %q: want HOST:PORT", o.addr)
 	}
@@ -184,5 +195,11 @@ func (o *options) password() (string, error) {
 	if pw == "" {
 		return "", fmt.Errorf("no password for the students: set $%s or give --password-file", passwordEnv)
 	}
-	return pw, loadgen.CheckPassword(o.prefix, pw)
+	if err := loadgen.CheckPassword(o.prefix, pw); err != nil {
+		return "", err
+	}
+	if o.professor != "" && strings.Contains(strings.ToLower(pw), o.professor) {
+		return "", fmt.Errorf("the password must not contain the professor's username %q (classroomd refuses it)", o.professor)
+	}
+	return pw, nil
 }

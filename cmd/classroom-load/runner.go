@@ -62,7 +62,7 @@ func (r *runner) levels() []loadgen.Level {
 	}
 	var lvs []loadgen.Level
 	for _, n := range o.students {
-		lvs = append(lvs, loadgen.Level{Students: n, Ramp: o.ramp, Hold: o.hold, Typing: o.typing, CPU: o.cpu, Seed: o.seed, Pace: o.pace, Log: r.log})
+		lvs = append(lvs, loadgen.Level{Students: n, Ramp: o.ramp, Hold: o.hold, Typing: o.typing, CPU: o.cpu, Seed: o.seed, Pace: o.pace, Log: r.log, Professor: o.professor})
 	}
 	return lvs
 }
@@ -168,6 +168,7 @@ func (r *runner) floor(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		lv.Professor = "" // the floor has no console
 		res := loadgen.Run(ctx, target, lv)
 		res.Notes = append(res.Notes, "only the Python echo compares with classroomd's (the floor logs in with a key, and has no editor)")
 		if len(res.Errors) > 0 {
@@ -206,7 +207,7 @@ func createAccounts(ctx context.Context, o *options, stdout io.Writer) error {
 		return err
 	}
 	if o.classroomd == "" {
-		return loadgen.WriteRoster(stdout, o.prefix, o.createAccounts, pw)
+		return loadgen.WriteRoster(stdout, o.prefix, o.createAccounts, o.professor, pw)
 	}
-	return loadgen.ImportAccounts(ctx, o.classroomd, []string{"--data-dir", o.dataDir}, o.prefix, o.createAccounts, pw, stdout)
+	return loadgen.ImportAccounts(ctx, o.classroomd, []string{"--data-dir", o.dataDir}, o.prefix, o.createAccounts, o.professor, pw, stdout)
 }

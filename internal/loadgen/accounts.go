@@ -45,15 +45,20 @@ func CheckPassword(prefix, password string) error {
 }
 
 // WriteRoster writes a roster CSV for `classroomd user import`: n students
-// named by prefix, all with password (which makes it theirs: no forced change
-// at first login).
-func WriteRoster(w io.Writer, prefix string, n int, password string) error {
+// named by prefix, and the professor when not "", all with password (which
+// makes it theirs: no forced change at first login).
+func WriteRoster(w io.Writer, prefix string, n int, professor, password string) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"username", "full_name", "password"}); err != nil {
+	if err := cw.Write([]string{"username", "full_name", "role", "password"}); err != nil {
 		return err
 	}
 	for i := range n {
-		if err := cw.Write([]string{Username(prefix, i), fmt.Sprintf("Load Student %d", i+1), password}); err != nil {
+		if err := cw.Write([]string{Username(prefix, i), fmt.Sprintf("Load Student %d", i+1), "student", password}); err != nil {
+			return err
+		}
+	}
+	if professor != "" {
+		if err := cw.Write([]string{professor, "Load Professor", "professor", password}); err != nil {
 			return err
 		}
 	}
@@ -61,14 +66,15 @@ func WriteRoster(w io.Writer, prefix string, n int, password string) error {
 	return cw.Error()
 }
 
-// ImportAccounts creates (or updates) the n students with the classroomd
+// ImportAccounts creates (or updates) the n students (and the professor)
+// with the classroomd
 // binary at bin: `classroomd user import -` with the roster on standard
 // input, so the password is never on a command line. args follow the
 // command (--data-dir DIR; a --database-url is best left in the environment,
 // CLASSROOMD_DATABASE_URL, which the command inherits).
-func ImportAccounts(ctx context.Context, bin string, args []string, prefix string, n int, password string, out io.Writer) error {
+func ImportAccounts(ctx context.Context, bin string, args []string, prefix string, n int, professor, password string, out io.Writer) error {
 	var roster bytes.Buffer
-	if err := WriteRoster(&roster, prefix, n, password); err != nil {
+	if err := WriteRoster(&roster, prefix, n, professor, password); err != nil {
 		return err
 	}
 	cmd := exec.CommandContext(ctx, bin, append([]string{"user", "import", "-"}, args...)...)

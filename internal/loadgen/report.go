@@ -113,6 +113,9 @@ func WriteTable(w io.Writer, r Result) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "  this generator: CPU %.0f%%; the whole machine: %.0f%% busy (of all cores)\n", u.GeneratorCPUAvg, u.MachineCPUBusy)
+	if r.ConsoleLive > 0 {
+		fmt.Fprintf(w, "  the console's Live page showed %d students connected\n", r.ConsoleLive)
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}

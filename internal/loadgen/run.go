@@ -38,6 +38,9 @@ type Level struct {
 	IdleRSS   uint64
 	// Log gets the first error of each kind with the screen it left.
 	Log io.Writer
+	// Professor, when set, logs in to the console during the hold and
+	// switches pages (see console.go), with the students' password.
+	Professor string
 }
 
 // Result is one level's figures.
@@ -51,7 +54,10 @@ type Result struct {
 	Measures  map[string]Stats      `json:"measures"`
 	Errors    map[string]ErrorCount `json:"errors"`
 	Usage     Usage                 `json:"usage"`
-	Notes     []string              `json:"notes,omitempty"`
+	// ConsoleLive is how many students the console's Live page said were
+	// connected, the last time the professor looked.
+	ConsoleLive int      `json:"console_live_students,omitempty"`
+	Notes       []string `json:"notes,omitempty"`
 }
 
 // AssignRoles gives round(n*typing) students the Typing role and
@@ -130,6 +136,14 @@ func Run(ctx context.Context, target Target, lv Level) Result {
 
 	holdStart := time.Now()
 	rec.Open(holdStart)
+	if lv.Professor != "" && ctx.Err() == nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := &student{tag: runTag, i: -1, target: target, rec: rec, log: logged, pace: lv.Pace, rng: rand.New(rand.NewPCG(lv.Seed, 1))}
+			res.ConsoleLive = p.professor(scripts, lv.Professor)
+		}()
+	}
 	if smp == nil {
 		smp = startSampler(lv.ServerPID, time.Second)
 	}
@@ -260,7 +274,10 @@ func (s *student) resync(ctx context.Context, a *actor) {
 	_ = a.pause(ctx, a.pace.Think)
 }
 
-func (s *student) fail(ctx context.Context, err error) {
+func (s *student) fail(ctx context.Context, err error) { s.failAs(ctx, "", err) }
+
+// failAs counts err under its kind, prefixed.
+func (s *student) failAs(ctx context.Context, prefix string, err error) {
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		return
 	}
@@ -272,8 +289,16 @@ func (s *student) fail(ctx context.Context, err error) {
 	if errors.Is(err, ErrClosed) {
 		kind = "session ended by the server"
 	}
+	kind = prefix + kind
 	s.rec.Fail(kind, err.Error())
-	s.log.once(kind, fmt.Sprintf("%s (student %s): %v", kind, s.target.User(s.i), err), screen)
+	s.log.once(kind, fmt.Sprintf("%s (%s): %v", kind, s.name(), err), screen)
+}
+
+func (s *student) name() string {
+	if s.i < 0 {
+		return "professor"
+	}
+	return "student " + s.target.User(s.i)
 }
 
 // firstLog writes the first error of each kind.
