@@ -136,6 +136,10 @@ func TestExitAndRestart(t *testing.T) {
 	needSandbox(t)
 	r := started(t, testConfig(t, nil))
 	typeIn(t, r, "x = 1\r")
+	// At the prompt, as a person would: a ctrl+d typed while Python runs
+	// the line (its terminal between readline's calls, in canonical mode)
+	// can be swallowed by the kernel's line discipline.
+	waitPrompt(t, r, "x = 1")
 	typeIn(t, r, "\x04") // ctrl+d at the prompt
 	st := waitState(t, r, Exited)
 	if st.ExitCode != 0 || st.OOMKilled {
