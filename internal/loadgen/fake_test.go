@@ -20,17 +20,18 @@ type fakeWorkspace struct {
 	mu         sync.Mutex
 	transcript strings.Builder
 
-	user     string
-	focus    string // files, dialog, editor, python, recover
-	recover  []string
-	name     string
-	file     string
-	lines    []string
-	notice   string
-	dirty    bool
-	pyLines  []string
-	pyInput  string
-	pyPrompt string // ">>> ", "... ", or "" while a program runs
+	user      string
+	focus     string // files, dialog, editor, python, recover
+	recover   []string
+	name      string
+	file      string
+	lines     []string
+	notice    string
+	dirty     bool
+	pyLines   []string
+	pyInput   string
+	pyPrompt  string // ">>> ", "... ", or "" while a program runs
+	pyStarted bool
 	// printable keys typed into the editor, and at Python's primary prompt
 	editorKeys, pythonKeys int
 	frameHook              func(frame string) string
@@ -97,7 +98,7 @@ func (f *fakeWorkspace) key(k string) {
 	case k == KeyF3:
 		f.focus = "editor"
 	case k == KeyF4:
-		f.focus = "python"
+		f.focus, f.pyStarted = "python", true
 	case k == KeyF5:
 		f.run()
 	case k == KeyCtrlS && f.focus != "dialog":
@@ -142,7 +143,7 @@ func (f *fakeWorkspace) run() {
 			f.pyLines = append(f.pyLines, fmt.Sprintf("M%s %d", m[1], vars["x"]*vars["y"]))
 		}
 	}
-	f.focus, f.dirty, f.pyPrompt, f.pyInput = "python", false, ">>> ", ""
+	f.focus, f.dirty, f.pyPrompt, f.pyInput, f.pyStarted = "python", false, ">>> ", "", true
 }
 
 func (f *fakeWorkspace) python(k string) {
@@ -205,7 +206,10 @@ func (f *fakeWorkspace) draw() {
 			}
 			rows[2+i] = "                         │ " + text
 		}
-		rows[19] = " Python"
+		rows[19] = " Python: ready"
+		if !f.pyStarted {
+			rows[19] = " Python: not started"
+		}
 		py := append(append([]string{}, f.pyLines...), f.pyPrompt+f.pyInput)
 		if len(py) > 8 {
 			py = py[len(py)-8:]

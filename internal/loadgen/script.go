@@ -144,17 +144,16 @@ func (a *actor) discardRecovered(ctx context.Context, user string) error {
 
 // startPython focuses the Python pane (starting Python) and waits for its
 // prompt. A workspace that outlived the student's last session may have its
-// Python running already: then only the focus changes, and nothing is timed.
+// Python running already, maybe with half a line typed: then the pane is
+// focused, ctrl+c clears the line, and nothing is timed.
 func (a *actor) startPython(ctx context.Context) error {
-	exp, running := a.term.Expect(PythonPrompt)
-	if !running {
-		exp.disarm()
+	if a.term.Shows("Python: not started") {
 		return a.step(ctx, "python start", MeasureREPLStart, KeyF4, PythonPrompt)
 	}
-	if _, err := a.term.Type(KeyF4); err != nil {
+	if err := a.step(ctx, "python focus", "", KeyF4, PythonFocused); err != nil {
 		return err
 	}
-	return a.await(ctx, "python focus", func(s *Screen) bool { return PythonFocused(s) && PythonPrompt(s) })
+	return a.step(ctx, "python prompt", "", KeyCtrlC, PythonPrompt)
 }
 
 // evaluate types an expression at Python's prompt, a key at a time, and

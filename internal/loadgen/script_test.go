@@ -22,6 +22,9 @@ func TestWorkspaceCycleKeys(t *testing.T) {
 	term, fake := connect(t, "load001", nil)
 	a, rec := newTestActor(term)
 	ctx := context.Background()
+	if err := a.await(ctx, "first frame", WorkspaceShown(fake.user)); err != nil {
+		t.Fatal(err)
+	}
 	if err := a.startPython(ctx); err != nil {
 		t.Fatalf("start Python: %v", err)
 	}
@@ -65,6 +68,9 @@ func TestCPUCycleKeys(t *testing.T) {
 	term, fake := connect(t, "load002", nil)
 	a, rec := newTestActor(term)
 	ctx := context.Background()
+	if err := a.await(ctx, "first frame", WorkspaceShown(fake.user)); err != nil {
+		t.Fatal(err)
+	}
 	if err := a.startPython(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -95,9 +101,28 @@ func TestDiscardRecovered(t *testing.T) {
 	}
 }
 
+// A workspace that outlived the last session has Python running, maybe with
+// half a line typed: the pane is focused and the line cleared, untimed.
+func TestStartPythonAlreadyRunning(t *testing.T) {
+	term, fake := connect(t, "load007", func(f *fakeWorkspace) { f.pyStarted, f.pyInput = true, `"Q" + str(2` })
+	if _, err := term.WaitFor(context.Background(), 10*time.Second, FilesFocused); err != nil {
+		t.Fatal(err)
+	}
+	a, rec := newTestActor(term)
+	if err := a.startPython(context.Background()); err != nil {
+		t.Fatalf("start Python: %v\n%s", err, term.Snapshot())
+	}
+	if got := fake.typed(); got != "<F4><^C>" {
+		t.Errorf("keys typed: %q, want F4 and ctrl+c", got)
+	}
+	if st, _ := rec.Summary(); st[MeasureREPLStart].N != 0 {
+		t.Errorf("a running Python's focus was timed as its start")
+	}
+}
+
 // The floor's cycle is an expression at the prompt, nothing else.
 func TestREPLCycleKeys(t *testing.T) {
-	term, fake := connect(t, "load004", func(f *fakeWorkspace) { f.focus = "python" })
+	term, fake := connect(t, "load004", func(f *fakeWorkspace) { f.focus, f.pyStarted = "python", true })
 	a, rec := newTestActor(term)
 	if err := a.replCycle(context.Background()); err != nil {
 		t.Fatalf("repl cycle: %v\n%s", err, term.Snapshot())
