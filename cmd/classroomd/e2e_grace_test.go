@@ -63,8 +63,12 @@ func (s *scenario) graceLeavesNothing(t *testing.T) {
 
 	ended := func() bool { return len(processesOf(uid)) == 0 && len(ptyFDs(pid)) == 0 }
 	if !waitFor(grace+exitDeadline, srv.done, ended) {
-		t.Errorf("%s after the client was killed (the grace period is %s), gina's processes %q still run, or the server still holds ptys %q",
-			grace+exitDeadline, grace, processesOf(uid), ptyFDs(pid))
+		// What the server is stuck on: Go prints every goroutine's stack on
+		// SIGQUIT, into the log the harness keeps.
+		_ = srv.cmd.Process.Signal(syscall.SIGQUIT)
+		srv.waitExit(exitDeadline)
+		t.Fatalf("%s after the client was killed (the grace period is %s), gina's processes %q still run, or the server still holds ptys %q; the server's goroutines:\n%s",
+			grace+exitDeadline, grace, processesOf(uid), ptyFDs(pid), tail(srv.stderr.String(), 60000))
 	}
 	if srv.exited() {
 		t.Fatalf("the server exited while the grace period ran out:\n%s", tail(srv.stderr.String(), 4000))
