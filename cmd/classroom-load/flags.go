@@ -114,7 +114,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.floorOnly, "floor-only", false, "run only the floor")
 	fs.StringVar(&o.sshd, "sshd", "/usr/sbin/sshd", "OpenSSH's server, for the floor")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "the Python the floor's sessions run (classroomd's default too)")
-	fs.IntVar(&o.createAccounts, "create-accounts", 0, "print a roster CSV of this many students (username,full_name,password), or import it with --classroomd")
+	fs.IntVar(&o.createAccounts, "create-accounts", 0, "print a roster CSV of this many students (username,full_name,role,password), or import it with --classroomd")
 	fs.StringVar(&o.classroomd, "classroomd", "", "with --create-accounts: import the roster with this classroomd binary (user import -, the roster on its standard input)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "with --classroomd: the server's --data-dir (PostgreSQL: set CLASSROOMD_DATABASE_URL)")
 	fs.StringVar(&o.jsonFile, "json", "", "also write the results to this JSON file (rewritten after each level)")
