@@ -196,7 +196,11 @@ func (s *Server) runTUI(sess ssh.Session) {
 				return
 			case w, ok := <-windows:
 				if !ok {
-					return
+					// The connection is going: keep waiting for its context,
+					// whose end quits the program. Returning here left the
+					// program (and the workspace's view) running for good.
+					windows = nil
+					continue
 				}
 				if w.Width > 0 && w.Height > 0 {
 					p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})

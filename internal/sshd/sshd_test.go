@@ -32,6 +32,7 @@ type testServer struct {
 	srv      *Server
 	accounts *accounts.Service
 	store    store.Store
+	spaces   *workspace.Manager
 	dataDir  string
 }
 
@@ -99,7 +100,7 @@ func startServer(tb testing.TB, cost int, cfg config.Server) *testServer {
 		}
 		st.Close()
 	})
-	return &testServer{addr: ln.Addr().String(), srv: srv, accounts: svc, store: st, dataDir: dir}
+	return &testServer{addr: ln.Addr().String(), srv: srv, accounts: svc, store: st, spaces: spaces, dataDir: dir}
 }
 
 var cli = accounts.Actor{Name: "cli:test", Remote: "local"}
@@ -509,5 +510,31 @@ func TestZeroSizedTerminalStillDraws(t *testing.T) {
 	s.stdin.Write([]byte("q"))
 	if err := s.sess.Wait(); err != nil {
 		t.Error(err)
+	}
+}
+
+// Connections that drop (a closed laptop) end their sessions on the server:
+// their views leave the workspace, whose grace period can then start. The
+// window-change channel may close before the session's context ends; the
+// program must quit all the same. (Run many times: it is a race.)
+func TestDroppedConnectionEndsTheSession(t *testing.T) {
+	ts, first := aliceClient(t)
+	first.Close()
+	for i := range 30 {
+		c, err := dial(ts.addr, "alice", gossh.Password("rabbit hole 42"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := openScreen(t, c)
+		s.waitFor(t, "welcome.py")
+		c.Close() // the network goes, without a goodbye from the client
+		ws := ts.spaces.Lookup("alice")
+		deadline := time.Now().Add(10 * time.Second)
+		for ws != nil && ws.Views() != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("connection %d: 10 s after it dropped, alice's workspace still has %d views: the session never ended", i, ws.Views())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 	}
 }
