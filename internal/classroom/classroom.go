@@ -104,6 +104,13 @@ func (e *userError) Unwrap() []error {
 	return errs
 }
 
+// Sentence returns an error whose text is msg, a sentence for a person,
+// that still matches kind and cause (either may be nil) with errors.Is. The
+// console's server side uses it too.
+func Sentence(msg string, kind, cause error) error {
+	return &userError{msg: msg, kind: kind, cause: cause}
+}
+
 func invalid(msg string) error { return &userError{msg: msg, kind: ErrInvalid} }
 
 // failed reports an error the person cannot fix (the database is down...):

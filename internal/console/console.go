@@ -145,27 +145,9 @@ func (d *Desk) classroomActor() classroom.Actor {
 	return classroom.Actor{Username: d.by.Name, Remote: d.by.Remote}
 }
 
-// userError is an error whose text is a sentence for a person; it still
-// matches its kind (ErrForbidden, ...) and its cause with errors.Is.
-type userError struct {
-	msg   string
-	kind  error
-	cause error
-}
-
-func (e *userError) Error() string { return e.msg }
-
-func (e *userError) Unwrap() []error {
-	var errs []error
-	for _, err := range []error{e.kind, e.cause} {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errs
-}
-
-func sentence(kind error, msg string) error { return &userError{msg: msg, kind: kind} }
+// sentence is an error whose text is msg, a sentence for a person, that
+// still matches kind with errors.Is (classroom's errors, shared).
+func sentence(kind error, msg string) error { return classroom.Sentence(msg, kind, nil) }
 
 // failed reports an error the professor cannot fix (the database is
 // down...): the details go to the log, the professor gets what to do.
@@ -175,7 +157,7 @@ func (s *Service) failed(what string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		kind = err // let callers see their own cancellation
 	}
-	return &userError{msg: "Could not " + what + " (a server error, logged); try again in a moment.", kind: kind, cause: err}
+	return classroom.Sentence("Could not "+what+" (a server error, logged); try again in a moment.", kind, err)
 }
 
 // audit appends to the audit log. It runs even when the caller's context is

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/classroomd/classroomd/internal/accounts"
+	"github.com/classroomd/classroomd/internal/classroom"
 	"github.com/classroomd/classroomd/internal/roster"
 	"github.com/classroomd/classroomd/internal/store"
 )
@@ -104,7 +105,7 @@ func (d *Desk) Import(ctx context.Context, src ImportSource) (accounts.ImportRep
 	case len(rep.Created)+len(rep.Updated) > 0:
 		// Imported (and audited), but some homes could not be made yet.
 		d.s.log.Warn("console: roster imported with homes missing", "err", err)
-		return rep, &userError{msg: fmt.Sprintf("The roster was imported (%d created, %d updated), but some homes could not be created yet; they are created at each one's first login.", len(rep.Created), len(rep.Updated)), cause: err}
+		return rep, classroom.Sentence(fmt.Sprintf("The roster was imported (%d created, %d updated), but some homes could not be created yet; they are created at each one's first login.", len(rep.Created), len(rep.Updated)), nil, err)
 	}
 	return accounts.ImportReport{}, d.s.failed("import the roster (nothing was imported)", err)
 }
