@@ -22,13 +22,12 @@ import (
 // Answers of the file operations.
 type (
 	// fileOpMsg says an operation ended. reveal is the path to select
-	// afterwards; from and to are set by a rename or move.
+	// afterwards; from is set by a rename or move.
 	fileOpMsg struct {
 		err    error
 		done   string // said in the status bar when it worked
 		reveal string
 		from   string
-		to     string
 	}
 	// describedMsg carries what a delete would remove, to ask about it.
 	describedMsg struct {
@@ -215,7 +214,7 @@ func (m *Model) renameTo(rel, typed string) tea.Cmd {
 		switch {
 		case err != nil && cur != rel:
 			// Moved, not renamed: say so, and show where it is.
-			return fileOpMsg{err: err, reveal: cur, from: rel, to: cur}
+			return fileOpMsg{err: err, reveal: cur, from: rel}
 		case err != nil:
 			return fileOpMsg{err: err}
 		}
@@ -223,7 +222,7 @@ func (m *Model) renameTo(rel, typed string) tea.Cmd {
 		if path.Dir(to) != path.Dir(rel) {
 			verb = "Moved "
 		}
-		return fileOpMsg{done: verb + termtext.Safe(rel) + " to " + termtext.Safe(to) + ".", reveal: to, from: rel, to: to}
+		return fileOpMsg{done: verb + termtext.Safe(rel) + " to " + termtext.Safe(to) + ".", reveal: to, from: rel}
 	}
 }
 
