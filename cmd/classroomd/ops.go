@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,9 +24,12 @@ import (
 const restartMessage = "classroomd is restarting. Your work is saved: your files, and any edits you had not " +
 	"saved yet, are kept and offered back when you log in again in a minute. (Python starts afresh.)"
 
-// metricsServer listens on addr and serves reg's metrics at /metrics (and
-// nothing else). The caller serves it and shuts it down.
-func metricsServer(addr string, reg *prometheus.Registry, log *slog.Logger) (*http.Server, net.Listener, error) {
+// metricsServer listens on addr and serves reg's metrics at /metrics, and
+// with withPprof Go's profiles at /debug/pprof/ (goroutine stacks and heap
+// samples are for the operator, never the students' address; no cmdline:
+// --database-url may hold a password). The caller
+// serves it and shuts it down.
+func metricsServer(addr string, reg *prometheus.Registry, withPprof bool, log *slog.Logger) (*http.Server, net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen for metrics on %s: %w (choose another with --metrics-addr, or leave it empty)", addr, err)
@@ -33,6 +37,12 @@ func metricsServer(addr string, reg *prometheus.Registry, log *slog.Logger) (*ht
 	errLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: errLog, Registry: reg, Timeout: 10 * time.Second}))
+	if withPprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: errLog}
 	return srv, ln, nil
 }

@@ -133,7 +133,7 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 	var metricsSrv *http.Server
 	var metricsLn net.Listener
 	if cfg.MetricsAddr != "" {
-		if metricsSrv, metricsLn, err = metricsServer(cfg.MetricsAddr, reg, log); err != nil {
+		if metricsSrv, metricsLn, err = metricsServer(cfg.MetricsAddr, reg, cfg.Pprof, log); err != nil {
 			sshLn.Close()
 			httpLn.Close()
 			return err

@@ -31,6 +31,7 @@ type Server struct {
 	SSHAddr             string
 	HTTPAddr            string
 	MetricsAddr         string        // Prometheus /metrics; "" = not served
+	Pprof               bool          // also /debug/pprof/ on MetricsAddr
 	HandshakeTimeout    time.Duration // time to finish key exchange and authentication
 	IdleTimeout         time.Duration // an SSH connection with no traffic for this long is closed
 	MaxSessionsPerUser  int
@@ -110,6 +111,7 @@ func (s *Server) RegisterServerFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.SSHAddr, "ssh-addr", DefaultSSHAddr, "address the SSH server listens on")
 	fs.StringVar(&s.HTTPAddr, "http-addr", DefaultHTTPAddr, "address the web server listens on")
 	fs.StringVar(&s.MetricsAddr, "metrics-addr", "", "address to serve Prometheus /metrics on, apart from the web server (e.g. 127.0.0.1:9100); empty: none")
+	fs.BoolVar(&s.Pprof, "pprof", false, "also serve Go's profiles (/debug/pprof/) on --metrics-addr, for finding where time and memory go; never on the students' address")
 	fs.DurationVar(&s.HandshakeTimeout, "handshake-timeout", 2*time.Minute, "time a client has to finish logging in")
 	fs.DurationVar(&s.IdleTimeout, "idle-timeout", time.Hour, "close an SSH connection after this long with no traffic")
 	fs.IntVar(&s.MaxSessionsPerUser, "max-sessions-per-user", 5, "concurrent sessions one user may have")
@@ -242,6 +244,8 @@ func (s *Server) Validate() error {
 		return fmt.Errorf("--metrics-addr %q is not host:port: use e.g. 127.0.0.1:9100 (or a private address Prometheus reaches)", s.MetricsAddr)
 	case s.MetricsAddr != "" && !strings.HasSuffix(s.MetricsAddr, ":0") && (s.MetricsAddr == s.HTTPAddr || s.MetricsAddr == s.SSHAddr):
 		return fmt.Errorf("--metrics-addr must differ from --http-addr and --ssh-addr: metrics are never served on the students' address")
+	case s.Pprof && s.MetricsAddr == "":
+		return fmt.Errorf("--pprof serves on --metrics-addr: give one too (e.g. --metrics-addr 127.0.0.1:9100)")
 	case (s.TLSCert == "") != (s.TLSKey == ""):
 		return fmt.Errorf("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither to serve HTTP (behind a proxy that does TLS)")
 	}

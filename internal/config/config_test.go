@@ -75,6 +75,15 @@ func TestValidateExplains(t *testing.T) {
 	if err := srv.Validate(); err == nil {
 		t.Error("a login delay longer than the handshake timeout must be refused")
 	}
+	srv.Throttle.MaxDelay = time.Second
+	srv.Pprof = true
+	if err := srv.Validate(); err == nil || !strings.Contains(err.Error(), "--metrics-addr") {
+		t.Errorf("--pprof without --metrics-addr: %v, want a message naming --metrics-addr", err)
+	}
+	srv.MetricsAddr = "127.0.0.1:9100"
+	if err := srv.Validate(); err != nil {
+		t.Errorf("--pprof with --metrics-addr: %v", err)
+	}
 }
 
 func TestSSHListenAddrWithoutIsolation(t *testing.T) {
