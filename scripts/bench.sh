@@ -6,10 +6,11 @@
 #
 #   sudo scripts/bench.sh                      # 50,200,500 students; output in /tmp/classroom-bench
 #   sudo LEVELS=50,200 HOLD=30s scripts/bench.sh
+#   sudo WEB=1 scripts/bench.sh                # also the same levels through the browser's WebSocket bridge
 #
 # Run it as root: students' programs then get the full sandbox (their own uid,
 # cgroups), as in production. Results: $OUT/levels.txt and .json, $OUT/storm.txt
-# and .json, the server's log in $OUT/server.log.
+# and .json (with WEB=1 also $OUT/web.txt and .json), the server's log in $OUT/server.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,13 @@ TIMEOUT=${TIMEOUT:-15s} # the longest wait for a screen or a login before it cou
 SSH_PORT=${SSH_PORT:-2422}
 HTTP_PORT=${HTTP_PORT:-2480}
 FLOOR=${FLOOR:-yes}
+# WEB=1: after the SSH levels, the same levels through the web login and the
+# WebSocket bridge. Each simulated browser then sends an X-Forwarded-For
+# address of its own, which the server believes from 127.0.0.1 only with
+# --trusted-proxy 127.0.0.1 (else its per-address login limit throttles them).
+WEB=${WEB:-0}
+web_flags=()
+case "$WEB" in 1|yes) WEB=1; web_flags=(--trusted-proxy 127.0.0.1) ;; *) WEB=0 ;; esac
 # A professor who opens the console during each hold (issue #7's figure).
 PROFESSOR=${PROFESSOR:-teacher}
 # Students' uids are this plus their user id; keep it away from other servers'.
@@ -57,7 +65,7 @@ echo "==> starting classroomd on 127.0.0.1:$SSH_PORT"
 # limits raised so that one loopback address may hold every student.
 "$OUT/classroomd" serve --data-dir "$OUT/data" \
   --ssh-addr "127.0.0.1:$SSH_PORT" --http-addr "127.0.0.1:$HTTP_PORT" \
-  --workspace-grace 5s --max-connections-per-ip $(( most * 2 )) --max-connections $(( most * 3 )) \
+  --workspace-grace 5s --max-connections-per-ip $(( most * 2 )) --max-connections $(( most * 3 )) "${web_flags[@]}" \
   >"$OUT/server.out" 2>"$OUT/server.log" &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
@@ -73,6 +81,13 @@ echo "==> the levels $LEVELS${floor:+, then the floor}"
 "$OUT/classroom-load" --addr "127.0.0.1:$SSH_PORT" --server-pid $server \
   --students "$LEVELS" --ramp "$RAMP" --duration "$HOLD" --typing "$TYPING" --cpu "$CPU" --timeout "$TIMEOUT" --professor "$PROFESSOR" \
   "${floor[@]}" --json "$OUT/levels.json" --verbose 2>"$OUT/levels.errors" | tee "$OUT/levels.txt"
+
+if [ "$WEB" = 1 ]; then
+  echo "==> the levels $LEVELS through the browser's WebSocket bridge"
+  "$OUT/classroom-load" --web "http://127.0.0.1:$HTTP_PORT" --server-pid $server \
+    --students "$LEVELS" --ramp "$RAMP" --duration "$HOLD" --typing "$TYPING" --cpu "$CPU" --timeout "$TIMEOUT" --professor "$PROFESSOR" \
+    --json "$OUT/web.json" --verbose 2>"$OUT/web.errors" | tee "$OUT/web.txt"
+fi
 
 if [ "$STORM" -gt 0 ]; then
   echo "==> the login storm: $STORM students within 10s"

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,6 +92,88 @@ func TestLoadAgainstClassroomd(t *testing.T) {
 	srv.stop(t)
 }
 
+// The browser's path: the same students through the login form and the
+// WebSocket bridge, each with an X-Forwarded-For address of their own, which
+// the server believes from the generator's loopback address.
+func TestLoadOverTheWeb(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real classroomd; skipped with -short")
+	}
+	if os.Geteuid() != 0 && os.Getenv("CI") != "true" {
+		t.Skip("the students' Python runs in a sandbox, which this test expects as root")
+	}
+	bin := buildClassroomd(t)
+	dataDir := t.TempDir()
+	t.Setenv(passwordEnv, e2ePassword)
+	t.Setenv("CLASSROOMD_UID_BASE", "434000")
+
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--create-accounts", "3", "--classroomd", bin, "--data-dir", dataDir}, &out, &out); err != nil {
+		t.Fatalf("create accounts: %v\n%s", err, out.String())
+	}
+	srv := startClassroomd(t, bin, dataDir, "--trusted-proxy", "127.0.0.1")
+	web := "http://" + srv.httpAddr
+
+	report := filepath.Join(t.TempDir(), "web.json")
+	out.Reset()
+	// Every student types, for long enough that each saves at least once
+	// (a cycle's save comes after a new file and four typed lines).
+	args := []string{"--web", web, "--server-pid", strconv.Itoa(srv.cmd.Process.Pid),
+		"--students", "3", "--typing", "1", "--cpu", "0", "--ramp", "1s", "--duration", "15s",
+		"--key-interval", "20ms", "--think", "100ms", "--timeout", "20s", "--json", report, "--verbose"}
+	if err := run(context.Background(), args, &out, &out); err != nil {
+		t.Fatalf("classroom-load %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	r := readReport(t, report)
+	if len(r.Results) != 1 {
+		t.Fatalf("%d results, want 1:\n%s", len(r.Results), out.String())
+	}
+	res := r.Results[0]
+	if res.Target != "classroomd (web)" {
+		t.Errorf("target %q, want classroomd (web)", res.Target)
+	}
+	if len(res.Errors) > 0 || res.Connected != 3 {
+		t.Errorf("%d of 3 students connected, errors %+v\n%s", res.Connected, res.Errors, out.String())
+	}
+	if n := res.Measures[loadgen.MeasureLogin].N; n != 3 {
+		t.Errorf("%d logins measured, want 3\n%s", n, out.String())
+	}
+	for _, m := range []string{loadgen.MeasureREPLStart, loadgen.MeasureEchoEditor, loadgen.MeasureSave} {
+		if st := res.Measures[m]; st.N == 0 || st.P50 <= 0 {
+			t.Errorf("%s: %d samples, p50 %v; want some, above zero\n%s", m, st.N, time.Duration(st.P50), out.String())
+		}
+	}
+	// The students came through the bridge, each from an address of their own.
+	bridged := map[string]string{}
+	for _, line := range strings.Split(srv.stderr.String(), "\n") {
+		var rec struct{ Msg, User, Remote string }
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "bridge open" {
+			bridged[rec.User] = rec.Remote
+		}
+	}
+	if want := map[string]string{"load001": "10.0.0.1:0", "load002": "10.0.0.2:0", "load003": "10.0.0.3:0"}; !maps.Equal(bridged, want) {
+		t.Errorf("the server's bridges by user and address: %v, want %v", bridged, want)
+	}
+
+	// A wrong password is a login error that says so, and the password is
+	// in neither the output nor the report.
+	t.Setenv(passwordEnv, "wrong ladder 1234")
+	out.Reset()
+	args = []string{"--web", web, "--students", "1", "--ramp", "0s", "--duration", "1s", "--timeout", "20s", "--json", report, "--verbose"}
+	if err := run(context.Background(), args, &out, &out); err != nil {
+		t.Fatalf("classroom-load %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	res = readReport(t, report).Results[0]
+	e, ok := res.Errors["login: web sign-in"]
+	if res.Connected != 0 || !ok || e.Count != 1 || !strings.Contains(e.First, "401 Unauthorized") || !strings.Contains(e.First, "do not match") {
+		t.Errorf("a wrong password: connected %d, errors %+v; want one web sign-in error, 401, saying the password does not match\n%s", res.Connected, res.Errors, out.String())
+	}
+	if b, _ := os.ReadFile(report); strings.Contains(out.String()+string(b), "wrong ladder") {
+		t.Errorf("the password was printed")
+	}
+	srv.stop(t)
+}
+
 // The floor: OpenSSH's sshd with python3 -i, started and ended by the run.
 func TestLoadAgainstTheFloor(t *testing.T) {
 	if testing.Short() {
@@ -141,8 +224,23 @@ func TestFlagsRefuseNonsense(t *testing.T) {
 			t.Errorf("classroom-load %s succeeded:\n%s", strings.Join(args, " "), out.String())
 		}
 	}
+	// --web's mistakes are named (with a password given, so that nothing else fails).
+	t.Setenv(passwordEnv, "river stone 55")
+	for _, args := range [][]string{
+		{"--web", "127.0.0.1:8080"}, {"--web", "http://user:pw@127.0.0.1:8080"}, {"--web", "http://127.0.0.1:8080/class"},
+		{"--web", "http://127.0.0.1:8080", "--web-insecure"}, {"--web-ca", "/etc/hostname"},
+		{"--web", "https://127.0.0.1:8080", "--web-insecure", "--web-ca", "/etc/hostname"},
+	} {
+		var out bytes.Buffer
+		err := run(context.Background(), append(args, "--students", "1", "--duration", "1s"), &out, &out)
+		if err == nil || !strings.Contains(err.Error(), "--web") || strings.Contains(err.Error(), ":pw@") {
+			t.Errorf("classroom-load %s: %v, want an error about --web\n%s", strings.Join(args, " "), err, out.String())
+		}
+	}
+	t.Setenv(passwordEnv, "")
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"--help"}, &out, &out); err == nil || !strings.Contains(out.String(), "--login-storm") {
+	if err := run(context.Background(), []string{"--help"}, &out, &out); err == nil || !strings.Contains(out.String(), "--login-storm") ||
+		!strings.Contains(out.String(), "--web-forwarded-for") || !strings.Contains(out.String(), "--trusted-proxy 127.0.0.1") {
 		t.Errorf("--help: %v\n%s", err, out.String())
 	}
 	// The roster: a header and one row per student, the password given.
@@ -198,18 +296,20 @@ func buildClassroomd(t *testing.T) string {
 }
 
 type server struct {
-	cmd    *exec.Cmd
-	addr   string
-	stderr *lockedBuffer
-	done   chan struct{}
+	cmd      *exec.Cmd
+	addr     string // SSH
+	httpAddr string
+	stderr   *lockedBuffer
+	done     chan struct{}
 }
 
-// startClassroomd starts `classroomd serve` on random loopback ports and
-// waits for its "classroomd serving" line.
-func startClassroomd(t *testing.T, bin, dataDir string) *server {
+// startClassroomd starts `classroomd serve` on random loopback ports (with
+// extra flags) and waits for its "classroomd serving" line.
+func startClassroomd(t *testing.T, bin, dataDir string, extra ...string) *server {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data-dir", dataDir, "--ssh-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0",
-		"--workspace-grace", "2s", "--shutdown-timeout", "5s")
+	args := append([]string{"serve", "--data-dir", dataDir, "--ssh-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0",
+		"--workspace-grace", "2s", "--shutdown-timeout", "5s"}, extra...)
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = t.TempDir()
 	s := &server{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = s.stderr
@@ -230,9 +330,9 @@ func startClassroomd(t *testing.T, bin, dataDir string) *server {
 	deadline := time.After(60 * time.Second)
 	for s.addr == "" {
 		for _, line := range strings.Split(s.stderr.String(), "\n") {
-			var rec struct{ Msg, SSH string }
+			var rec struct{ Msg, SSH, HTTP string }
 			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "classroomd serving" {
-				s.addr = rec.SSH
+				s.addr, s.httpAddr = rec.SSH, rec.HTTP
 			}
 		}
 		if s.addr != "" {

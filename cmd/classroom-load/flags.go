@@ -1,11 +1,14 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -18,8 +21,15 @@ const passwordEnv = "CLASSROOM_LOAD_PASSWORD"
 
 // options are the command line's.
 type options struct {
-	addr         string
-	students     []int
+	addr     string
+	students []int
+
+	web          string // the server's base URL: the students take the browser's path
+	webURL       *url.URL
+	webCA        string
+	webInsecure  bool
+	webForwarded bool
+
 	ramp, hold   time.Duration
 	typing, cpu  float64
 	prefix       string
@@ -46,8 +56,9 @@ type options struct {
 	verbose  bool
 }
 
-const usageText = `classroom-load simulates students over real SSH against a running classroomd
-and reports how fast it answers them, and what it costs the server.
+const usageText = `classroom-load simulates students over real SSH (or, with --web, through the
+browser's WebSocket bridge) against a running classroomd and reports how fast
+it answers them, and what it costs the server.
 
 Each student logs in (accounts PREFIX001, PREFIX002..., one password for all,
 from $CLASSROOM_LOAD_PASSWORD or --password-file), gets a %dx%d xterm-256color
@@ -66,11 +77,26 @@ screen), save (ctrl+s to "Saved NAME."), run (F5 to the program's output),
 python result, ctrl+c to prompt. For each level of --students the logins are
 spread over --ramp; once all have logged in, the hold of --duration is
 measured. The server's CPU and memory are read from /proc (--server-pid, or
-the process listening on --addr's port).
+the process listening on --addr's port, or --web's).
+
+With --web URL every student (and the professor) takes the browser's path
+instead of SSH, as classroomd's page does: POST /login with the form and the
+page's Origin, GET /term, then /ws with the session cookie: the terminal size
+first, then keys and output as binary messages, a ping every 20 s. The login
+time then runs from the form's TCP connect to the workspace's first frame.
+The server limits per client address the web logins (60 at once, then one a
+second: 429), the WebSocket connects (120, then 4 a second) and the sessions
+(--max-connections-per-ip); a class sits behind many addresses. By default
+each student sends an X-Forwarded-For address of its own (10.0.0.1,
+10.0.0.2...), which classroomd believes only when started with
+--trusted-proxy 127.0.0.1 (the generator's address); without it every
+student is 127.0.0.1. --web-forwarded-for=false measures one NAT address.
 
 Usage:
   classroom-load [flags]                        the levels of --students
   classroom-load --login-storm 100 --within 10s  logins only, all at once
+  classroom-load --web http://127.0.0.1:8080 ...  the same, through the browser's
+                                                WebSocket bridge (see above)
   classroom-load --floor ...                    also the same Python keys against
                                                 OpenSSH's sshd + python3 -i
   classroom-load --create-accounts 500 [--classroomd PATH --data-dir DIR]
@@ -90,6 +116,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	var students string
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:2222", "classroomd's SSH address")
+	fs.StringVar(&o.web, "web", "", "classroomd's web address (http://HOST:PORT or https://...): the students log in with the web form and type through the WebSocket bridge instead of SSH")
+	fs.StringVar(&o.webCA, "web-ca", "", "with an https --web: trust the server certificate's CA from this PEM file (else the system's)")
+	fs.BoolVar(&o.webInsecure, "web-insecure", false, "with an https --web: do not verify the server's certificate at all")
+	fs.BoolVar(&o.webForwarded, "web-forwarded-for", true, "with --web: each student sends an X-Forwarded-For address of its own (10.x.y.z), so the server's per-address limits see a class of many addresses; the server must trust it (classroomd serve --trusted-proxy 127.0.0.1)")
 	fs.StringVar(&students, "students", "50", "levels to run one after another, comma-separated (50,200,500)")
 	fs.DurationVar(&o.ramp, "ramp", 30*time.Second, "spread each level's logins over this long")
 	fs.DurationVar(&o.hold, "duration", 60*time.Second, "how long each level is measured once every student has logged in")
@@ -171,6 +201,19 @@ func (o *options) check() error {
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
 		bad("--addr %q: want HOST:PORT", o.addr)
 	}
+	if o.web != "" {
+		u, err := loadgen.ParseWebURL(o.web)
+		if err != nil {
+			bad("--web %w", err)
+		}
+		o.webURL = u
+	}
+	if (o.webCA != "" || o.webInsecure) && (o.webURL == nil || o.webURL.Scheme != "https") {
+		bad("--web-ca and --web-insecure are for an https:// --web")
+	}
+	if o.webCA != "" && o.webInsecure {
+		bad("--web-ca trusts one CA, --web-insecure none at all: give one of them")
+	}
 	if o.classroomd != "" && (o.createAccounts == 0 || o.dataDir == "") {
 		bad("--classroomd imports accounts: it needs --create-accounts N and --data-dir DIR")
 	}
@@ -202,4 +245,24 @@ func (o *options) password() (string, error) {
 		return "", fmt.Errorf("the password must not contain the professor's username %q (classroomd refuses it)", o.professor)
 	}
 	return pw, nil
+}
+
+// webTLS is the TLS configuration for an https --web: nil (the system's
+// roots), the CA of --web-ca, or no verification with --web-insecure.
+func (o *options) webTLS() (*tls.Config, error) {
+	switch {
+	case o.webInsecure:
+		return &tls.Config{InsecureSkipVerify: true}, nil //nolint:gosec // asked for with --web-insecure
+	case o.webCA != "":
+		pem, err := os.ReadFile(o.webCA)
+		if err != nil {
+			return nil, fmt.Errorf("--web-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--web-ca %s: no PEM certificate in it", o.webCA)
+		}
+		return &tls.Config{RootCAs: pool}, nil
+	}
+	return nil, nil
 }

@@ -78,11 +78,22 @@ func (r *runner) classroomd(ctx context.Context) error {
 	}
 	target := loadgen.Target{
 		Name: "classroomd",
-		Dialer: &loadgen.Dialer{
+		Opener: &loadgen.Dialer{
 			Addr: r.o.addr, HostKey: &loadgen.HostKeyPin{}, Cols: r.o.cols, Rows: r.o.rows, Timeout: r.o.pace.Timeout,
 			Auth: func(string) []ssh.AuthMethod { return []ssh.AuthMethod{ssh.Password(pw)} },
 		},
 		User: func(i int) string { return loadgen.Username(r.o.prefix, i) },
+	}
+	if r.o.webURL != nil {
+		tlsConf, err := r.o.webTLS()
+		if err != nil {
+			return err
+		}
+		target.Name = "classroomd (web)"
+		target.Opener = &loadgen.WebDialer{
+			Base: r.o.webURL, Password: pw, Cols: r.o.cols, Rows: r.o.rows, Timeout: r.o.pace.Timeout,
+			TLS: tlsConf, ForwardedFor: r.o.webForwarded,
+		}
 	}
 	for i, lv := range r.levels() {
 		var notes []string
@@ -110,13 +121,17 @@ func (r *runner) classroomd(ctx context.Context) error {
 	return nil
 }
 
-// serverPID is --server-pid, or the process listening on --addr's port when
-// that is this machine's loopback.
+// serverPID is --server-pid, or the process listening on --addr's port (or
+// --web's) when that is this machine's loopback.
 func (r *runner) serverPID() (int, string) {
 	if r.o.serverPID > 0 {
 		return r.o.serverPID, ""
 	}
-	host, port, _ := net.SplitHostPort(r.o.addr)
+	addr := r.o.addr
+	if r.o.webURL != nil {
+		addr = (&loadgen.WebDialer{Base: r.o.webURL}).HostPort()
+	}
+	host, port, _ := net.SplitHostPort(addr)
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return 0, "the server is not on this machine's loopback (give --server-pid when it runs here)"
 	}
@@ -158,7 +173,7 @@ func (r *runner) floor(ctx context.Context) error {
 	fmt.Fprintf(r.out, "\nthe floor: OpenSSH's sshd on %s, every session `%s -i` as %s\n", f.Addr, r.o.python, f.User)
 	target := loadgen.Target{
 		Name: "floor (openssh + python3)", Plain: true,
-		Dialer: &loadgen.Dialer{
+		Opener: &loadgen.Dialer{
 			Addr: f.Addr, HostKey: &loadgen.HostKeyPin{}, Cols: r.o.cols, Rows: r.o.rows, Timeout: r.o.pace.Timeout,
 			Auth: func(string) []ssh.AuthMethod { return []ssh.AuthMethod{ssh.PublicKeys(f.Signer)} },
 		},

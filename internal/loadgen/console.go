@@ -41,7 +41,7 @@ var liveCount = regexp.MustCompile(`(\d+) students? connected`)
 // professor runs the console until ctx ends. It returns how many students
 // the Live page said were connected the last time it showed.
 func (s *student) professor(ctx context.Context, user string) int {
-	sess, took, err := s.target.Dialer.Open(ctx, user, ConsoleShown)
+	sess, took, err := s.target.Opener.Open(ctx, user, ConsoleShown)
 	if err != nil {
 		s.failAs(ctx, "console: ", err)
 		return 0

@@ -13,10 +13,18 @@ import (
 	"time"
 )
 
+// Opener logs a user in and opens their terminal, waiting until shown
+// holds on its screen; it returns how long that took from the start of the
+// first TCP connect. A Dialer (SSH) and a WebDialer (the browser's path) are
+// Openers.
+type Opener interface {
+	Open(ctx context.Context, user string, shown func(*Screen) bool) (*Session, time.Duration, error)
+}
+
 // Target is what the students log in to.
 type Target struct {
-	Name   string // "classroomd", "openssh+python3 (floor)"
-	Dialer *Dialer
+	Name   string // "classroomd", "classroomd (web)", "floor (openssh + python3)"
+	Opener Opener
 	User   func(i int) string // the i-th student's username (i from 0)
 	// Plain means a bare Python REPL over SSH (the floor): it is there at
 	// login, and typing students only evaluate expressions in it.
@@ -205,7 +213,7 @@ func (s *student) run(ctx context.Context, ready chan<- bool) {
 	if s.target.Plain {
 		shown = PythonPrompt
 	}
-	sess, took, err := s.target.Dialer.Open(ctx, user, shown)
+	sess, took, err := s.target.Opener.Open(ctx, user, shown)
 	if err != nil {
 		s.fail(ctx, err)
 		ready <- false

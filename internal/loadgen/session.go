@@ -21,12 +21,12 @@ type Dialer struct {
 	Timeout    time.Duration // for the TCP connect plus the SSH handshake and login
 }
 
-// Session is one logged-in SSH session on a pty, its output feeding Term.
+// Session is one logged-in terminal (an SSH session on a pty, or the
+// browser's WebSocket bridge), its output feeding Term.
 type Session struct {
-	Term   *Term
-	client *ssh.Client
-	sess   *ssh.Session
-	fed    chan struct{} // Term.Feed returned
+	Term  *Term
+	close func()        // ends the connection, so that Term.Feed returns
+	fed   chan struct{} // Term.Feed returned
 }
 
 // Open connects as user, requests a pty and a shell, and waits until
@@ -93,7 +93,10 @@ func (d *Dialer) start(client *ssh.Client, shown func(*Screen) bool) (*Session, 
 	if err := sess.RequestPty("xterm-256color", d.Rows, d.Cols, modes); err != nil {
 		return nil, nil, fmt.Errorf("request a pty: %w", err)
 	}
-	s := &Session{Term: NewTerm(d.Cols, d.Rows, stdin), client: client, sess: sess, fed: make(chan struct{})}
+	s := &Session{Term: NewTerm(d.Cols, d.Rows, stdin), fed: make(chan struct{}), close: func() {
+		_ = sess.Close()
+		_ = client.Close()
+	}}
 	exp, _ := s.Term.Expect(shown)
 	go s.Term.Replies()
 	go func() {
@@ -110,8 +113,7 @@ func (d *Dialer) start(client *ssh.Client, shown func(*Screen) bool) (*Session, 
 // Close ends the session and the connection (as a closed laptop does) and
 // waits for its goroutines.
 func (s *Session) Close() {
-	_ = s.sess.Close()
-	_ = s.client.Close()
+	s.close()
 	<-s.fed
 	s.Term.Close()
 }
