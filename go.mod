@@ -72,3 +72,9 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+// Patched copies; third_party/README.md says what changed and why.
+replace (
+	charm.land/bubbletea/v2 => ./third_party/bubbletea
+	github.com/charmbracelet/x/vt => ./third_party/vt
+)
