@@ -1,0 +1,148 @@
+package sshd
+
+import (
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// frameSignal is a session's output that says when a frame arrives.
+type frameSignal struct {
+	mu  sync.Mutex
+	n   int
+	got chan struct{}
+}
+
+func (f *frameSignal) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	f.n += len(p)
+	f.mu.Unlock()
+	select {
+	case f.got <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+// quiet waits until out has not grown for 200 ms.
+func quiet(b *testing.B, out *syncBuffer) {
+	b.Helper()
+	last, since := -1, time.Now()
+	for time.Since(since) < 200*time.Millisecond {
+		if n := len(out.String()); n != last {
+			last, since = n, time.Now()
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// BenchmarkKeyToFrame is the server's share of a key's echo: from a key
+// written by the SSH client to the first bytes of the frame showing it, on
+// loopback, with the workspace's editor open. A frame waits for no timer.
+func BenchmarkKeyToFrame(b *testing.B) {
+	ts := startServer(b, 4, testConfig())
+	ts.addUser(b, "alice", "rabbit hole 42")
+	c, err := dial(ts.addr, "alice", gossh.Password("rabbit hole 42"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	sess, err := c.NewSession()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := &syncBuffer{}
+	f := &frameSignal{got: make(chan struct{}, 1)}
+	sess.Stdout = writerFunc(func(p []byte) (int, error) { out.Write(p); return f.Write(p) })
+	in, err := sess.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm-256color", 30, 100, gossh.TerminalModes{}); err != nil {
+		b.Fatal(err)
+	}
+	if err := sess.Shell(); err != nil {
+		b.Fatal(err)
+	}
+	s := &screen{sess: sess, out: out, stdin: in}
+	s.waitFor(b, "welcome.py")
+	in.Write([]byte("\r"))
+	s.waitFor(b, "Ln 1")
+	quiet(b, out)
+	keys := [][]byte{[]byte("x"), []byte("\x7f")} // type, then rub out: every key changes the screen
+	var waited []time.Duration
+	i := 0
+	for b.Loop() {
+		select {
+		case <-f.got: // drop a stale signal
+		default:
+		}
+		start := time.Now()
+		in.Write(keys[i%2])
+		i++
+		select {
+		case <-f.got:
+			waited = append(waited, time.Since(start))
+		case <-time.After(5 * time.Second):
+			b.Fatalf("no frame 5 s after key %d", i)
+		}
+		// The next key comes later than a frame interval (1/120 s), as a
+		// typist's do (≥ 50 ms apart), so no frame is held back by the last.
+		time.Sleep(20 * time.Millisecond)
+	}
+	slices.Sort(waited)
+	at := func(q float64) float64 { return float64(waited[int(q*float64(len(waited)-1))].Microseconds()) }
+	b.ReportMetric(at(0.5), "µs-p50/key-to-frame")
+	b.ReportMetric(at(0.9), "µs-p90/key-to-frame")
+	b.ReportMetric(at(0.99), "µs-p99/key-to-frame")
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
+
+// BenchmarkIdleSessionCPU is what open but idle workspace sessions cost the
+// server: CPU time per session per second while nobody types.
+func BenchmarkIdleSessionCPU(b *testing.B) {
+	const n = 40
+	cfg := testConfig()
+	ts := startServer(b, 4, cfg)
+	var clients []*gossh.Client
+	for i := range n {
+		name := "s" + string(rune('a'+i/26)) + string(rune('a'+i%26))
+		ts.addUser(b, name, "rabbit hole 42")
+		c, err := dial(ts.addr, name, gossh.Password("rabbit hole 42"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		clients = append(clients, c)
+		s := openScreen(b, c)
+		s.waitFor(b, "welcome.py")
+	}
+	defer func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}()
+	time.Sleep(500 * time.Millisecond) // first frames written
+	var perSession float64
+	for b.Loop() {
+		before := cpuTime(b)
+		start := time.Now()
+		time.Sleep(2 * time.Second)
+		perSession = float64(cpuTime(b)-before) / time.Since(start).Seconds() / n
+	}
+	b.ReportMetric(perSession/1e3, "µs-CPU/session/s")
+}
+
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
