@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -43,8 +45,18 @@ at start. SIGINT or SIGTERM stop it gracefully.`,
 	return cmd
 }
 
+// defaultGCPercent is the Go collector's target unless $GOGC says otherwise:
+// the heap may grow to 1.5 times what is live, not twice. A student's live
+// share is about 1.2 MB (their screens), so this saves about half a MB each
+// for a collection every half minute or so at 200 students (measured: 3.2 ->
+// 2.7 MiB of the server's memory per student, CPU 30 -> 35% of one core).
+const defaultGCPercent = 50
+
 func (a *app) serve(ctx context.Context, cfg config.Server) error {
 	log := newLogger(a.stderr)
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
 	svc, st, err := a.accounts(ctx, log, cfg.Throttle, m)
