@@ -461,3 +461,22 @@ func TestHomesBelongToEachStudentsOwnUID(t *testing.T) {
 		t.Error("two students share a uid")
 	}
 }
+
+// An action is audited even when its caller's context ends first: a client
+// that hangs up right after its password was checked is still recorded.
+func TestAuditOutlivesTheCallersContext(t *testing.T) {
+	svc, st, _ := newService(t, config.DefaultThrottle())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	svc.Audit(ctx, Actor{Name: "sshd", Remote: "192.0.2.9:4000"}, "session.refused", "alice", "refused", "left early")
+	entries, err := st.ListAudit(context.Background(), store.AuditFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Action == "session.refused" && e.Target == "alice" && e.Remote == "192.0.2.9:4000" {
+			return
+		}
+	}
+	t.Fatalf("the audit entry of a cancelled caller was not written: %+v", entries)
+}

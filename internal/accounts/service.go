@@ -215,11 +215,18 @@ func notFoundHint(name string, err error) error {
 	return fmt.Errorf("user %q: %w", name, err)
 }
 
+// auditTimeout bounds an audit write, which runs even when the caller's
+// context is cancelled: a login whose client hung up right after the
+// password check is recorded all the same.
+const auditTimeout = 5 * time.Second
+
 // audit appends to the audit log. A failure to audit is logged, not returned:
 // the action itself already happened.
 func (s *Service) audit(ctx context.Context, by Actor, action, target, outcome, detail string) {
 	e := store.AuditEntry{At: s.now(), Actor: Printable(by.Name), Action: action, Target: Printable(target),
 		Remote: by.Remote, Outcome: outcome, Detail: detail}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+	defer cancel()
 	if err := s.store.AppendAudit(ctx, e); err != nil {
 		s.log.Error("audit entry not written", "action", action, "target", e.Target, "err", err)
 	}
