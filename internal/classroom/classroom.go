@@ -116,10 +116,14 @@ func invalid(msg string) error { return &userError{msg: msg, kind: ErrInvalid} }
 // failed reports an error the person cannot fix (the database is down...):
 // the details go to the log, the person gets what to do.
 func (s *Service) failed(what string, err error) error {
-	s.log.Error("classroom: "+what+" failed", "err", err)
 	kind := error(nil)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		kind = err // let callers see their own cancellation
+	}
+	if errors.Is(err, context.Canceled) {
+		s.log.Info("classroom: "+what+" given up: the caller left", "err", err)
+	} else {
+		s.log.Error("classroom: "+what+" failed", "err", err)
 	}
 	return &userError{msg: "Could not " + what + " (a server error, logged); try again in a moment.", kind: kind, cause: err}
 }

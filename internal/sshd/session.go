@@ -3,6 +3,7 @@ package sshd
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -93,12 +94,22 @@ func (s *Server) sessionLimitMiddleware(next ssh.Handler) ssh.Handler {
 func (s *Server) homeMiddleware(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		if _, err := s.opts.Accounts.EnsureHome(sess.Context(), sess.User()); err != nil {
-			s.logFor(sess.Context()).Error("home unavailable", "user", sess.User(), "err", err)
+			logFailure(sess.Context(), s.logFor(sess.Context()), "home unavailable", "user", sess.User(), "err", err)
 			wish.Fatalln(sess, "Your home folder is unavailable, so the workspace cannot open. Please tell your professor; nothing was changed.")
 			return
 		}
 		next(sess)
 	}
+}
+
+// logFailure logs a failure as an error, unless the client hung up: then
+// the failure is only its cancelled context, and not the server's fault.
+func logFailure(ctx context.Context, log *slog.Logger, msg string, args ...any) {
+	if ctx.Err() != nil {
+		log.Info(msg+": the client left", args...)
+		return
+	}
+	log.Error(msg, args...)
 }
 
 // appMiddleware runs a command (`ssh HOST CMD`) or, on an interactive terminal, the TUI.
@@ -134,7 +145,7 @@ func (s *Server) runTUI(sess ssh.Session) {
 	}
 	ws, detach, err := s.opts.Workspaces.Attach(sess.Context(), u.Username)
 	if err != nil {
-		s.logFor(sess.Context()).Error("workspace unavailable", "user", u.Username, "err", err)
+		logFailure(sess.Context(), s.logFor(sess.Context()), "workspace unavailable", "user", u.Username, "err", err)
 		wish.Fatalln(sess, "Your workspace could not be opened; please try again in a moment. Your files are safe.")
 		return
 	}
