@@ -271,37 +271,7 @@ func newCgroupNamed(l cgroupLayout, name string, lim Limits) (_ *cgroup, err err
 		cg.dirs = append(cg.dirs, dir)
 		cg.parent = append(cg.parent, filepath.Dir(dir))
 	}
-	if err := cg.yieldCPU(); err != nil {
-		return nil, err
-	}
 	return cg, cg.setLimits(lim)
-}
-
-// The "classroomd" group, all sandboxes together, weighs the least a cgroup
-// can against the daemon beside it. The daemon draws every student's screen:
-// when it wants a CPU it gets one at once, and students' programs share what
-// it leaves (at 500 students it needs well under one core). With equal
-// weights, 25 students spinning in loops made every echo wait for a CPU.
-// Between students, the weights stay equal.
-const (
-	studentsCPUSharesV1 = "2" // cpu.shares: 2-262144, default 1024
-	studentsCPUWeightV2 = "1" // cpu.weight: 1-10000, default 100
-)
-
-// yieldCPU gives the "classroomd" parent group its weight (again: it is
-// removed when its last sandbox ends, and made anew).
-func (cg *cgroup) yieldCPU() error {
-	if dir, ok := cg.v1["cpu"]; ok {
-		if err := writeFile(filepath.Join(filepath.Dir(dir), "cpu.shares"), studentsCPUSharesV1); err != nil {
-			return fmt.Errorf("set the sandboxes' CPU weight: %w", err)
-		}
-	}
-	if cg.v2 != "" && contains(cg.v2Ctl, "cpu") {
-		if err := writeFile(filepath.Join(filepath.Dir(cg.v2), "cpu.weight"), studentsCPUWeightV2); err != nil {
-			return fmt.Errorf("set the sandboxes' CPU weight: %w", err)
-		}
-	}
-	return nil
 }
 
 // mkLeaf makes parent/leaf, enabling ctl in the parent's subtree_control

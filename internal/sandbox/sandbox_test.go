@@ -776,44 +776,6 @@ func TestCPUQuotaThrottles(t *testing.T) {
 	})
 }
 
-// The sandboxes together weigh the least against the daemon, which draws
-// every student's screen; between sandboxes the weights stay equal.
-func TestSandboxesYieldTheCPUToTheDaemon(t *testing.T) {
-	needSandbox(t)
-	s := testSpec(t, "alice", aliceUID, "sleep", "10")
-	p, err := Start(context.Background(), s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	read := func(path string) string {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimSpace(string(b))
-	}
-	checked := 0
-	if dir, ok := p.cg.v1["cpu"]; ok {
-		checked++
-		if got := read(filepath.Join(filepath.Dir(dir), "cpu.shares")); got != "2" {
-			t.Errorf("the sandboxes' parent group has cpu.shares %s, want 2", got)
-		}
-		if got := read(filepath.Join(dir, "cpu.shares")); got != "1024" {
-			t.Errorf("a sandbox's own group has cpu.shares %s, want the default 1024", got)
-		}
-	}
-	if p.cg.v2 != "" && contains(p.cg.v2Ctl, "cpu") {
-		checked++
-		if got := read(filepath.Join(filepath.Dir(p.cg.v2), "cpu.weight")); got != "1" {
-			t.Errorf("the sandboxes' parent group has cpu.weight %s, want 1", got)
-		}
-	}
-	if checked == 0 {
-		t.Fatal("no cpu controller in the sandbox's cgroups: CPU limits and weights are not applied here")
-	}
-}
-
 func TestKillEverythingStaysInside(t *testing.T) {
 	needSandbox(t)
 	bob, bobOut := startPty(t, testSpec(t, "bob", bobUID, DefaultPython, "-i"))
