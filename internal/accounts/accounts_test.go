@@ -480,3 +480,49 @@ func TestAuditOutlivesTheCallersContext(t *testing.T) {
 	}
 	t.Fatalf("the audit entry of a cancelled caller was not written: %+v", entries)
 }
+
+// hangUpStore cancels the caller's context as soon as the user has been read:
+// a client that hangs up while its password is being checked.
+type hangUpStore struct {
+	store.Store
+	hangUp context.CancelFunc
+}
+
+func (h hangUpStore) UserByName(ctx context.Context, name string) (store.User, error) {
+	u, err := h.Store.UserByName(ctx, name)
+	h.hangUp()
+	return u, err
+}
+
+// A right password whose client hung up during the check still clears the
+// username's earlier failures and is audited.
+func TestRightPasswordIsRecordedAfterTheClientLeft(t *testing.T) {
+	svc, st, clock := newService(t, config.DefaultThrottle())
+	addUser(t, svc, "alice", "correct horse")
+	for range 2 {
+		if res, _ := svc.LoginPassword(context.Background(), "alice", "wrong", "192.0.2.7:5000"); res.OK {
+			t.Fatal("a wrong password was accepted")
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	svc.store = hangUpStore{Store: st, hangUp: cancel}
+	res, err := svc.LoginPassword(ctx, "alice", "correct horse", "192.0.2.7:5001")
+	if err != nil || !res.OK {
+		t.Fatalf("login = %+v, %v", res, err)
+	}
+	f, err := st.LoginFailures(context.Background(), store.ScopeUser, "alice", clock.now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Count != 0 {
+		t.Errorf("after a right password, alice still has %d failures counted", f.Count)
+	}
+	entries, _ := st.ListAudit(context.Background(), store.AuditFilter{User: "alice"})
+	for _, e := range entries {
+		if e.Action == "login.password" && e.Outcome == "ok" && e.Remote == "192.0.2.7:5001" {
+			return
+		}
+	}
+	t.Errorf("the successful login is not in the audit log: %+v", entries)
+}

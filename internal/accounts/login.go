@@ -36,6 +36,10 @@ func (s *Service) LoginPassword(ctx context.Context, username, password, remote 
 	if err != nil || !res.OK {
 		return res, err
 	}
+	// The password was right: what follows is recorded even if the client
+	// hangs up now (else its earlier failures would still slow the next login).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+	defer cancel()
 	if err := s.store.ClearLoginFailures(ctx, store.ScopeUser, res.User.Username); err != nil {
 		s.log.Warn("could not reset login failures", "user", res.User.Username, "err", err)
 	}
