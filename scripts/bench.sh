@@ -89,7 +89,21 @@ if [ "$WEB" = 1 ]; then
     --json "$OUT/web.json" --verbose 2>"$OUT/web.errors" | tee "$OUT/web.txt"
 fi
 
+# busy_percent prints how busy all CPUs were over the next second (/proc/stat).
+busy_percent() {
+  local a b
+  read -ra a < <(head -1 /proc/stat); sleep 1; read -ra b < <(head -1 /proc/stat)
+  local idle=$(( b[4] + b[5] - a[4] - a[5] )) total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
+  echo $(( total > 0 ? 100 * (total - idle) / total : 0 ))
+}
+
 if [ "$STORM" -gt 0 ]; then
+  # The storm measures logins into a quiet server: wait (at most 3 min) for
+  # the last level's sandboxes and the floor's sessions to finish ending.
+  for _ in $(seq 180); do
+    [ "$(busy_percent)" -lt 20 ] && break
+  done
   echo "==> the login storm: $STORM students within 10s"
   "$OUT/classroom-load" --addr "127.0.0.1:$SSH_PORT" --server-pid $server --timeout "$TIMEOUT" \
     --login-storm "$STORM" --within 10s --json "$OUT/storm.json" --verbose 2>"$OUT/storm.errors" | tee "$OUT/storm.txt"
