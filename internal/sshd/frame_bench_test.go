@@ -1,8 +1,8 @@
 package sshd
 
 import (
+	"io"
 	"slices"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -10,22 +10,19 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 )
 
-// frameSignal is a session's output that says when a frame arrives.
+// frameSignal passes a session's output on to out and says when some arrived.
 type frameSignal struct {
-	mu  sync.Mutex
-	n   int
+	out io.Writer
 	got chan struct{}
 }
 
 func (f *frameSignal) Write(p []byte) (int, error) {
-	f.mu.Lock()
-	f.n += len(p)
-	f.mu.Unlock()
+	n, err := f.out.Write(p)
 	select {
 	case f.got <- struct{}{}:
 	default:
 	}
-	return len(p), nil
+	return n, err
 }
 
 // quiet waits until out has not grown for 200 ms.
@@ -56,8 +53,8 @@ func BenchmarkKeyToFrame(b *testing.B) {
 		b.Fatal(err)
 	}
 	out := &syncBuffer{}
-	f := &frameSignal{got: make(chan struct{}, 1)}
-	sess.Stdout = writerFunc(func(p []byte) (int, error) { out.Write(p); return f.Write(p) })
+	f := &frameSignal{out: out, got: make(chan struct{}, 1)}
+	sess.Stdout = f
 	in, err := sess.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -101,16 +98,11 @@ func BenchmarkKeyToFrame(b *testing.B) {
 	b.ReportMetric(at(0.99), "µs-p99/key-to-frame")
 }
 
-type writerFunc func([]byte) (int, error)
-
-func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
-
 // BenchmarkIdleSessionCPU is what open but idle workspace sessions cost the
 // server: CPU time per session per second while nobody types.
 func BenchmarkIdleSessionCPU(b *testing.B) {
 	const n = 40
-	cfg := testConfig()
-	ts := startServer(b, 4, cfg)
+	ts := startServer(b, 4, testConfig())
 	var clients []*gossh.Client
 	for i := range n {
 		name := "s" + string(rune('a'+i/26)) + string(rune('a'+i%26))

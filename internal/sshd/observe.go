@@ -48,9 +48,9 @@ func (s *Server) logFor(ctx context.Context) *slog.Logger {
 // maxKeystroke is the longest wait from input to output that still counts
 // as the answer to that input: a key with no visible effect (a key a dialog
 // ignores, an arrow at the end of a list) is answered by no frame, and the
-// next frame, caused by something else, is not its latency. (Bubble Tea
-// draws at 60 frames a second: a key that changes the screen shows within
-// a few of them, unless the server is in real trouble.)
+// next frame, caused by something else, is not its latency. (A key that
+// changes the screen is drawn at once, or within 1/120 s of the last frame,
+// unless the server is in real trouble.)
 const maxKeystroke = time.Second
 
 // keystrokeMeter sits between a terminal session and its Bubble Tea
