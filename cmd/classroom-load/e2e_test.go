@@ -28,38 +28,16 @@ import (
 const e2ePassword = "tall ladder 4812"
 
 func TestLoadAgainstClassroomd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a real classroomd; skipped with -short")
-	}
-	if os.Geteuid() != 0 && os.Getenv("CI") != "true" {
-		t.Skip("the students' Python runs in a sandbox, which this test expects as root")
-	}
-	bin := buildClassroomd(t)
-	dataDir := t.TempDir()
-	t.Setenv(passwordEnv, e2ePassword)
-	// The import and the server must agree on the students' uids.
-	t.Setenv("CLASSROOMD_UID_BASE", "433000")
-
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"--create-accounts", "3", "--professor", "teach", "--classroomd", bin, "--data-dir", dataDir}, &out, &out); err != nil {
-		t.Fatalf("create accounts: %v\n%s", err, out.String())
-	}
+	bin, dataDir := threeStudents(t, "433000", "--professor", "teach")
 	srv := startClassroomd(t, bin, dataDir)
 
 	report := filepath.Join(t.TempDir(), "load.json")
-	out.Reset()
+	var out bytes.Buffer
 	args := []string{"--addr", srv.addr, "--server-pid", strconv.Itoa(srv.cmd.Process.Pid),
 		"--students", "3", "--typing", "0.67", "--cpu", "0.33", "--ramp", "1s", "--duration", "10s",
 		"--key-interval", "20ms", "--think", "100ms", "--cpu-burst", "500ms", "--timeout", "20s", "--json", report, "--verbose",
 		"--professor", "teach"}
-	if err := run(context.Background(), args, &out, &out); err != nil {
-		t.Fatalf("classroom-load %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	}
-	r := readReport(t, report)
-	if len(r.Results) != 1 {
-		t.Fatalf("%d results, want 1:\n%s", len(r.Results), out.String())
-	}
-	res := r.Results[0]
+	res := runOneLevel(t, args, report, &out)
 	if res.ConsoleLive != 3 {
 		t.Errorf("the console's Live page showed %d students, want 3\n%s", res.ConsoleLive, out.String())
 	}
@@ -96,39 +74,18 @@ func TestLoadAgainstClassroomd(t *testing.T) {
 // WebSocket bridge, each with an X-Forwarded-For address of their own, which
 // the server believes from the generator's loopback address.
 func TestLoadOverTheWeb(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a real classroomd; skipped with -short")
-	}
-	if os.Geteuid() != 0 && os.Getenv("CI") != "true" {
-		t.Skip("the students' Python runs in a sandbox, which this test expects as root")
-	}
-	bin := buildClassroomd(t)
-	dataDir := t.TempDir()
-	t.Setenv(passwordEnv, e2ePassword)
-	t.Setenv("CLASSROOMD_UID_BASE", "434000")
-
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"--create-accounts", "3", "--classroomd", bin, "--data-dir", dataDir}, &out, &out); err != nil {
-		t.Fatalf("create accounts: %v\n%s", err, out.String())
-	}
+	bin, dataDir := threeStudents(t, "434000")
 	srv := startClassroomd(t, bin, dataDir, "--trusted-proxy", "127.0.0.1")
 	web := "http://" + srv.httpAddr
 
 	report := filepath.Join(t.TempDir(), "web.json")
-	out.Reset()
+	var out bytes.Buffer
 	// Every student types, for long enough that each saves at least once
 	// (a cycle's save comes after a new file and four typed lines).
 	args := []string{"--web", web, "--server-pid", strconv.Itoa(srv.cmd.Process.Pid),
 		"--students", "3", "--typing", "1", "--cpu", "0", "--ramp", "1s", "--duration", "15s",
 		"--key-interval", "20ms", "--think", "100ms", "--timeout", "20s", "--json", report, "--verbose"}
-	if err := run(context.Background(), args, &out, &out); err != nil {
-		t.Fatalf("classroom-load %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	}
-	r := readReport(t, report)
-	if len(r.Results) != 1 {
-		t.Fatalf("%d results, want 1:\n%s", len(r.Results), out.String())
-	}
-	res := r.Results[0]
+	res := runOneLevel(t, args, report, &out)
 	if res.Target != "classroomd (web)" {
 		t.Errorf("target %q, want classroomd (web)", res.Target)
 	}
@@ -158,12 +115,8 @@ func TestLoadOverTheWeb(t *testing.T) {
 	// A wrong password is a login error that says so, and the password is
 	// in neither the output nor the report.
 	t.Setenv(passwordEnv, "wrong ladder 1234")
-	out.Reset()
 	args = []string{"--web", web, "--students", "1", "--ramp", "0s", "--duration", "1s", "--timeout", "20s", "--json", report, "--verbose"}
-	if err := run(context.Background(), args, &out, &out); err != nil {
-		t.Fatalf("classroom-load %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	}
-	res = readReport(t, report).Results[0]
+	res = runOneLevel(t, args, report, &out)
 	e, ok := res.Errors["login: web sign-in"]
 	if res.Connected != 0 || !ok || e.Count != 1 || !strings.Contains(e.First, "401 Unauthorized") || !strings.Contains(e.First, "do not match") {
 		t.Errorf("a wrong password: connected %d, errors %+v; want one web sign-in error, 401, saying the password does not match\n%s", res.Connected, res.Errors, out.String())
@@ -191,14 +144,7 @@ func TestLoadAgainstTheFloor(t *testing.T) {
 	var out bytes.Buffer
 	args := []string{"--floor-only", "--students", "2", "--typing", "0.5", "--cpu", "0.5", "--ramp", "0s", "--duration", "3s",
 		"--key-interval", "20ms", "--think", "100ms", "--cpu-burst", "300ms", "--timeout", "20s", "--json", report, "--verbose"}
-	if err := run(context.Background(), args, &out, &out); err != nil {
-		t.Fatalf("classroom-load %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	}
-	r := readReport(t, report)
-	if len(r.Results) != 1 {
-		t.Fatalf("%d results, want 1:\n%s", len(r.Results), out.String())
-	}
-	res := r.Results[0]
+	res := runOneLevel(t, args, report, &out)
 	if len(res.Errors) > 0 || res.Connected != 2 {
 		t.Errorf("%d of 2 connected, errors %+v\n%s", res.Connected, res.Errors, out.String())
 	}
@@ -256,6 +202,45 @@ func TestFlagsRefuseNonsense(t *testing.T) {
 	if err := run(context.Background(), []string{"--create-accounts", "2", "--prefix", "lt"}, &out, &out); err == nil {
 		t.Errorf("a password holding the username prefix was accepted")
 	}
+}
+
+// threeStudents builds classroomd and imports students load001-load003 (and
+// what accountArgs adds) into a new data dir, their uids from uidBase. It
+// skips with -short, and off CI when not root: the students' Python runs in
+// a sandbox.
+func threeStudents(t *testing.T, uidBase string, accountArgs ...string) (bin, dataDir string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a real classroomd; skipped with -short")
+	}
+	if os.Geteuid() != 0 && os.Getenv("CI") != "true" {
+		t.Skip("the students' Python runs in a sandbox, which this test expects as root")
+	}
+	bin, dataDir = buildClassroomd(t), t.TempDir()
+	t.Setenv(passwordEnv, e2ePassword)
+	// The import and the server must agree on the students' uids.
+	t.Setenv("CLASSROOMD_UID_BASE", uidBase)
+	var out bytes.Buffer
+	args := append([]string{"--create-accounts", "3", "--classroomd", bin, "--data-dir", dataDir}, accountArgs...)
+	if err := run(context.Background(), args, &out, &out); err != nil {
+		t.Fatalf("create accounts: %v\n%s", err, out.String())
+	}
+	return bin, dataDir
+}
+
+// runOneLevel runs classroom-load with args (which write the report to
+// report), into out, and returns the one level's result.
+func runOneLevel(t *testing.T, args []string, report string, out *bytes.Buffer) loadgen.Result {
+	t.Helper()
+	out.Reset()
+	if err := run(context.Background(), args, out, out); err != nil {
+		t.Fatalf("classroom-load %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	r := readReport(t, report)
+	if len(r.Results) != 1 {
+		t.Fatalf("%d results, want 1:\n%s", len(r.Results), out.String())
+	}
+	return r.Results[0]
 }
 
 func readReport(t *testing.T, path string) loadgen.Report {
