@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/classroomd/classroomd/internal/accounts"
 	"github.com/classroomd/classroomd/internal/config"
@@ -28,6 +29,9 @@ func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Log
 	limits.FileSizeBytes = int64(cfg.LimitFileMiB) << 20
 	limits.OutputBytesPerSec = int64(cfg.LimitOutputKiBps) << 10
 	limits.OutputBurstBytes = limits.OutputBytesPerSec
+	// Pythons start a few at a time, in order of asking, however many
+	// students press F4 at once (see repl.StartQueue).
+	starts := repl.NewStartQueue(max(2, runtime.NumCPU()))
 	open := func(ctx context.Context, username string) (*workspace.Workspace, error) {
 		u, err := svc.User(ctx, username)
 		if err != nil {
@@ -60,6 +64,7 @@ func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Log
 			Python:  cfg.Python,
 			Log:     log.With("user", u.Username),
 			Metrics: m,
+			Starts:  starts,
 		})
 		ws, err := workspace.New(workspace.Options{
 			Username: u.Username, Home: home, Course: courseHome, REPL: r,

@@ -137,7 +137,9 @@ func (m *Model) run() tea.Cmd {
 		before = func() error { return ws.Save(f) }
 	}
 	_ = m.setFocus(paneREPL) // not its start command: the run starts Python
-	m.say("Running "+termtext.Safe(f.Path())+"…", false)
+	// No "Running…" in the status bar: it would outlive the program. The
+	// pane's title says running, waiting for input() or ready, as it is.
+	m.say("", false)
 	return m.repl.Run(f.Path(), before)
 }
 

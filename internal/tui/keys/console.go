@@ -102,7 +102,8 @@ func (k KeyMap) ConsoleGroups() []Group {
 		}},
 		{Title: "2 Live", Entries: []Entry{
 			{Binding: c.Open, Desc: watch},
-			{Binding: c.TakeControl, Desc: "in the live view: take control; again gives it back"},
+			{Binding: c.TakeControl, Desc: "in the live view: take control (your keys then go to the student)"},
+			{Binding: c.GiveBack, Desc: "in the live view: give control back (t would be typed to the student)"},
 			{Binding: c.RestartREPL, Desc: "restart the student's Python (asks)"},
 			{Binding: c.EndSession, Desc: "end the student's session with a message"},
 			{Binding: c.Browse, Desc: "browse the student's files (read-only)"},

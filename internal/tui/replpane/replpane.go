@@ -105,11 +105,19 @@ func (m *Model) SetSize(width, height int) {
 // SetTheme changes the styles.
 func (m *Model) SetTheme(th theme.Theme) { m.theme = th }
 
-// Focus gives the pane the keys: it starts Python if it never ran.
+// Focus gives the pane the keys, and starts Python if it does not run
+// (never started, could not start, ended or was stopped). It asks the REPL
+// whatever this view believes: another view may have asked already, and
+// the REPL joins the requests.
 func (m *Model) Focus() tea.Cmd {
 	m.focused = true
-	if st := m.r.State().Status; st == repl.NotStarted && !m.starting {
+	switch m.r.State().Status {
+	case repl.NotStarted, repl.Failed:
 		return m.Start()
+	case repl.Exited, repl.Stopped:
+		if !m.starting {
+			return m.Restart()
+		}
 	}
 	return nil
 }
@@ -167,7 +175,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		return m.key(msg)
 	case tea.PasteMsg:
-		if m.focused && m.Running() {
+		if st := m.r.State().Status; m.focused && (st == repl.Running || st == repl.Starting || st == repl.Restarting) {
 			m.back = 0
 			_ = m.r.Paste(msg.Content)
 		}
@@ -207,18 +215,17 @@ func (m Model) key(k tea.KeyPressMsg) (Model, tea.Cmd) {
 	m.back = 0 // typing returns to the end, as in a terminal
 	st := m.r.State()
 	switch st.Status {
-	case repl.Running:
+	case repl.Running, repl.Starting, repl.Restarting:
 		// ctrl+c too goes as a terminal sends it (\x03): the pty turns it
-		// into SIGINT after the keys typed before it, in order.
+		// into SIGINT after the keys typed before it, in order. While
+		// Python starts, the REPL keeps the keys for it (typeahead).
 		_ = m.r.SendKey(k)
 	case repl.Exited, repl.Failed, repl.Stopped:
 		if key.Matches(k, m.keys.REPL.Restart) && !m.starting {
 			return m, m.Restart()
 		}
 	case repl.NotStarted:
-		if !m.starting {
-			return m, m.Start()
-		}
+		return m, m.Start()
 	}
 	return m, nil
 }
@@ -229,10 +236,19 @@ func Describe(st repl.State) string {
 	case repl.NotStarted:
 		return "Python: not started"
 	case repl.Starting, repl.Restarting:
+		if st.Ahead > 0 {
+			return fmt.Sprintf("Python: starting (%d ahead)…", st.Ahead)
+		}
 		return "Python: starting…"
 	case repl.Running:
-		if st.File != "" {
-			return "Python: running " + termtext.Safe(st.File)
+		switch st.Activity {
+		case repl.Reading:
+			return "Python: waiting for input()"
+		case repl.Working:
+			if st.File != "" {
+				return "Python: running " + termtext.Safe(st.File)
+			}
+			return "Python: running"
 		}
 		return "Python: ready"
 	case repl.Exited:
@@ -258,6 +274,9 @@ func Why(st repl.State, restartKey string) string {
 	case repl.NotStarted:
 		return "Python starts when you come to this pane (F4) or run a file (F5)."
 	case repl.Starting, repl.Restarting:
+		if st.Ahead > 0 {
+			return fmt.Sprintf("Starting Python… %d ahead of you.", st.Ahead)
+		}
 		return "Starting Python…"
 	case repl.Exited:
 		switch {

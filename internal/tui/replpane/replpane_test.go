@@ -23,6 +23,7 @@ type fakeREPL struct {
 	state    repl.State
 	quota    sandbox.HomeUsage
 	restarts int
+	sent     []string // keys given to SendKey
 	ch       chan struct{}
 }
 
@@ -36,7 +37,12 @@ func (f *fakeREPL) Restart(context.Context) error {
 	return nil
 }
 func (f *fakeREPL) Run(context.Context, string) error { return nil }
-func (f *fakeREPL) SendKey(tea.KeyPressMsg) error     { return nil }
+func (f *fakeREPL) SendKey(k tea.KeyPressMsg) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, k.String())
+	return nil
+}
 func (f *fakeREPL) Paste(string) error                { return nil }
 func (f *fakeREPL) Render(w, h int) repl.Screen {
 	var s repl.Screen
@@ -180,12 +186,22 @@ func TestStoppedREPL(t *testing.T) {
 	if w := Why(repl.State{Status: repl.Stopped}, "enter"); w != "Python was stopped. Press enter to start it again." {
 		t.Fatalf("Why without a reason: %q", w)
 	}
-	m.Focus()
-	m, cmd := m.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
+	// Coming to the pane (F4) starts a Python that does not run (#13).
+	cmd := m.Focus()
+	if cmd == nil {
+		t.Fatal("focusing a stopped REPL does not start it")
+	}
+	msg := cmd()
+	if _, ok := msg.(StartedMsg); !ok || f.restarts != 1 {
+		t.Fatalf("focus did not restart (restarts %d)", f.restarts)
+	}
+	m, _ = m.Update(msg)
+	// Still stopped (the fake does not start): enter asks again.
+	m, cmd = m.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
 	if cmd == nil {
 		t.Fatal("enter on a stopped REPL does nothing")
 	}
-	if _, ok := cmd().(StartedMsg); !ok || f.restarts != 1 {
+	if _, ok := cmd().(StartedMsg); !ok || f.restarts != 2 {
 		t.Fatalf("enter did not restart (restarts %d)", f.restarts)
 	}
 	_ = m
@@ -227,5 +243,35 @@ func TestScrollBack(t *testing.T) {
 	m, _ = m.Update(tea.KeyPressMsg{Code: 'x', Text: "x"})
 	if view := ansi.Strip(m.View()); m.Back() != 0 || strings.Contains(view, "lines back") {
 		t.Errorf("a key did not return to the end: back %d, view:\n%s", m.Back(), view)
+	}
+}
+
+// While Python starts, keys go to the REPL (which keeps them for the new
+// Python) instead of being dropped, and the pane says where it is: its
+// place in line, then running, waiting for input() or ready (#13).
+func TestKeysWhileStartingAndWhatPythonDoes(t *testing.T) {
+	f := newFake()
+	f.state = repl.State{Status: repl.Starting, Ahead: 12}
+	m := pane(f, 40, 5)
+	m.Focus()
+	m, _ = m.Update(tea.KeyPressMsg{Code: 'x', Text: "x"})
+	if len(f.sent) != 1 || f.sent[0] != "x" {
+		t.Fatalf("keys sent while starting: %q, want [x]", f.sent)
+	}
+	if got := strings.Join(checkBox(t, m.View(), 40, 5), "\n"); !strings.Contains(got, "12 ahead of you") {
+		t.Fatalf("a start in line does not say its place:\n%s", got)
+	}
+	for _, c := range []struct {
+		st   repl.State
+		want string
+	}{
+		{repl.State{Status: repl.Starting, Ahead: 3}, "Python: starting (3 ahead)…"},
+		{repl.State{Status: repl.Running, File: "demo.py", Activity: repl.Working}, "Python: running demo.py"},
+		{repl.State{Status: repl.Running, File: "demo.py", Activity: repl.Reading}, "Python: waiting for input()"},
+		{repl.State{Status: repl.Running, File: "demo.py", Activity: repl.Ready}, "Python: ready"},
+	} {
+		if got := Describe(c.st); got != c.want {
+			t.Errorf("Describe(%+v) = %q, want %q", c.st, got, c.want)
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package repl
 
 import (
+	"bytes"
+	"strings"
 	"unicode"
 
 	tea "charm.land/bubbletea/v2"
@@ -25,12 +27,37 @@ func (r *REPL) SendKey(k tea.KeyPressMsg) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.cur == nil || r.state.Status != Running {
+	if !r.takesKeysLocked() {
 		return r.notRunningLocked()
+	}
+	if key.Code == uv.KeyEnter || key.Code == uv.KeyKpEnter {
+		r.workingLocked()
 	}
 	r.term.emu.SendKey(key)
 	r.touch()
 	return nil
+}
+
+// takesKeysLocked reports whether keys typed now reach a Python: the
+// running one, or, while one starts, the next one (they wait for it; see
+// holdInput).
+func (r *REPL) takesKeysLocked() bool {
+	switch r.state.Status {
+	case Running:
+		return r.cur != nil
+	case Starting, Restarting:
+		return r.term != nil
+	}
+	return false
+}
+
+// workingLocked records that a line went to Python: it runs until its next
+// prompt mark.
+func (r *REPL) workingLocked() {
+	if r.state.Status == Running && r.state.Activity != Working {
+		r.state.Activity = Working
+		r.changedLocked()
+	}
 }
 
 // encodable are the special keys the emulator has an encoding for.
@@ -55,10 +82,13 @@ var encodable = func() map[rune]bool {
 // dropped.
 func (r *REPL) Write(p []byte) (int, error) {
 	r.mu.Lock()
-	if r.cur == nil || r.state.Status != Running {
+	if !r.takesKeysLocked() {
 		err := r.notRunningLocked()
 		r.mu.Unlock()
 		return 0, err
+	}
+	if bytes.ContainsAny(p, "\r\n") {
+		r.workingLocked()
 	}
 	pipe := r.term.pipe
 	r.mu.Unlock()
@@ -72,8 +102,11 @@ func (r *REPL) Write(p []byte) (int, error) {
 func (r *REPL) Paste(text string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.cur == nil || r.state.Status != Running {
+	if !r.takesKeysLocked() {
 		return r.notRunningLocked()
+	}
+	if strings.ContainsAny(text, "\r\n") {
+		r.workingLocked()
 	}
 	r.term.emu.Paste(text)
 	r.touch()

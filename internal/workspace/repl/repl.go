@@ -61,6 +61,9 @@ type Config struct {
 	// Metrics count Python starts, and programs the server or a limit
 	// ended; nil records nothing.
 	Metrics *metrics.Metrics
+	// Starts bounds the Pythons starting at once, shared by every
+	// workspace's REPL (nil: no bound).
+	Starts *StartQueue
 }
 
 // DefaultEmulatorCPU is Config.EmulatorCPU's default: a quarter of a core.
@@ -129,7 +132,30 @@ type State struct {
 	// Reason is why the server stopped Python, when Stopped: a sentence
 	// for the student (see Stop).
 	Reason string
+	// Activity is what a Running Python does, from its prompt marks.
+	Activity Activity
+	// Ahead is, while Starting or Restarting, how many other students'
+	// Pythons start before this one (see StartQueue).
+	Ahead int
 }
+
+// Activity is what a running Python does, as its prompt marks tell.
+type Activity int
+
+const (
+	// Ready: Python waits at its prompt (>>> or ...).
+	Ready Activity = iota
+	// Working: Python runs code (or has not reached its first prompt).
+	Working
+	// Reading: input() waits for a line.
+	Reading
+)
+
+// holdMax is how long keys typed during a start wait for Python's first
+// prompt mark before they are written anyway (a program that reads stdin
+// without input(), or a Python without boot.py's marks): late, then, but
+// never lost.
+const holdMax = 3 * time.Second
 
 // Errors of the input methods and the life-cycle.
 var (
@@ -149,7 +175,8 @@ type REPL struct {
 	life       context.Context // cancelled by Close: ends a start in progress
 	endLife    context.CancelFunc
 
-	op sync.Mutex // serialises Start, Run, Restart and Close
+	op  sync.Mutex     // serialises the starts, stops and Close
+	ops sync.WaitGroup // the goroutines running starts (see launchLocked)
 
 	mu         sync.Mutex // guards the fields below
 	closed     bool
@@ -162,9 +189,11 @@ type REPL struct {
 	cache      map[renderKey]Screen
 	subs       map[chan struct{}]struct{}
 	quota      sandbox.HomeUsage // the last measurement of the home
+	pending    *job              // the start under way, if any
 
 	inMu   sync.Mutex
 	inBuf  []byte
+	inHeld bool          // typeahead: keep inBuf until Python first reads
 	inWake chan struct{} // capacity 1: input is queued
 
 	lastActive atomic.Int64 // unix nanoseconds
@@ -178,6 +207,15 @@ type incarnation struct {
 	cancel context.CancelFunc
 	stop   chan struct{} // closed to stop the input writer
 	done   chan struct{} // closed once its goroutines have returned and proc is closed
+	slot   func()        // gives back its StartQueue slot (once Python first reads)
+	hold   *time.Timer   // releases held typeahead at holdMax
+}
+
+// job is a start, restart or run under way; every caller that asked for
+// it may wait for its end.
+type job struct {
+	done chan struct{}
+	err  error
 }
 
 // New returns a REPL for cfg. It starts nothing: see Start.
@@ -215,51 +253,116 @@ func clampSize(cols, rows int) (int, int) {
 }
 
 // Start starts Python (python3 -i) if it has never run or could not start;
-// otherwise (it runs, or it ran and exited) it does nothing: see Restart.
-// ctx bounds the start only: the process belongs to the REPL and lives
-// until it exits, is restarted, or the REPL is closed.
+// otherwise (it runs, starts, or ran and exited) it does nothing: see
+// Restart.
+//
+// A start belongs to the REPL, not to its caller: ctx bounds only how long
+// the caller waits (it then gets ctx's error), never the start, which
+// other views may be waiting for. A dropped connection cancels nothing.
+// Keys typed from now on are kept for Python, in order, until it first
+// reads (see holdInput).
 func (r *REPL) Start(ctx context.Context) error {
-	r.op.Lock()
-	defer r.op.Unlock()
 	r.mu.Lock()
-	st := r.state.Status
-	r.mu.Unlock()
-	switch st {
-	case Closed:
+	switch {
+	case r.closed:
+		r.mu.Unlock()
 		return ErrClosed
-	case NotStarted, Failed:
-		return r.start(ctx, "", "")
+	case r.pending != nil:
+		j := r.pending
+		r.mu.Unlock()
+		return await(ctx, j)
+	case r.state.Status != NotStarted && r.state.Status != Failed:
+		r.mu.Unlock()
+		return nil
 	}
-	return nil
+	j := r.launchLocked(Starting, "", func() error { return r.start("", "", Starting) })
+	r.mu.Unlock()
+	return await(ctx, j)
 }
 
 // Restart ends the running Python, if any, and starts a fresh REPL (as
-// IDLE's "Restart Shell"): the way out of an exited or stuck REPL.
+// IDLE's "Restart Shell"): the way out of an exited or stuck REPL. Like
+// Start, it belongs to the REPL and ctx bounds only the wait.
 func (r *REPL) Restart(ctx context.Context) error {
-	r.op.Lock()
-	defer r.op.Unlock()
-	if err := r.stop(); err != nil {
-		return err
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return ErrClosed
 	}
-	return r.start(ctx, "", "Shell")
+	status := Restarting
+	if r.state.Status == NotStarted {
+		status = Starting
+	}
+	j := r.launchLocked(status, "", func() error {
+		if err := r.stop(); err != nil {
+			return err
+		}
+		return r.start("", "Shell", status)
+	})
+	r.mu.Unlock()
+	return await(ctx, j)
 }
 
 // Run restarts Python as python3 -i FILE, as IDLE's "Run Module": the
 // file's output appears on the screen (after a "=== RESTART: FILE ===" line),
 // input() reads from the keyboard, and when it ends, or raises, the >>>
 // prompt returns with its variables. file is relative to the student's home
-// and must stay inside it: no absolute path, no "..".
+// and must stay inside it: no absolute path, no "..". Like Start, it
+// belongs to the REPL and ctx bounds only the wait.
 func (r *REPL) Run(ctx context.Context, file string) error {
 	name, err := checkFile(file)
 	if err != nil {
 		return err
 	}
-	r.op.Lock()
-	defer r.op.Unlock()
-	if err := r.stop(); err != nil {
-		return err
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return ErrClosed
 	}
-	return r.start(ctx, name, name)
+	j := r.launchLocked(Restarting, name, func() error {
+		if err := r.stop(); err != nil {
+			return err
+		}
+		return r.start(name, name, Restarting)
+	})
+	r.mu.Unlock()
+	return await(ctx, j)
+}
+
+// launchLocked shows status at once (so that every view says Python is
+// starting, and keys typed from now on are kept for the new Python), then
+// runs work in a goroutine of the REPL's own, one at a time. Close waits
+// for it.
+func (r *REPL) launchLocked(status Status, file string, work func() error) *job {
+	r.ensureTermLocked(r.cols, r.rows)
+	r.holdInput()
+	r.setStateLocked(State{Status: status, File: file})
+	j := &job{done: make(chan struct{})}
+	r.pending = j
+	r.ops.Add(1)
+	go func() {
+		defer r.ops.Done()
+		r.op.Lock()
+		j.err = work()
+		r.op.Unlock()
+		r.mu.Lock()
+		if r.pending == j {
+			r.pending = nil
+		}
+		r.mu.Unlock()
+		close(j.done)
+	}()
+	return j
+}
+
+// await waits for j's end, or for ctx's.
+func await(ctx context.Context, j *job) error {
+	select {
+	case <-j.done:
+		return j.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // checkFile validates a file to run and returns it cleaned.
@@ -288,7 +391,7 @@ func (r *REPL) stop() error {
 		return ErrClosed
 	}
 	inc := r.cur
-	if inc != nil {
+	if inc != nil && r.state.Status == Running {
 		// Not Exited: the supervisor must not report the kill as a crash.
 		r.setStateLocked(State{Status: Restarting})
 	}
@@ -301,9 +404,9 @@ func (r *REPL) stop() error {
 }
 
 // start starts a Python process: the REPL, or python -i file. banner, when
-// set, is printed as a restart separator first. r.op is held and no process
-// runs.
-func (r *REPL) start(ctx context.Context, file, banner string) error {
+// set, is printed as a restart separator first; status is what the views
+// show meanwhile. r.op is held and no process runs.
+func (r *REPL) start(file, banner string, status Status) error {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -313,39 +416,49 @@ func (r *REPL) start(ctx context.Context, file, banner string) error {
 	if banner != "" {
 		r.term.restartBanner(banner)
 	}
-	status := Restarting
-	if r.state.Status == NotStarted || banner == "" {
-		status = Starting
-	}
 	r.setStateLocked(State{Status: status, File: file})
+	r.mu.Unlock()
+
+	// Wait for a slot among the starts of every workspace, saying where in
+	// the line this one is.
+	slot, err := r.cfg.Starts.acquire(r.life, func(ahead int) {
+		r.mu.Lock()
+		if st := r.state.Status; (st == Starting || st == Restarting) && r.state.Ahead != ahead {
+			r.state.Ahead = ahead
+			r.changedLocked()
+		}
+		r.mu.Unlock()
+	})
+	if err != nil {
+		r.mu.Lock()
+		r.setStateLocked(State{Status: Failed, Err: ErrClosed, File: file})
+		r.mu.Unlock()
+		return ErrClosed
+	}
+
+	r.mu.Lock()
+	r.state.Ahead = 0
+	r.changedLocked()
 	spec := r.cfg.Spec
 	spec.Stdin, spec.Stdout, spec.Stderr = nil, nil, nil
 	spec.Cols, spec.Rows = uint16(r.cols), uint16(r.rows)
 	spec.Env = append(slices.Clip(r.cfg.Spec.Env), "PYTHON_BASIC_REPL=1")
-	spec.Command = []string{r.cfg.Python, "-i", "-q"}
+	spec.Command = []string{r.cfg.Python, "-q", "-i", "-c", bootPy}
 	if file != "" {
-		if strings.HasPrefix(file, "-") {
-			file = "./" + file // not an option
-		}
 		spec.Command = append(spec.Command, file)
 	}
 	r.mu.Unlock()
-	r.discardInput()
 
+	// The process belongs to the REPL: only Close (r.life) ends a start.
 	procCtx, cancel := context.WithCancel(r.life)
-	stopAfter := context.AfterFunc(ctx, cancel)
 	p, err := sandbox.Start(procCtx, spec)
-	if !stopAfter() && err == nil {
-		// ctx ended while starting: the process is being killed.
-		p.Close()
-		err = ctx.Err()
-	}
 	if err != nil {
+		slot()
 		cancel()
 		if r.life.Err() != nil {
 			err = ErrClosed
-		} else if ctx.Err() == nil {
-			r.cfg.Metrics.REPLStarted(err) // not when the caller or Close gave up on it
+		} else {
+			r.cfg.Metrics.REPLStarted(err)
 		}
 		r.mu.Lock()
 		r.setStateLocked(State{Status: Failed, Err: err, File: file})
@@ -354,22 +467,40 @@ func (r *REPL) start(ctx context.Context, file, banner string) error {
 	}
 
 	r.cfg.Metrics.REPLStarted(nil)
-	inc := &incarnation{proc: p, cancel: cancel, stop: make(chan struct{}), done: make(chan struct{})}
+	inc := &incarnation{proc: p, cancel: cancel, stop: make(chan struct{}), done: make(chan struct{}), slot: slot}
 	r.mu.Lock()
 	r.cur = inc
 	if r.cols != int(spec.Cols) || r.rows != int(spec.Rows) {
 		p.Resize(uint16(r.rows), uint16(r.cols)) // a view resized meanwhile
 	}
-	r.setStateLocked(State{Status: Running, File: file})
+	r.setStateLocked(State{Status: Running, File: file, Activity: Working})
+	// Held keys go to Python when it first reads, or at holdMax.
+	inc.hold = time.AfterFunc(holdMax, func() {
+		r.mu.Lock()
+		r.firstReadLocked(inc)
+		r.mu.Unlock()
+		inc.slot()
+	})
 	r.mu.Unlock()
 	r.touch()
 
 	readDone, writeDone := make(chan struct{}), make(chan struct{})
-	go r.readOutput(p, readDone)
+	go r.readOutput(inc, readDone)
 	go r.writeInput(p, inc.stop, writeDone)
 	go r.supervise(inc, readDone, writeDone)
 	go r.watchQuota(p, inc.stop)
 	return nil
+}
+
+// firstReadLocked is called when inc's Python first waits for input (or at
+// holdMax): the keys typed meanwhile go to it. Nothing happens if inc is no
+// longer the running process (a restart holds the keys for the next one).
+// Its start is over too: the caller then calls inc.slot, with no REPL's
+// lock held (giving a slot tells the waiting REPLs their places).
+func (r *REPL) firstReadLocked(inc *incarnation) {
+	if r.cur == inc && r.state.Status == Running {
+		r.releaseInput()
+	}
 }
 
 // Stop ends the running Python, as the server's decision rather than the
@@ -474,6 +605,8 @@ func (r *REPL) supervise(inc *incarnation, readDone, writeDone chan struct{}) {
 	<-writeDone
 	inc.cancel()
 
+	inc.hold.Stop()
+	inc.slot()
 	r.mu.Lock()
 	if r.cur == inc {
 		r.cur = nil
@@ -493,21 +626,35 @@ func (r *REPL) supervise(inc *incarnation, readDone, writeDone chan struct{}) {
 }
 
 // readOutput copies the program's output into the emulator, within the
-// emulator's CPU budget.
-func (r *REPL) readOutput(p *sandbox.Process, done chan struct{}) {
+// emulator's CPU budget, and follows Python's prompt marks.
+func (r *REPL) readOutput(inc *incarnation, done chan struct{}) {
 	defer close(done)
+	p := inc.proc
+	var marks markScanner
 	buf := make([]byte, 32<<10)
 	budget := newCPUBudget(r.cfg.EmulatorCPU, time.Now())
 	var wait *time.Timer
 	for {
 		n, err := p.Read(buf)
 		if n > 0 {
+			read := false
 			r.mu.Lock()
 			t0 := time.Now()
 			r.term.write(buf[:n])
 			t1 := time.Now()
+			if m := marks.scan(buf[:n]); m != noMark && r.cur == inc && r.state.Status == Running {
+				r.state.Activity = Ready
+				if m == inputMark {
+					r.state.Activity = Reading
+				}
+				r.firstReadLocked(inc)
+				read = true
+			}
 			r.changedLocked()
 			r.mu.Unlock()
+			if read {
+				inc.slot()
+			}
 			r.outBytes.Add(int64(n))
 			r.touch()
 			if d := budget.spend(t1.Sub(t0), t1); d > 0 && err == nil {
@@ -601,6 +748,30 @@ func (r *REPL) queueInput(b []byte) {
 	}
 }
 
+// holdInput keeps keys typed from now on in the queue, until releaseInput:
+// a Python that is starting has no reader yet, and keys written to its pty
+// early would be echoed by the line discipline before the prompt, then
+// again by readline.
+func (r *REPL) holdInput() {
+	r.inMu.Lock()
+	r.inHeld = true
+	r.inMu.Unlock()
+}
+
+// releaseInput lets the writer hand the held keys to Python, in order.
+func (r *REPL) releaseInput() {
+	r.inMu.Lock()
+	held := r.inHeld
+	r.inHeld = false
+	r.inMu.Unlock()
+	if held {
+		select {
+		case r.inWake <- struct{}{}:
+		default:
+		}
+	}
+}
+
 func (r *REPL) discardInput() {
 	r.inMu.Lock()
 	r.inBuf = nil
@@ -622,8 +793,10 @@ func (r *REPL) writeInput(p *sandbox.Process, stop, done chan struct{}) {
 		case <-r.inWake:
 		}
 		r.inMu.Lock()
-		b := r.inBuf
-		r.inBuf = nil
+		var b []byte
+		if !r.inHeld {
+			b, r.inBuf = r.inBuf, nil
+		}
 		r.inMu.Unlock()
 		if len(b) > 0 {
 			p.Write(b) // fails only once the process is gone
@@ -634,7 +807,8 @@ func (r *REPL) writeInput(p *sandbox.Process, stop, done chan struct{}) {
 // Close ends Python and every goroutine of the REPL. Views see a final
 // change notification and their channels closed. It is idempotent.
 func (r *REPL) Close() error {
-	r.endLife() // ends a start in progress
+	r.endLife()        // ends a start in progress
+	defer r.ops.Wait() // starts asked for before: they see the REPL closed
 	r.op.Lock()
 	defer r.op.Unlock()
 	r.mu.Lock()

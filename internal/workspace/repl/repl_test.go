@@ -444,25 +444,133 @@ func TestStartFailure(t *testing.T) {
 	}
 }
 
-func TestStartCancelled(t *testing.T) {
+// A start belongs to the REPL, not to the connection that asked for it:
+// the view that pressed F4 hanging up (its context cancelled at once) gets
+// its context's error, but Python still starts for the others, and no
+// later start fails with "context canceled" (#13: seen on the next login
+// of the same students).
+func TestStartOutlivesTheCallerThatAskedForIt(t *testing.T) {
 	needSandbox(t)
 	r := New(testConfig(t, nil))
 	defer r.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := r.Start(ctx); err == nil {
-		t.Fatal("Start with a cancelled context succeeded")
+	if err := r.Start(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Start with a cancelled context: %v, want the context's error", err)
 	}
-	if st := r.State(); st.Status != Failed {
-		t.Fatalf("state %+v", st)
+	if st := r.State(); st.Status != Starting && st.Status != Running {
+		t.Fatalf("after the caller left, state %+v, want the start going on", st)
 	}
-	// The REPL itself outlives a cancelled start (and the caller's context).
-	ctx, cancel = context.WithCancel(context.Background())
-	if err := r.Start(ctx); err != nil {
+	// Another view waits for the same start, and gets its result.
+	if err := r.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	cancel()
+	if st := r.State(); st.Status != Running {
+		t.Fatalf("state %+v, want running", st)
+	}
 	waitScreen(t, r, ">>>")
 	typeIn(t, r, "print(2**5)\r")
 	waitScreen(t, r, "\n32\n>>>")
+}
+
+// Keys typed while Python starts reach it once it reads, in order, and
+// are echoed once (#13: they were dropped: "Starting Python…", then >>>
+// with nothing of what was typed).
+func TestKeysTypedWhilePythonStartsAreKept(t *testing.T) {
+	needSandbox(t)
+	r := New(testConfig(t, map[string]string{"ask.py": "name = input('name? ')\nprint('hi', name)\n"}))
+	defer r.Close()
+	done := make(chan error, 1)
+	go func() { done <- r.Start(context.Background()) }()
+	waitFor(t, r, "the start to begin", waitTimeout, func() bool { return r.State().Status != NotStarted })
+	typeIn(t, r, "print(6*")
+	typeIn(t, r, "7)\r")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	waitScreen(t, r, ">>> print(6*7)", "\n42\n>>>")
+	if got := strings.Count(text(r), "print(6*7)"); got != 1 {
+		t.Errorf("the typed line shows %d times, want once:\n%s", got, text(r))
+	}
+
+	// The same for a run (F5): keys typed before the program's input()
+	// answers it.
+	go func() { done <- r.Run(context.Background(), "ask.py") }()
+	waitFor(t, r, "the run to begin", waitTimeout, func() bool { return r.State().Status == Restarting })
+	typeIn(t, r, "Ada\r")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	waitScreen(t, r, "=== RESTART: ask.py ===", "name? Ada", "hi Ada", ">>>")
+}
+
+// The prompt marks tell what Python does: ready at the prompt, waiting
+// while input() reads, working while a line runs (#13: the pane said
+// "running demo.py" long after it ended).
+func TestActivityFollowsThePromptMarks(t *testing.T) {
+	needSandbox(t)
+	r := New(testConfig(t, map[string]string{"ask.py": "print('start')\nname = input('name? ')\n"}))
+	defer r.Close()
+	if err := r.Run(context.Background(), "ask.py"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, r, "input() to wait", waitTimeout, func() bool { return r.State().Activity == Reading })
+	typeIn(t, r, "Ada\r")
+	waitFor(t, r, "the prompt", waitTimeout, func() bool { return r.State().Activity == Ready })
+	if st := r.State(); st.File != "ask.py" || st.Status != Running {
+		t.Fatalf("state %+v", st)
+	}
+	typeIn(t, r, "import time; time.sleep(30)\r")
+	if a := r.State().Activity; a != Working {
+		t.Fatalf("activity %v after a line was sent, want Working", a)
+	}
+	if err := r.Interrupt(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, r, "the prompt after ctrl+c", waitTimeout, func() bool { return r.State().Activity == Ready })
+}
+
+// Starts wait their turn in a StartQueue and say how many are ahead.
+func TestStartsQueueAndSayHowManyAreAhead(t *testing.T) {
+	needSandbox(t)
+	q := NewStartQueue(1)
+	hold, err := q.acquire(context.Background(), func(int) {}) // the only slot, for now
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []*REPL
+	for range 3 {
+		cfg := testConfig(t, nil)
+		cfg.Starts = q
+		r := New(cfg)
+		defer r.Close()
+		rs = append(rs, r)
+	}
+	errs := make(chan error, len(rs))
+	for _, r := range rs {
+		go func() { errs <- r.Start(context.Background()) }()
+	}
+	waitFor(t, rs[0], "three starts in line", waitTimeout, func() bool { return q.Waiting() == 3 })
+	places := map[int]bool{}
+	for _, r := range rs {
+		waitFor(t, r, "its place", waitTimeout, func() bool { return r.State().Status == Starting })
+		places[r.State().Ahead] = true
+	}
+	if !places[0] || !places[1] || !places[2] {
+		t.Errorf("places in line %v, want 0, 1 and 2 ahead", places)
+	}
+	hold()
+	for range rs {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range rs {
+		if st := r.State(); st.Status != Running || st.Ahead != 0 {
+			t.Errorf("state %+v, want running", st)
+		}
+	}
+	if n := q.Waiting(); n != 0 {
+		t.Errorf("%d starts still wait", n)
+	}
 }
