@@ -43,7 +43,7 @@ func (f *fakeREPL) SendKey(k tea.KeyPressMsg) error {
 	f.sent = append(f.sent, k.String())
 	return nil
 }
-func (f *fakeREPL) Paste(string) error                { return nil }
+func (f *fakeREPL) Paste(string) error { return nil }
 func (f *fakeREPL) Render(w, h int) repl.Screen {
 	var s repl.Screen
 	for i := range h {
