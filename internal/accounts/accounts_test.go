@@ -526,3 +526,24 @@ func TestRightPasswordIsRecordedAfterTheClientLeft(t *testing.T) {
 	}
 	t.Errorf("the successful login is not in the audit log: %+v", entries)
 }
+
+// Password checks run on bounded slots: while every slot is busy a login
+// waits in line (here until its client leaves), and it goes through once
+// a slot is free (#13: a login storm's bcrypt took every core).
+func TestPasswordChecksWaitForAFreeSlot(t *testing.T) {
+	svc, _, _ := newService(t, config.DefaultThrottle())
+	addUser(t, svc, "alice", "correct horse battery")
+	for range cap(svc.hashing) {
+		svc.hashing <- struct{}{} // every slot taken by other logins
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if res, err := svc.LoginPassword(ctx, "alice", "correct horse battery", "192.0.2.7:5000"); err == nil || res.OK {
+		t.Fatalf("a login with no free slot went through: %+v, %v", res, err)
+	}
+	<-svc.hashing // one slot frees up
+	res, err := svc.LoginPassword(context.Background(), "alice", "correct horse battery", "192.0.2.7:5000")
+	if err != nil || !res.OK {
+		t.Fatalf("login once a slot is free: %+v, %v", res, err)
+	}
+}

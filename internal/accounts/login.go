@@ -102,15 +102,21 @@ func (s *Service) verifyPassword(ctx context.Context, username, password, remote
 	if nameErr == nil {
 		u, lookupErr = s.store.UserByName(ctx, name)
 	}
+	hash := s.dummyHash // unknown users take as long as known ones
+	if lookupErr == nil {
+		hash = []byte(u.PasswordHash)
+	}
+	match, err := s.checkHash(ctx, hash, password)
+	if err != nil {
+		return LoginResult{Delay: wait, Reason: "error"}, err // the client left while in line
+	}
 	switch {
 	case errors.Is(lookupErr, store.ErrNotFound):
-		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
 		res.Reason = "unknown user"
 	case lookupErr != nil:
-		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
 		res.Reason = "error"
 		s.log.Error("password check refused: user lookup failed", "user", name, "err", lookupErr)
-	case bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil:
+	case !match:
 		res.Reason = "wrong password"
 	case u.Disabled:
 		res.Reason = "account disabled"

@@ -1,11 +1,13 @@
 package accounts
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -33,6 +35,7 @@ type Service struct {
 	dummyHash []byte // compared against for unknown users, so they take as long as known ones
 	locks     *keyedLocks
 	metrics   *metrics.Metrics
+	hashing   chan struct{} // a slot per bcrypt running at once (see checkHash)
 
 	// now and sleep are the clock; tests replace them.
 	now   func() time.Time
@@ -48,6 +51,10 @@ type Options struct {
 	Throttle   config.Throttle
 	Log        *slog.Logger
 	Metrics    *metrics.Metrics // logins by outcome and their latency; nil records nothing
+	// HashSlots bounds the password checks (bcrypt) running at once
+	// (0: half the cores, at least one), so that a login storm leaves the
+	// other cores to echo and to the Pythons starting.
+	HashSlots int
 }
 
 // New returns a Service. It computes one bcrypt hash at the configured cost up front.
@@ -62,8 +69,23 @@ func New(o Options) (*Service, error) {
 	return &Service{
 		store: o.Store, homesDir: o.HomesDir, cost: o.BcryptCost, uidBase: o.UIDBase, throttle: throttlePolicy(o.Throttle), log: o.Log,
 		dummyHash: dummy, locks: newKeyedLocks(), metrics: o.Metrics,
-		now: time.Now, sleep: sleepCtx,
+		hashing: make(chan struct{}, cmp.Or(o.HashSlots, max(1, runtime.NumCPU()/2))),
+		now:     time.Now, sleep: sleepCtx,
 	}, nil
+}
+
+// checkHash reports whether password matches the bcrypt hash, computed
+// on one of the bounded slots: fifty logins in one second queue there
+// (≈70 ms of a core each at cost 10) instead of taking every core at once.
+// It fails only when ctx ends while it waits (the client left).
+func (s *Service) checkHash(ctx context.Context, hash []byte, password string) (bool, error) {
+	select {
+	case s.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-s.hashing }()
+	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
