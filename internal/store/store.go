@@ -151,4 +151,5 @@ type Store interface {
 
 	WebSessions // browser logins: see websessions.go
 	UserUpdater // profile edits: see users_update.go
+	Course      // assignments, submissions, grades: see course.go
 }
