@@ -42,6 +42,9 @@ type options struct {
 	stormN      int
 	stormWithin time.Duration
 
+	burstN      int
+	burstWithin time.Duration
+
 	serverPID int
 	settle    time.Duration
 
@@ -95,6 +98,9 @@ student is 127.0.0.1. --web-forwarded-for=false measures one NAT address.
 Usage:
   classroom-load [flags]                        the levels of --students
   classroom-load --login-storm 100 --within 10s  logins only, all at once
+  classroom-load --burst 50 --key-interval 250ms [--floor]
+                                                the start of a class: 50 logins in
+                                                one second, F4 and typing at once
   classroom-load --web http://127.0.0.1:8080 ...  the same, through the browser's
                                                 WebSocket bridge (see above)
   classroom-load --floor ...                    also the same Python keys against
@@ -138,6 +144,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Uint64Var(&o.seed, "seed", 1, "seed for the roles, the pauses and the programs typed")
 	fs.IntVar(&o.stormN, "login-storm", 0, "instead of the levels: this many students log in within --within, and leave")
 	fs.DurationVar(&o.stormWithin, "within", 10*time.Second, "the login storm's length")
+	fs.IntVar(&o.burstN, "burst", 0, "instead of the levels: the start of a class. This many students log in within --burst-within, each presses F4 and types an expression at once (a key every --key-interval, not waiting for Python), then enter; its value must show. Run twice: cold (fresh workspaces), then warm (the same students again). Reports lost keys and failed starts")
+	fs.DurationVar(&o.burstWithin, "burst-within", time.Second, "the burst's logins are spread over this long")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "classroomd's process id (default: the process listening on --addr's port)")
 	fs.DurationVar(&o.settle, "settle", 3*time.Minute, "before a level, wait at most this long for the previous level's sandboxes to end (start classroomd with a short --workspace-grace)")
 	fs.BoolVar(&o.floor, "floor", false, "after classroomd's levels, run the same levels' Python keys against OpenSSH's sshd with ForceCommand python3 -i on a loopback port")
@@ -217,8 +225,11 @@ func (o *options) check() error {
 	if o.classroomd != "" && (o.createAccounts == 0 || o.dataDir == "") {
 		bad("--classroomd imports accounts: it needs --create-accounts N and --data-dir DIR")
 	}
-	if o.createAccounts < 0 || o.stormN < 0 {
-		bad("--create-accounts and --login-storm take a number of students")
+	if o.burstN > 0 && o.stormN > 0 {
+		bad("--burst and --login-storm are two different runs: give one of them")
+	}
+	if o.createAccounts < 0 || o.stormN < 0 || o.burstN < 0 || o.burstWithin < 0 {
+		bad("--create-accounts, --login-storm and --burst take a number of students, and --burst-within must not be negative")
 	}
 	return errors.Join(errs...)
 }

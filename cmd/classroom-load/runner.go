@@ -60,6 +60,11 @@ func (r *runner) levels() []loadgen.Level {
 	if o.stormN > 0 {
 		return []loadgen.Level{{Students: o.stormN, Ramp: o.stormWithin, Hold: 0, Seed: o.seed, Pace: o.pace, Log: r.log}}
 	}
+	if o.burstN > 0 {
+		// Cold (fresh workspaces), then warm: the same students again.
+		lv := loadgen.Level{Students: o.burstN, Ramp: o.burstWithin, Hold: time.Second, Seed: o.seed, Pace: o.pace, Log: r.log, Burst: true}
+		return []loadgen.Level{lv, lv}
+	}
 	var lvs []loadgen.Level
 	for _, n := range o.students {
 		lvs = append(lvs, loadgen.Level{Students: n, Ramp: o.ramp, Hold: o.hold, Typing: o.typing, CPU: o.cpu, Seed: o.seed, Pace: o.pace, Log: r.log, Professor: o.professor})
@@ -113,6 +118,9 @@ func (r *runner) classroomd(ctx context.Context) error {
 		res.Notes = append(notes, res.Notes...)
 		if r.o.stormN > 0 {
 			res.Target += " login storm"
+		}
+		if r.o.burstN > 0 {
+			res.Target += [...]string{" burst (cold)", " burst (warm)"}[min(i, 1)]
 		}
 		if err := r.add(res); err != nil {
 			return err

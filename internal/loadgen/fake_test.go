@@ -32,6 +32,7 @@ type fakeWorkspace struct {
 	pyInput   string
 	pyPrompt  string // ">>> ", "... ", or "" while a program runs
 	pyStarted bool
+	loseKeys  int // keys typed right after F4 that never reach Python (#13's bug)
 	// printable keys typed into the editor, and at Python's primary prompt
 	editorKeys, pythonKeys int
 	frameHook              func(frame string) string
@@ -129,6 +130,7 @@ var (
 	assignRe = regexp.MustCompile(`^([xy]) = (\d+)$`)
 	markerRe = regexp.MustCompile(`^print\("M" \+ "(\w+)", x \* y\)$`)
 	exprRe   = regexp.MustCompile(`^"Q" \+ str\((\d+) \* (\d+)\)$`)
+	burstRe  = regexp.MustCompile(`^"B(\w+)" \+ str\((\d+)\)$`)
 )
 
 // run saves and "runs" the file: its marker line, then the prompt.
@@ -157,6 +159,8 @@ func (f *fakeWorkspace) python(k string) {
 		f.pyPrompt, f.pyInput = ">>> ", ""
 	case f.pyPrompt == "":
 		// A program runs: keys wait.
+	case f.loseKeys > 0:
+		f.loseKeys--
 	case k == KeyEnter:
 		line := f.pyPrompt + f.pyInput
 		f.pyLines = append(f.pyLines, line)
@@ -166,6 +170,9 @@ func (f *fakeWorkspace) python(k string) {
 		case strings.HasSuffix(f.pyInput, ": pass"):
 			f.pyPrompt = "... "
 		default:
+			if m := burstRe.FindStringSubmatch(f.pyInput); m != nil {
+				f.pyLines = append(f.pyLines, fmt.Sprintf("'B%s%s'", m[1], m[2]))
+			}
 			if m := exprRe.FindStringSubmatch(f.pyInput); m != nil {
 				a, _ := strconv.Atoi(m[1])
 				b, _ := strconv.Atoi(m[2])

@@ -49,6 +49,10 @@ type Level struct {
 	// Professor, when set, logs in to the console during the hold and
 	// switches pages (see console.go), with the students' password.
 	Professor string
+	// Burst: each student, once logged in, presses F4 and types an
+	// expression at once, without waiting for Python (see actor.burst),
+	// then idles through the hold.
+	Burst bool
 }
 
 // Result is one level's figures.
@@ -124,7 +128,7 @@ func Run(ctx context.Context, target Target, lv Level) Result {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st := &student{tag: runTag, i: i, role: roles[i], target: target, rec: rec, log: logged, pace: lv.Pace,
+			st := &student{tag: runTag, i: i, role: roles[i], target: target, rec: rec, log: logged, pace: lv.Pace, burst: lv.Burst,
 				rng: rand.New(rand.NewPCG(lv.Seed, uint64(i)+2))}
 			st.run(scripts, ready)
 		}()
@@ -169,6 +173,9 @@ func Run(ctx context.Context, target Target, lv Level) Result {
 	stopScripts()
 	wg.Wait()
 	res.Measures, res.Errors = rec.Summary()
+	if lv.Burst {
+		res.Notes = append(res.Notes, burstSummary(res.Errors, lv.Students))
+	}
 	if res.Connected < lv.Students {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d of %d students did not get a workspace with Python (see the errors)", lv.Students-res.Connected, lv.Students))
 	}
@@ -204,6 +211,7 @@ type student struct {
 	log    *firstLog
 	pace   Pace
 	rng    *rand.Rand
+	burst  bool // see Level.Burst
 }
 
 // run logs in, starts Python, tells ready, and acts by role until ctx ends.
@@ -222,6 +230,21 @@ func (s *student) run(ctx context.Context, ready chan<- bool) {
 	defer sess.Close()
 	s.rec.Add(MeasureLogin, time.Now(), took)
 	a := &actor{term: sess.Term, rec: s.rec, pace: s.pace, rng: s.rng, id: fmt.Sprintf("%ss%d", s.tag, s.i+1)}
+	if s.burst {
+		err := error(nil)
+		if !s.target.Plain {
+			err = a.discardRecovered(ctx, user)
+		}
+		if err == nil {
+			err = a.burst(ctx, s.target.Plain)
+		}
+		if err != nil {
+			s.fail(ctx, err)
+		}
+		ready <- err == nil
+		<-ctx.Done()
+		return
+	}
 	if !s.target.Plain {
 		err := a.discardRecovered(ctx, user)
 		if err == nil {

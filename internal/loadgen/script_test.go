@@ -166,3 +166,29 @@ func TestStepTimesOut(t *testing.T) {
 		t.Fatalf("step that never shows: %v, want a save StepError with the screen", err)
 	}
 }
+
+// A burst presses F4 and types at once; the expression's value showing is
+// a success, timed, and a value that never shows (keys lost while Python
+// started) is counted as lost keys.
+func TestBurstCountsLostKeys(t *testing.T) {
+	for _, lose := range []int{0, 3} {
+		term, fake := connect(t, "load009", func(f *fakeWorkspace) { f.loseKeys = lose })
+		if _, err := term.WaitFor(context.Background(), 10*time.Second, FilesFocused); err != nil {
+			t.Fatal(err)
+		}
+		a, rec := newTestActor(term)
+		a.pace.Timeout = 500 * time.Millisecond
+		err := a.burst(context.Background(), false)
+		if got := fake.typed(); !regexp.MustCompile(`^<F4>"Bt1s1" \+ str\(1000\)<CR>$`).MatchString(got) {
+			t.Errorf("keys typed: %q", got)
+		}
+		st, _ := rec.Summary()
+		var se *StepError
+		switch {
+		case lose == 0 && (err != nil || st[MeasureBurstResult].N != 1):
+			t.Errorf("no key lost: %v, %d samples", err, st[MeasureBurstResult].N)
+		case lose > 0 && (!errors.As(err, &se) || se.Kind != BurstLostKeys):
+			t.Errorf("%d keys lost, yet the burst says %v", lose, err)
+		}
+	}
+}

@@ -23,12 +23,12 @@ const (
 
 // MeasureOrder is the order of the report's rows.
 var MeasureOrder = []string{MeasureLogin, MeasureREPLStart, MeasureNewFile, MeasureEchoEditor, MeasureEchoREPL,
-	MeasureSave, MeasureRun, MeasureEval, MeasureInterrupt, MeasureConsoleLogin, MeasureConsolePage}
+	MeasureSave, MeasureRun, MeasureEval, MeasureInterrupt, MeasureConsoleLogin, MeasureConsolePage, MeasureBurstResult}
 
 // windowed says which measures count only when their key was sent during
 // the hold; logins and Python's first start happen during the ramp.
 func windowed(measure string) bool {
-	return measure != MeasureLogin && measure != MeasureREPLStart && measure != MeasureConsoleLogin
+	return measure != MeasureLogin && measure != MeasureREPLStart && measure != MeasureConsoleLogin && measure != MeasureBurstResult
 }
 
 // Recorder collects the samples and errors of one level. Samples of the
