@@ -7,6 +7,7 @@
 #   sudo scripts/bench.sh                      # 50,200,500 students; output in /tmp/classroom-bench
 #   sudo LEVELS=50,200 HOLD=30s scripts/bench.sh
 #   sudo WEB=1 scripts/bench.sh                # also the same levels through the browser's WebSocket bridge
+#   sudo LEVELS= STORM=0 BURST=50 scripts/bench.sh  # only the start of a class (#13)
 #
 # Run it as root: students' programs then get the full sandbox (their own uid,
 # cgroups), as in production. Results: $OUT/levels.txt and .json, $OUT/storm.txt
@@ -21,6 +22,7 @@ HOLD=${HOLD:-60s}
 TYPING=${TYPING:-0.10}
 CPU=${CPU:-0.05}
 STORM=${STORM:-100}   # 0: no login storm
+BURST=${BURST:-50}    # the start of a class (--burst), cold then warm, with the floor; 0: none
 TIMEOUT=${TIMEOUT:-15s} # the longest wait for a screen or a login before it counts as an error
 SSH_PORT=${SSH_PORT:-2422}
 HTTP_PORT=${HTTP_PORT:-2480}
@@ -54,8 +56,9 @@ if [ -z "${CLASSROOM_LOAD_PASSWORD:-}" ]; then
 fi
 export CLASSROOM_LOAD_PASSWORD
 
-most=$(tr ',' '\n' <<<"$LEVELS" | sort -n | tail -1)
+most=$(tr ',' '\n' <<<"${LEVELS:-0}" | sort -n | tail -1)
 most=$(( most > STORM ? most : STORM ))
+most=$(( most > BURST ? most : BURST ))
 rm -rf "$OUT/data"
 echo "==> creating $most students (bcrypt cost 10)"
 "$OUT/classroom-load" --create-accounts "$most" --professor "$PROFESSOR" --classroomd "$OUT/classroomd" --data-dir "$OUT/data" >/dev/null
@@ -77,10 +80,22 @@ done
 
 floor=()
 [ "$FLOOR" = yes ] && floor=(--floor)
-echo "==> the levels $LEVELS${floor:+, then the floor}"
-"$OUT/classroom-load" --addr "127.0.0.1:$SSH_PORT" --server-pid $server \
-  --students "$LEVELS" --ramp "$RAMP" --duration "$HOLD" --typing "$TYPING" --cpu "$CPU" --timeout "$TIMEOUT" --professor "$PROFESSOR" \
-  "${floor[@]}" --json "$OUT/levels.json" --verbose 2>"$OUT/levels.errors" | tee "$OUT/levels.txt"
+if [ -n "$LEVELS" ]; then
+  echo "==> the levels $LEVELS${floor:+, then the floor}"
+  "$OUT/classroom-load" --addr "127.0.0.1:$SSH_PORT" --server-pid $server \
+    --students "$LEVELS" --ramp "$RAMP" --duration "$HOLD" --typing "$TYPING" --cpu "$CPU" --timeout "$TIMEOUT" --professor "$PROFESSOR" \
+    "${floor[@]}" --json "$OUT/levels.json" --verbose 2>"$OUT/levels.errors" | tee "$OUT/levels.txt"
+fi
+
+if [ "$BURST" -gt 0 ]; then
+  # The start of a class: every login within a second, F4 and typing at once
+  # (a key every 250 ms), not waiting for Python; cold, then the same
+  # students warm; then the floor, the same way.
+  echo "==> the start of a class: $BURST students within 1s, cold then warm${floor:+, then the floor}"
+  "$OUT/classroom-load" --addr "127.0.0.1:$SSH_PORT" --server-pid $server --timeout 30s \
+    --burst "$BURST" --burst-within 1s --key-interval 250ms --settle 20s \
+    "${floor[@]}" --json "$OUT/burst.json" --verbose 2>"$OUT/burst.errors" | tee "$OUT/burst.txt"
+fi
 
 if [ "$WEB" = 1 ]; then
   echo "==> the levels $LEVELS through the browser's WebSocket bridge"
