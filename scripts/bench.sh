@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OUT=${OUT:-/tmp/classroom-bench}
-LEVELS=${LEVELS:-50,200,500}
+LEVELS=${LEVELS-50,200,500}   # empty: no levels
 RAMP=${RAMP:-60s}
 HOLD=${HOLD:-60s}
 TYPING=${TYPING:-0.10}
