@@ -109,6 +109,7 @@ func (h *harness) runBackend(t *testing.T, b backend) {
 		{"account_self_service", env.accountSelfService},
 		{"workspace_over_openssh", env.workspaceSession},
 		{"two_logins_share_the_repl", env.sharedREPL},
+		{"start_of_class_keeps_typed_keys", env.startOfClass},
 		{"resize_redraws_cleanly", env.resizeRedraw},
 		{"console_shows_the_roster", env.consoleRoster},
 		{"console_live_view_and_control", env.consoleLiveView},
