@@ -3,9 +3,11 @@
 // screen at the pane's size, redraws when the REPL says something changed,
 // and, while it has the keys, sends them to Python.
 //
-// Starting Python starts a sandbox, so it never happens in Update: the pane
-// returns a command that does it (Start, Restart, Run), and the REPL tells
-// every view through its subscription.
+// Starting Python starts a sandbox, so it never happens in Update: Update
+// only asks the REPL (Launch returns at once, so that the keys that follow
+// in the same read are kept for the new Python), and returns a command that
+// waits for the REPL's answer; the REPL tells every view through its
+// subscription.
 package replpane
 
 import (
@@ -28,9 +30,7 @@ import (
 
 // REPL is what the pane needs of the student's REPL; *repl.REPL has it.
 type REPL interface {
-	Start(ctx context.Context) error
-	Restart(ctx context.Context) error
-	Run(ctx context.Context, file string) error
+	Launch(req repl.Request) (wait func(ctx context.Context) error)
 	SendKey(k tea.KeyPressMsg) error
 	Paste(text string) error
 	Render(w, h int) repl.Screen
@@ -125,34 +125,25 @@ func (m *Model) Focus() tea.Cmd {
 // Blur takes the keys away.
 func (m *Model) Blur() { m.focused = false }
 
-// Start returns the command that starts Python if it never ran.
-func (m *Model) Start() tea.Cmd {
-	m.starting = true
-	r, ctx := m.r, m.ctx
-	return func() tea.Msg { return StartedMsg{Err: r.Start(ctx)} }
-}
+// Start asks the REPL to start Python if it does not run yet, and returns
+// the command that waits for it.
+func (m *Model) Start() tea.Cmd { return m.launch(repl.Request{}) }
 
-// Restart returns the command that starts a fresh Python.
-func (m *Model) Restart() tea.Cmd {
-	m.starting = true
-	r, ctx := m.r, m.ctx
-	return func() tea.Msg { return StartedMsg{Err: r.Restart(ctx)} }
-}
+// Restart asks for a fresh Python, and returns the command that waits for it.
+func (m *Model) Restart() tea.Cmd { return m.launch(repl.Request{Restart: true}) }
 
-// Run returns the command that runs file (relative to the home) as
-// python3 -i FILE; before, if set, runs first in the same command (a save)
-// and stops the run when it fails.
+// Run asks the REPL to run file (relative to the home) as python3 -i FILE;
+// before, if set, runs first in the REPL's own goroutine (a save) and
+// stops the run when it fails.
 func (m *Model) Run(file string, before func() error) tea.Cmd {
+	return m.launch(repl.Request{File: file, Before: before})
+}
+
+// launch asks now (never blocking) and waits in a command.
+func (m *Model) launch(req repl.Request) tea.Cmd {
 	m.starting = true
-	r, ctx := m.r, m.ctx
-	return func() tea.Msg {
-		if before != nil {
-			if err := before(); err != nil {
-				return StartedMsg{File: file, Err: err}
-			}
-		}
-		return StartedMsg{File: file, Err: r.Run(ctx, file)}
-	}
+	wait, ctx, file := m.r.Launch(req), m.ctx, req.File
+	return func() tea.Msg { return StartedMsg{File: file, Err: wait(ctx)} }
 }
 
 // Running reports whether Python takes input.
@@ -225,7 +216,13 @@ func (m Model) key(k tea.KeyPressMsg) (Model, tea.Cmd) {
 			return m, m.Restart()
 		}
 	case repl.NotStarted:
-		return m, m.Start()
+		// The key that starts Python is its first key too (but the
+		// restart key, which only says "start").
+		cmd := m.Start()
+		if !key.Matches(k, m.keys.REPL.Restart) {
+			_ = m.r.SendKey(k)
+		}
+		return m, cmd
 	}
 	return m, nil
 }

@@ -29,14 +29,14 @@ type fakeREPL struct {
 
 func newFake() *fakeREPL { return &fakeREPL{ch: make(chan struct{}, 1)} }
 
-func (f *fakeREPL) Start(context.Context) error { return nil }
-func (f *fakeREPL) Restart(context.Context) error {
+func (f *fakeREPL) Launch(req repl.Request) func(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.restarts++
-	return nil
+	if req.Restart {
+		f.restarts++
+	}
+	return func(context.Context) error { return nil }
 }
-func (f *fakeREPL) Run(context.Context, string) error { return nil }
 func (f *fakeREPL) SendKey(k tea.KeyPressMsg) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

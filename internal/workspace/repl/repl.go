@@ -19,6 +19,7 @@
 package repl
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -252,81 +253,115 @@ func clampSize(cols, rows int) (int, int) {
 	return max(1, min(cols, maxCols)), max(1, min(rows, maxRows))
 }
 
-// Start starts Python (python3 -i) if it has never run or could not start;
-// otherwise (it runs, starts, or ran and exited) it does nothing: see
-// Restart.
-//
-// A start belongs to the REPL, not to its caller: ctx bounds only how long
-// the caller waits (it then gets ctx's error), never the start, which
-// other views may be waiting for. A dropped connection cancels nothing.
-// Keys typed from now on are kept for Python, in order, until it first
-// reads (see holdInput).
-func (r *REPL) Start(ctx context.Context) error {
-	r.mu.Lock()
-	switch {
-	case r.closed:
-		r.mu.Unlock()
-		return ErrClosed
-	case r.pending != nil:
-		j := r.pending
-		r.mu.Unlock()
-		return await(ctx, j)
-	case r.state.Status != NotStarted && r.state.Status != Failed:
-		r.mu.Unlock()
-		return nil
-	}
-	j := r.launchLocked(Starting, "", func() error { return r.start("", "", Starting) })
-	r.mu.Unlock()
-	return await(ctx, j)
+// Request is what a view asks of the REPL (see Launch). The zero Request
+// starts Python if it does not run yet.
+type Request struct {
+	// Restart ends the running Python, if any, and starts a fresh one (as
+	// IDLE's "Restart Shell").
+	Restart bool
+	// File, when set, is run as python3 -i FILE (IDLE's "Run Module"); it
+	// implies Restart. It is relative to the student's home and must stay
+	// inside it: no absolute path, no "..".
+	File string
+	// Before, when set, runs first (a save of the file to run); its error
+	// ends the request and the REPL goes on as it was.
+	Before func() error
 }
 
-// Restart ends the running Python, if any, and starts a fresh REPL (as
-// IDLE's "Restart Shell"): the way out of an exited or stuck REPL. Like
-// Start, it belongs to the REPL and ctx bounds only the wait.
-func (r *REPL) Restart(ctx context.Context) error {
+// Launch asks for req and returns at once: every view shows Python
+// starting from now on, and keys typed from now on are kept for the new
+// Python, in order, until it first reads (see holdInput). It returns the
+// function that waits for the request's end (nil: done) or ctx's.
+//
+// A request belongs to the REPL, not to its caller: the work runs in a
+// goroutine of the REPL's own, and a caller that stops waiting (a dropped
+// connection) cancels nothing that other views may be waiting for. A
+// zero Request while a start is under way joins it.
+func (r *REPL) Launch(req Request) func(ctx context.Context) error {
+	name := ""
+	if req.File != "" {
+		n, err := checkFile(req.File)
+		if err != nil {
+			return done(err)
+		}
+		name, req.Restart = n, true
+	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.closed {
-		r.mu.Unlock()
-		return ErrClosed
+		return done(ErrClosed)
+	}
+	if !req.Restart {
+		if r.pending != nil {
+			return r.pending.wait
+		}
+		if st := r.state.Status; st != NotStarted && st != Failed {
+			return done(nil)
+		}
+		return r.launchLocked(Starting, "", func() error { return r.start("", "", Starting) }).wait
 	}
 	status := Restarting
 	if r.state.Status == NotStarted {
 		status = Starting
 	}
-	j := r.launchLocked(status, "", func() error {
+	banner := cmp.Or(name, "Shell")
+	prev := r.state
+	return r.launchLocked(status, name, func() error {
+		if req.Before != nil {
+			if err := req.Before(); err != nil {
+				r.cancelled(status, prev)
+				return err
+			}
+		}
 		if err := r.stop(); err != nil {
 			return err
 		}
-		return r.start("", "Shell", status)
-	})
-	r.mu.Unlock()
-	return await(ctx, j)
+		return r.start(name, banner, status)
+	}).wait
 }
 
-// Run restarts Python as python3 -i FILE, as IDLE's "Run Module": the
-// file's output appears on the screen (after a "=== RESTART: FILE ===" line),
-// input() reads from the keyboard, and when it ends, or raises, the >>>
-// prompt returns with its variables. file is relative to the student's home
-// and must stay inside it: no absolute path, no "..". Like Start, it
-// belongs to the REPL and ctx bounds only the wait.
-func (r *REPL) Run(ctx context.Context, file string) error {
-	name, err := checkFile(file)
-	if err != nil {
-		return err
-	}
+// cancelled puts the REPL back as it was before a request whose Before
+// failed: the Python that ran goes on, and gets the keys typed meanwhile.
+func (r *REPL) cancelled(status Status, prev State) {
 	r.mu.Lock()
-	if r.closed {
-		r.mu.Unlock()
-		return ErrClosed
+	defer r.mu.Unlock()
+	if r.closed || r.state.Status != status {
+		return
 	}
-	j := r.launchLocked(Restarting, name, func() error {
-		if err := r.stop(); err != nil {
-			return err
-		}
-		return r.start(name, name, Restarting)
-	})
-	r.mu.Unlock()
-	return await(ctx, j)
+	switch {
+	case r.cur != nil:
+		r.setStateLocked(State{Status: Running, File: prev.File, Activity: prev.Activity})
+		r.releaseInput()
+	case prev.Status == Running: // it ended meanwhile
+		r.setStateLocked(State{Status: Exited, File: prev.File})
+	default:
+		r.setStateLocked(prev)
+	}
+}
+
+// done is the wait of a request that is already over.
+func done(err error) func(context.Context) error {
+	return func(context.Context) error { return err }
+}
+
+// Start starts Python (python3 -i) if it has never run or could not start;
+// otherwise (it runs, starts, or ran and exited) it does nothing. ctx
+// bounds only the wait (see Launch).
+func (r *REPL) Start(ctx context.Context) error { return r.Launch(Request{})(ctx) }
+
+// Restart ends the running Python, if any, and starts a fresh REPL: the
+// way out of an exited or stuck REPL. ctx bounds only the wait.
+func (r *REPL) Restart(ctx context.Context) error { return r.Launch(Request{Restart: true})(ctx) }
+
+// Run restarts Python as python3 -i FILE: the file's output appears on the
+// screen (after a "=== RESTART: FILE ===" line), input() reads from the
+// keyboard, and when it ends, or raises, the >>> prompt returns with its
+// variables. ctx bounds only the wait.
+func (r *REPL) Run(ctx context.Context, file string) error {
+	if _, err := checkFile(file); err != nil {
+		return err // "" too, which Launch would take for a plain start
+	}
+	return r.Launch(Request{File: file})(ctx)
 }
 
 // launchLocked shows status at once (so that every view says Python is
@@ -355,8 +390,8 @@ func (r *REPL) launchLocked(status Status, file string, work func() error) *job 
 	return j
 }
 
-// await waits for j's end, or for ctx's.
-func await(ctx context.Context, j *job) error {
+// wait waits for j's end, or for ctx's.
+func (j *job) wait(ctx context.Context) error {
 	select {
 	case <-j.done:
 		return j.err

@@ -574,3 +574,35 @@ func TestStartsQueueAndSayHowManyAreAhead(t *testing.T) {
 		t.Errorf("%d starts still wait", n)
 	}
 }
+
+// A run whose save fails leaves Python as it was, and the keys typed
+// meanwhile go to it (they were held for the new one).
+func TestRunWhoseSaveFailsKeepsPython(t *testing.T) {
+	needSandbox(t)
+	r := New(testConfig(t, map[string]string{"a.py": "print(1)\n"}))
+	defer r.Close()
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitScreen(t, r, ">>>")
+	release := make(chan struct{})
+	wait := r.Launch(Request{File: "a.py", Before: func() error {
+		<-release
+		return errors.New("disk full")
+	}})
+	if st := r.State(); st.Status != Restarting {
+		t.Fatalf("state %+v while the save runs, want restarting", st)
+	}
+	typeIn(t, r, "print(7*6)\r")
+	close(release)
+	if err := wait(context.Background()); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("run whose save failed: %v", err)
+	}
+	if st := r.State(); st.Status != Running || st.File != "" {
+		t.Fatalf("state %+v after the failed save, want the same Python running", st)
+	}
+	waitScreen(t, r, ">>> print(7*6)", "\n42\n>>>")
+	if strings.Contains(text(r), "RESTART") {
+		t.Errorf("a run whose save failed restarted Python:\n%s", text(r))
+	}
+}
