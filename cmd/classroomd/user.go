@@ -28,7 +28,7 @@ func (a *app) userCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(a.userAddCmd(), a.userPasswdCmd(), a.userDisableCmd(true), a.userDisableCmd(false), a.userListCmd(), a.userImportCmd())
+	cmd.AddCommand(a.userAddCmd(), a.userPasswdCmd(), a.userDisableCmd(true), a.userDisableCmd(false), a.userListCmd(), a.userImportCmd(), a.userSetCmd())
 	return cmd
 }
 
