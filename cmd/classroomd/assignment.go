@@ -316,7 +316,6 @@ func (a *app) assignmentFeedbackCmd() *cobra.Command {
 	return cmd
 }
 
-
 // userSetCmd is "user set USERNAME --extra-days N": a standing accommodation.
 func (a *app) userSetCmd() *cobra.Command {
 	var days int

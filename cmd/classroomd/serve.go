@@ -128,8 +128,13 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 	metrics.LiveWorkspaces(reg, func() int { return len(spaces.Live()) })
 	class := classroom.New(classroom.Options{Store: st, Log: log})
 	desks := console.New(console.Options{Store: st, Accounts: svc, Classroom: class, Workspaces: spaces, Log: log})
+	courses := a.newCourse(st, svc)
+	collectCtx, stopCollector := context.WithCancel(ctx)
+	collectorDone := make(chan struct{})
+	go func() { defer close(collectorDone); courses.RunCollector(collectCtx, cfg.CollectEvery, log) }()
+	defer func() { stopCollector(); <-collectorDone }()
 	server, err := sshd.New(sshd.Options{Config: cfg, HostKeyPath: a.cfg.HostKeyPath(), HomesDir: a.cfg.HomesDir(),
-		Accounts: svc, Workspaces: spaces, Classroom: class, Console: desks, Log: log, Metrics: m})
+		Accounts: svc, Workspaces: spaces, Classroom: class, Console: desks, Course: courses, Log: log, Metrics: m})
 	if err != nil {
 		sshLn.Close()
 		httpLn.Close()

@@ -38,6 +38,7 @@ type Server struct {
 	MaxConnections      int // all connections, authenticated or not
 	MaxConnectionsPerIP int
 	ShutdownTimeout     time.Duration // on SIGTERM, how long sessions get to end
+	CollectEvery        time.Duration // how often assignments are collected at students' deadlines
 	HomeQuotaMiB        int           // the size in MiB a student's home may reach
 	// WorkspaceGrace is how long a workspace (REPL, unsaved edits) outlives its last connection.
 	WorkspaceGrace time.Duration
@@ -133,6 +134,7 @@ func (s *Server) RegisterServerFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&s.LimitOutputKiBps, "limit-output-kib", 1024, "output per student, in KiB per second (a flood is slowed, not lost)")
 	fs.IntVar(&s.HomeQuotaMiB, "home-quota-mib", 200, "the size in MiB a student's home may reach")
 	fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long to wait for sessions to end before closing them")
+	fs.DurationVar(&s.CollectEvery, "collect-every", 30*time.Second, "how often to collect the assignments of students whose deadline passed and who never submitted")
 	fs.StringVar(&s.TLSCert, "tls-cert", "", "certificate chain (PEM) to serve the web page over HTTPS, with --tls-key")
 	fs.StringVar(&s.TLSKey, "tls-key", "", "private key (PEM) of --tls-cert")
 	fs.StringSliceVar(&s.WebOrigins, "web-origin", nil, "another origin (https://host[:port]) that may use the web login, behind a proxy that rewrites Host (repeatable)")

@@ -43,7 +43,7 @@ func (c *cmdContext) fail(format string, a ...any) int {
 }
 
 func commands() map[string]command {
-	return map[string]command{
+	cmds := map[string]command{
 		"help":   {usage: "help", summary: "list these commands", whileMust: true, run: cmdHelp},
 		"whoami": {usage: "whoami", summary: "show who you are logged in as", whileMust: true, run: cmdWhoami},
 		"passwd": {usage: "passwd", summary: "change your password (needs ssh -t)", needsPty: true, whileMust: true, run: cmdPasswd},
@@ -51,6 +51,10 @@ func commands() map[string]command {
 		"keys": {usage: "keys add < KEY.pub | keys list | keys remove FINGERPRINT",
 			summary: "manage the SSH keys you log in with", run: cmdKeys},
 	}
+	for n, c := range assignmentCommands() {
+		cmds[n] = c
+	}
+	return cmds
 }
 
 // runCommand dispatches `ssh HOST NAME ARGS...` and ends the session with its exit status.

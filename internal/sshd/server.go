@@ -20,6 +20,7 @@ import (
 	"github.com/classroomd/classroomd/internal/classroom"
 	"github.com/classroomd/classroomd/internal/config"
 	"github.com/classroomd/classroomd/internal/console"
+	"github.com/classroomd/classroomd/internal/course"
 	"github.com/classroomd/classroomd/internal/metrics"
 	"github.com/classroomd/classroomd/internal/workspace"
 )
@@ -38,7 +39,10 @@ type Options struct {
 	// Console is the professors' console, offered to every session: the
 	// server refuses (and audits) what a student asks of it. Nil: none.
 	Console *console.Service
-	Log     *slog.Logger
+	// Course runs the students' check, submit, submissions and grades
+	// commands (#14); nil: they say assignments are not set up.
+	Course *course.Service
+	Log    *slog.Logger
 	// Metrics get sessions by transport and keystroke latency; nil
 	// records nothing.
 	Metrics *metrics.Metrics
