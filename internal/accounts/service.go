@@ -80,9 +80,13 @@ func New(o Options) (*Service, error) {
 // It fails only when ctx ends while it waits (the client left).
 func (s *Service) checkHash(ctx context.Context, hash []byte, password string) (bool, error) {
 	select {
-	case s.hashing <- struct{}{}:
-	case <-ctx.Done():
-		return false, ctx.Err()
+	case s.hashing <- struct{}{}: // a free slot is taken even if the client just left
+	default:
+		select {
+		case s.hashing <- struct{}{}:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
 	}
 	defer func() { <-s.hashing }()
 	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil, nil
