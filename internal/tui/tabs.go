@@ -136,11 +136,14 @@ func (m *Model) run() tea.Cmd {
 	if f.Buf.Modified() && !f.ReadOnly {
 		before = func() error { return ws.Save(f) }
 	}
-	_ = m.setFocus(paneREPL) // not its start command: the run starts Python
+	// The run first, so that the pane, focused after it, sees Python
+	// restarting and asks for no start of its own.
+	cmd := m.repl.Run(f.Path(), before)
+	_ = m.setFocus(paneREPL)
 	// No "Running…" in the status bar: it would outlive the program. The
 	// pane's title says running, waiting for input() or ready, as it is.
 	m.say("", false)
-	return m.repl.Run(f.Path(), before)
+	return cmd
 }
 
 // openNewFile asks for a new file's name, in the folder selected in the

@@ -556,9 +556,10 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		if m.ws.REPL().State().Status == repl.NotStarted {
 			return m.setFocus(paneREPL), true // starts it
 		}
+		cmd := m.repl.Restart() // first: the pane, focused next, then starts nothing itself
 		m.setFocus(paneREPL)
 		m.say("Python restarted: a fresh one, with nothing defined yet.", false)
-		return m.repl.Restart(), true
+		return cmd, true
 	case inREPL && !fn && !key.Matches(msg, w.Save):
 		return nil, false
 	case key.Matches(msg, w.Run):

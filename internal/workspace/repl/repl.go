@@ -298,7 +298,17 @@ func (r *REPL) Launch(req Request) func(ctx context.Context) error {
 		if st := r.state.Status; st != NotStarted && st != Failed {
 			return done(nil)
 		}
-		return r.launchLocked(Starting, "", func() error { return r.start("", "", Starting) }).wait
+		return r.launchLocked(Starting, "", func() error {
+			// A restart or run asked for after this one may have run first
+			// (they take turns at r.op in no set order): one Python is enough.
+			r.mu.Lock()
+			running := r.cur != nil
+			r.mu.Unlock()
+			if running {
+				return nil
+			}
+			return r.start("", "", Starting)
+		}).wait
 	}
 	status := Restarting
 	if r.state.Status == NotStarted {

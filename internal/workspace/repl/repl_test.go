@@ -606,3 +606,22 @@ func TestRunWhoseSaveFailsKeepsPython(t *testing.T) {
 		t.Errorf("a run whose save failed restarted Python:\n%s", text(r))
 	}
 }
+
+// A start and a run asked for together (F5 on a pane that focusing would
+// start) leave one Python, whichever runs first: with two, their input
+// writers took turns at the keys ("name" reached Python as "nm").
+func TestStartAndRunTogetherLeaveOnePython(t *testing.T) {
+	needSandbox(t)
+	for range 3 {
+		r := New(testConfig(t, map[string]string{"a.py": "x = 5\n"}))
+		start := r.Launch(Request{})
+		run := r.Launch(Request{File: "a.py"})
+		if err := errors.Join(start(context.Background()), run(context.Background())); err != nil {
+			t.Fatal(err)
+		}
+		waitScreen(t, r, "=== RESTART: a.py ===", ">>>")
+		typeIn(t, r, "print('abcdefgh' * x)\r")
+		waitScreen(t, r, "abcdefghabcdefghabcdefghabcdefghabcdefgh\n>>>")
+		r.Close()
+	}
+}
