@@ -101,7 +101,7 @@ func (s *Service) Grade(ctx context.Context, by Actor, name string, opt GradeOpt
 func (s *Service) gradeOne(ctx context.Context, by Actor, sa store.Assignment, a *Assignment, u store.User, d Deadline) GradeRow {
 	row := GradeRow{Username: u.Username}
 	if !s.now().After(d.Due) {
-		if d.Extended {
+		if d.Extended || d.ExtraDays > 0 {
 			row.Status = "extended until " + d.Due.Format(time.RFC3339)
 		} else {
 			row.Status = "not due until " + d.Due.Format(time.RFC3339)
@@ -243,8 +243,10 @@ func (s *Service) Grades(ctx context.Context, name string) ([]ExportRow, error) 
 			if gs, ok := byID[g.SubmissionID]; ok {
 				sub, hasSub = gs, true
 			}
-		} else if d.Extended && !now.After(d.Due) {
+		} else if !now.After(d.Due) && (d.Extended || d.ExtraDays > 0) {
 			r.Status = "extended until " + d.Due.Format(time.RFC3339)
+		} else if !now.After(d.Due) && !hasSub {
+			r.Status = "not due until " + d.Due.Format(time.RFC3339)
 		} else if !hasSub {
 			r.Status = StatusNotSubmitted
 		} else {
