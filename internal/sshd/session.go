@@ -98,6 +98,13 @@ func (s *Server) homeMiddleware(next ssh.Handler) ssh.Handler {
 			wish.Fatalln(sess, "Your home folder is unavailable, so the workspace cannot open. Please tell your professor; nothing was changed.")
 			return
 		}
+		if s.opts.Course != nil {
+			// A student added after a release gets its starter code now
+			// (never overwriting a file they have); a failure does not stop the login.
+			if _, err := s.opts.Course.ReleaseTo(sess.Context(), sess.User()); err != nil {
+				logFailure(sess.Context(), s.logFor(sess.Context()), "release of starter code at login", "user", sess.User(), "err", err)
+			}
+		}
 		next(sess)
 	}
 }
