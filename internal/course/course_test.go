@@ -462,3 +462,32 @@ func TestReleaseToStudentAddedLater(t *testing.T) {
 		t.Errorf("late's fib.py was replaced: %q", b)
 	}
 }
+
+// TestMaxChecksPerHour: over max_checks_per_hour a check is refused with
+// when it is allowed again, and an hour later it runs again.
+func TestMaxChecksPerHour(t *testing.T) {
+	needSandbox(t)
+	ctx := t.Context()
+	f := newFixture(t, "ann")
+	dir := filepath.Join(t.TempDir(), "hw1")
+	copyDir(t, filepath.Join(repo, "hw1"), dir)
+	writeFile(t, filepath.Join(dir, "assignment.toml"), "max_checks_per_hour = 1\n"+hwToml)
+	if _, err := f.svc.Add(ctx, by, dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Release(ctx, by, "hw1"); err != nil {
+		t.Fatal(err)
+	}
+	ann := course.Actor{Name: "ann"}
+	if _, err := f.svc.Check(ctx, ann, "hw1", "ann"); err != nil {
+		t.Fatalf("first check: %v", err)
+	}
+	_, err := f.svc.Check(ctx, ann, "hw1", "ann")
+	if !errors.Is(err, course.ErrTooManyChecks) || !strings.Contains(err.Error(), "try again after") {
+		t.Fatalf("second check within the hour = %v, want ErrTooManyChecks saying when", err)
+	}
+	f.clock.Set(f.clock.Now().Add(61 * time.Minute))
+	if res, err := f.svc.Check(ctx, ann, "hw1", "ann"); err != nil || len(res.Tests) != 2 {
+		t.Errorf("check an hour later = %+v, %v", res, err)
+	}
+}

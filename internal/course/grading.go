@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -173,6 +175,10 @@ func (s *Service) Check(ctx context.Context, by Actor, name, username string) (R
 	if err != nil {
 		return Results{}, err
 	}
+	if err := s.checkQuota(ctx, a, username); err != nil {
+		s.audit(ctx, by, "assignment.check", username, "denied", name+": too many checks")
+		return Results{}, err
+	}
 	files, err := s.gather(username, a)
 	if err != nil {
 		return Results{}, err
@@ -315,4 +321,38 @@ func (s *Service) StudentGrades(ctx context.Context, username string) ([]Student
 		}
 	}
 	return out, nil
+}
+
+// ErrTooManyChecks is wrapped by Check's error over max_checks_per_hour.
+var ErrTooManyChecks = errors.New("too many checks")
+
+// checkQuota refuses a check over the assignment's max_checks_per_hour,
+// counted from the audit log (the checks that ran in the last hour).
+func (s *Service) checkQuota(ctx context.Context, a *Assignment, username string) error {
+	max := a.Config.MaxChecksPerHour
+	if max <= 0 {
+		return nil
+	}
+	es, err := s.Store.ListAudit(ctx, store.AuditFilter{User: username, Limit: 10 * max})
+	if err != nil {
+		return err
+	}
+	since := s.now().Add(-time.Hour)
+	var times []time.Time
+	for _, e := range es {
+		if e.Action == "assignment.check" && e.Target == username && e.Outcome != "denied" && e.At.After(since) && strings.HasPrefix(e.Detail, a.Name+":") {
+			times = append(times, e.At)
+		}
+	}
+	if len(times) < max {
+		return nil
+	}
+	oldest := times[0]
+	for _, t := range times {
+		if t.Before(oldest) {
+			oldest = t
+		}
+	}
+	return fmt.Errorf("you checked %s %d times in the last hour, the most it allows; try again after %s: %w",
+		a.Name, len(times), oldest.Add(time.Hour).Format("15:04 MST"), ErrTooManyChecks)
 }

@@ -40,7 +40,7 @@ func studentMessage(err error) string {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return "there is no such assignment"
-	case errors.Is(err, course.ErrClosed), errors.Is(err, course.ErrNotReleased), errors.Is(err, course.ErrTooLarge):
+	case errors.Is(err, course.ErrClosed), errors.Is(err, course.ErrNotReleased), errors.Is(err, course.ErrTooLarge), errors.Is(err, course.ErrTooManyChecks):
 		return err.Error()
 	}
 	return "it could not be done (" + err.Error() + "); try again, or tell your professor"
