@@ -1457,11 +1457,14 @@ func (p *Program) Printf(template string, args ...any) {
 // classroomd patch: upstream flushes on a ticker of fps a second, so a key's
 // frame waits up to a whole frame interval, and every idle program wakes fps
 // times a second (60,000 wake-ups a second for 500 programs at 120 fps). Here
-// a frame is written as soon as a change is requested (requestFlush) if the
-// last one is at least a frame interval old; changes within the interval are
-// gathered into one frame written when it ends. An idle program never wakes.
+// a frame is written as soon as a change is requested (requestFlush), at
+// most fps a second on average with bursts of frameBurst (a key's echo and,
+// a millisecond later, the answer it brings both go at once); changes
+// beyond that are gathered into one frame written when the rate allows. An
+// idle program never wakes.
 func (p *Program) startRenderer() {
 	framerate := time.Second / time.Duration(p.fps)
+	const frameBurst = 4
 
 	// Since the renderer can be restarted after a stop, we need to reset
 	// the done channel and its corresponding sync.Once.
@@ -1473,12 +1476,19 @@ func (p *Program) startRenderer() {
 		next := time.NewTimer(framerate)
 		defer next.Stop()
 		waiting := true // next is armed
-		var last time.Time
+		// due is when the frames written so far would have been done at
+		// exactly fps (the generic cell rate algorithm): a frame may go at
+		// once while that is at most frameBurst-1 intervals ahead of now.
+		var due time.Time
 		flush := func() {
 			_ = p.flush()
 			_ = p.renderer.flush(false)
 			if p.renderer.takeWritten() {
-				last = time.Now()
+				now := time.Now()
+				if due.Before(now) {
+					due = now
+				}
+				due = due.Add(framerate)
 			}
 		}
 		for {
@@ -1490,7 +1500,7 @@ func (p *Program) startRenderer() {
 				if waiting {
 					continue // the armed frame will include it
 				}
-				if wait := framerate - time.Since(last); wait > 0 {
+				if wait := time.Until(due) - (frameBurst-1)*framerate; wait > 0 {
 					next.Reset(wait)
 					waiting = true
 					continue
