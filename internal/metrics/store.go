@@ -258,3 +258,99 @@ func (s *countingStore) WebSessionByTokenHash(ctx context.Context, a1 string, a2
 	s.m.StoreError("WebSessionByTokenHash", err)
 	return
 }
+
+func (s *countingStore) AddSubmission(ctx context.Context, a1 *store.Submission) (err error) {
+	err = s.Store.AddSubmission(ctx, a1)
+	s.m.StoreError("AddSubmission", err)
+	return
+}
+
+func (s *countingStore) AssignmentByName(ctx context.Context, a1 string) (r0 store.Assignment, err error) {
+	r0, err = s.Store.AssignmentByName(ctx, a1)
+	s.m.StoreError("AssignmentByName", err)
+	return
+}
+
+func (s *countingStore) ListAccommodations(ctx context.Context) (r0 []store.Accommodation, err error) {
+	r0, err = s.Store.ListAccommodations(ctx)
+	s.m.StoreError("ListAccommodations", err)
+	return
+}
+
+func (s *countingStore) ListAssignments(ctx context.Context) (r0 []store.Assignment, err error) {
+	r0, err = s.Store.ListAssignments(ctx)
+	s.m.StoreError("ListAssignments", err)
+	return
+}
+
+func (s *countingStore) ListExtensions(ctx context.Context, a1 string) (r0 []store.Extension, err error) {
+	r0, err = s.Store.ListExtensions(ctx, a1)
+	s.m.StoreError("ListExtensions", err)
+	return
+}
+
+func (s *countingStore) ListGrades(ctx context.Context, a1 string) (r0 []store.Grade, err error) {
+	r0, err = s.Store.ListGrades(ctx, a1)
+	s.m.StoreError("ListGrades", err)
+	return
+}
+
+func (s *countingStore) ListSubmissions(ctx context.Context, a1 string, a2 string) (r0 []store.Submission, err error) {
+	r0, err = s.Store.ListSubmissions(ctx, a1, a2)
+	s.m.StoreError("ListSubmissions", err)
+	return
+}
+
+func (s *countingStore) MarkAssignmentReleased(ctx context.Context, a1 string, a2 time.Time) (r0 store.Assignment, err error) {
+	r0, err = s.Store.MarkAssignmentReleased(ctx, a1, a2)
+	s.m.StoreError("MarkAssignmentReleased", err)
+	return
+}
+
+func (s *countingStore) PutAssignment(ctx context.Context, a1 store.Assignment, a2 time.Time) (r0 store.Assignment, r1 bool, r2 store.Assignment, err error) {
+	r0, r1, r2, err = s.Store.PutAssignment(ctx, a1, a2)
+	s.m.StoreError("PutAssignment", err)
+	return
+}
+
+func (s *countingStore) PutGrade(ctx context.Context, a1 store.Grade) (err error) {
+	err = s.Store.PutGrade(ctx, a1)
+	s.m.StoreError("PutGrade", err)
+	return
+}
+
+func (s *countingStore) RecordRelease(ctx context.Context, a1 string, a2 string, a3 time.Time) (r0 bool, err error) {
+	r0, err = s.Store.RecordRelease(ctx, a1, a2, a3)
+	s.m.StoreError("RecordRelease", err)
+	return
+}
+
+func (s *countingStore) ReleasedTo(ctx context.Context, a1 string) (r0 []string, err error) {
+	r0, err = s.Store.ReleasedTo(ctx, a1)
+	s.m.StoreError("ReleasedTo", err)
+	return
+}
+
+func (s *countingStore) SetAccommodation(ctx context.Context, a1 store.Accommodation) (err error) {
+	err = s.Store.SetAccommodation(ctx, a1)
+	s.m.StoreError("SetAccommodation", err)
+	return
+}
+
+func (s *countingStore) SetExtension(ctx context.Context, a1 store.Extension) (err error) {
+	err = s.Store.SetExtension(ctx, a1)
+	s.m.StoreError("SetExtension", err)
+	return
+}
+
+func (s *countingStore) SetFeedbackReleased(ctx context.Context, a1 string, a2 time.Time) (r0 store.Assignment, err error) {
+	r0, err = s.Store.SetFeedbackReleased(ctx, a1, a2)
+	s.m.StoreError("SetFeedbackReleased", err)
+	return
+}
+
+func (s *countingStore) SubmissionByID(ctx context.Context, a1 int64) (r0 store.Submission, err error) {
+	r0, err = s.Store.SubmissionByID(ctx, a1)
+	s.m.StoreError("SubmissionByID", err)
+	return
+}
