@@ -31,11 +31,12 @@ type cursedRenderer struct {
 	hardTabs      bool // whether to use hard tabs to optimize cursor movements
 	backspace     bool // whether to use backspace to optimize cursor movements
 	mapnl         bool
-	syncdUpdates  bool // whether to use synchronized output mode for updates
-	starting      bool // indicates whether the renderer is starting after being stopped
-	pendingErase  bool // an scr.Erase() is pending and hasn't been drained by flush yet
-	noInput       bool // whether input is disabled, in which case keyboard enhancement queries are pointless
-	written       bool // a flush wrote to w since takeWritten last looked (classroomd patch)
+	syncdUpdates  bool     // whether to use synchronized output mode for updates
+	starting      bool     // indicates whether the renderer is starting after being stopped
+	pendingErase  bool     // an scr.Erase() is pending and hasn't been drained by flush yet
+	noInput       bool     // whether input is disabled, in which case keyboard enhancement queries are pointless
+	written       bool     // a flush wrote to w since takeWritten last looked (classroomd patch)
+	lastLines     []string // the lines cellbuf holds, drawn by the last flush; nil: unknown (classroomd patch)
 }
 
 var _ renderer = &cursedRenderer{}
@@ -329,6 +330,11 @@ func (s *cursedRenderer) flush(closing bool) error {
 		return nil
 	}
 
+	// classroomd patch: only the lines that changed are drawn again (lines.go).
+	lines := frameLines(view.Content)
+	incremental := !s.starting && !closing && !s.pendingErase && view.AltScreen &&
+		s.lastView != nil && s.lastView.AltScreen && frameArea == s.cellbuf.Bounds() && s.lastLines != nil
+
 	// We're no longer starting.
 	s.starting = false
 	s.pendingErase = false
@@ -346,10 +352,16 @@ func (s *cursedRenderer) flush(closing bool) error {
 		s.cellbuf.Resize(frameArea.Dx(), frameArea.Dy())
 	}
 
-	// Clear our screen buffer before copying the new frame into it to ensure
-	// we erase any old content.
-	s.cellbuf.Clear()
-	content.Draw(s.cellbuf, s.cellbuf.Bounds())
+	if !incremental || !drawChangedLines(s.cellbuf, s.lastLines, lines) {
+		// Clear our screen buffer before copying the new frame into it to ensure
+		// we erase any old content.
+		s.cellbuf.Clear()
+		content.Draw(s.cellbuf, s.cellbuf.Bounds())
+	}
+	s.lastLines = nil
+	if view.AltScreen {
+		s.lastLines = lines
+	}
 
 	// If the frame height is greater than the screen height, we drop the
 	// lines from the top of the buffer.
@@ -776,6 +788,7 @@ func (s *cursedRenderer) setWidthMethod(method ansi.Method) {
 		_, _ = s.scr.WriteString(ansi.ResetModeUnicodeCore)
 	}
 	s.cellbuf.Method = method
+	s.lastLines = nil // the cells would be measured another way (classroomd patch)
 	s.mu.Unlock()
 }
 
