@@ -131,6 +131,13 @@ func (e *Emulator) Touched() []*uv.LineData {
 	return e.scr.Touched()
 }
 
+// ClearTouched forgets which lines were touched, so that the next call to
+// Touched reports only the lines changed after this one (classroomd patch:
+// a view redraws only those).
+func (e *Emulator) ClearTouched() {
+	e.scr.ClearTouched()
+}
+
 // String returns a string representation of the underlying screen buffer.
 func (e *Emulator) String() string {
 	s := e.scr.buf.String()

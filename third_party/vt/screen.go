@@ -37,7 +37,8 @@ func (s *Screen) Reset() {
 	s.cur = Cursor{}
 	s.saved = Cursor{}
 	s.scroll = s.buf.Bounds()
-	s.buf.Touched = nil
+	// classroomd patch: every line stays marked touched (Clear marked them),
+	// so that a view drawing only touched lines redraws them all.
 }
 
 // Bounds returns the bounds of the screen.
@@ -76,7 +77,13 @@ func (s *Screen) Resize(width int, height int) {
 		s.buf = uv.NewRenderBuffer(width, height)
 	} else {
 		s.buf.Resize(width, height)
+		// classroomd patch: a resize marks every line touched rather than
+		// none, so that changes made before it are not forgotten by a view
+		// drawing only touched lines.
 		s.buf.Touched = nil
+		for y := range height {
+			s.buf.TouchLine(0, y, width)
+		}
 	}
 	s.scroll = s.buf.Bounds()
 }

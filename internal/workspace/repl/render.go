@@ -118,23 +118,26 @@ func (r *REPL) renderLocked(w, h, back int, plain bool) Screen {
 	s.Back = back
 
 	var b strings.Builder
-	for i := range s.Lines {
-		y := top + i
-		if y >= height {
-			s.Lines[i] = blank
-			continue
-		}
-		cellAt := emu.CellAt
-		if y < 0 {
-			cellAt = func(x, _ int) *uv.Cell { return emu.ScrollbackCellAt(x, sb+y) }
-		}
+	draw := func(cellAt func(x, y int) *uv.Cell, y int) string {
 		b.Reset()
 		b.Grow(w)
 		n := renderRow(&b, cellAt, y, min(width, w), plain)
 		if pad := w - n; pad > 0 {
 			b.WriteString(blank[:pad])
 		}
-		s.Lines[i] = b.String()
+		return b.String()
+	}
+	rows := r.drawn.rows(r.term, renderKey{w: w, plain: plain})
+	for i := range s.Lines {
+		y := top + i
+		switch {
+		case y >= height:
+			s.Lines[i] = blank
+		case y < 0:
+			s.Lines[i] = draw(func(x, _ int) *uv.Cell { return emu.ScrollbackCellAt(x, sb+y) }, y)
+		default:
+			s.Lines[i] = rows.row(y, func() string { return draw(emu.CellAt, y) })
+		}
 	}
 	s.CursorX, s.CursorY = cur.X, cur.Y-top
 	s.CursorVisible = !emu.CursorHidden() && cur.X < w && s.CursorY >= 0 && s.CursorY < h
@@ -208,4 +211,67 @@ func writeContent(b *strings.Builder, s string, width int) {
 		i += n
 	}
 	b.WriteString(s)
+}
+
+// drawnRows keeps the screen's rows as each view width last drew them, so
+// that a change redraws only the rows the emulator touched (a key's echo:
+// one row) rather than the whole screen. The emulator marks every row it
+// changes, scrolls included; the marks are taken here, each time a
+// render needs them, into a generation per row that every view's rows
+// compare theirs with.
+type drawnRows struct {
+	term          *term // the emulator the generations are of
+	width, height int
+	gen           uint64   // the last generation handed out
+	rowGen        []uint64 // the generation of each row's cells
+	views         map[renderKey]*viewRows
+}
+
+// viewRows are the rows one view width drew: row y is current while its
+// generation is the row's.
+type viewRows struct {
+	d     *drawnRows
+	lines []string
+	gen   []uint64
+}
+
+// rows takes the emulator's marks and returns the rows drawn for key (its
+// h and back unused). The REPL's mutex is held.
+func (d *drawnRows) rows(t *term, key renderKey) *viewRows {
+	emu := t.emu
+	if d.term != t || d.width != emu.Width() || d.height != emu.Height() {
+		// Another emulator or size: every row is new.
+		d.term, d.width, d.height = t, emu.Width(), emu.Height()
+		d.rowGen = make([]uint64, d.height)
+		d.gen++
+		for y := range d.rowGen {
+			d.rowGen[y] = d.gen
+		}
+		d.views = nil
+	} else {
+		for y, ld := range emu.Touched() {
+			if ld != nil && (ld.FirstCell != -1 || ld.LastCell != -1) && y < len(d.rowGen) {
+				d.gen++
+				d.rowGen[y] = d.gen
+			}
+		}
+	}
+	emu.ClearTouched()
+	v := d.views[key]
+	if v == nil {
+		if d.views == nil || len(d.views) >= maxCachedRenders {
+			d.views = make(map[renderKey]*viewRows)
+		}
+		v = &viewRows{d: d, lines: make([]string, d.height), gen: make([]uint64, d.height)}
+		d.views[key] = v
+	}
+	return v
+}
+
+// row returns row y, drawn again only when its cells changed since.
+func (v *viewRows) row(y int, draw func() string) string {
+	if g := v.d.rowGen[y]; v.gen[y] != g {
+		v.lines[y], v.gen[y] = draw(), g
+	}
+	return v.lines[y]
 }

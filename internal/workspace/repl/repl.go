@@ -188,6 +188,7 @@ type REPL struct {
 	cur        *incarnation // the running process, if any
 	version    uint64
 	cache      map[renderKey]Screen
+	drawn      drawnRows // the rows each view size drew last (render.go)
 	subs       map[chan struct{}]struct{}
 	quota      sandbox.HomeUsage // the last measurement of the home
 	pending    *job              // the start under way, if any

@@ -470,3 +470,50 @@ func TestRenderBackShowsScrollback(t *testing.T) {
 		t.Errorf("scrolled to the oldest line: %q (back %d), want %q back 28", got, s.Back, want)
 	}
 }
+
+// TestChangedRowsDrawTheSameScreen: drawing only the rows the emulator
+// touched gives, for every view, the screen drawn from scratch, whatever
+// the program prints: edits in place, erases, scrolls (regions too),
+// inserted and deleted lines and characters, styles, wide characters,
+// resizes.
+func TestChangedRowsDrawTheSameScreen(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	bits := []string{"abc", "\r", "\n", "\x08", "\x1b[K", "\x1b[1K", "\x1b[2K", "\x1b[J", "\x1b[2J", "\x1b[H",
+		"\x1b[3;5H", "\x1b[2A", "\x1b[4B", "\x1b[3C", "\x1b[D", "\x1b[2L", "\x1b[M", "\x1b[3@", "\x1b[2P",
+		"\x1b[2S", "\x1b[T", "\x1b[2;6r", "\x1b[r", "\x1bM", "\x1b[31mred", "\x1b[0m", "\x1b[7m", "中文",
+		"e\u0301", "\x1b[X", "\x1b7", "\x1b8", strings.Repeat("long line ", 6), ">>> ", "\x1b[?7l", "\x1b[?7h", "\x1bc", "\x1b[!p"}
+	views := [][2]int{{30, 8}, {12, 5}, {50, 14}}
+	for iter := range 60 {
+		cols, rows := 5+rng.Intn(30), 3+rng.Intn(10)
+		r := fakeREPL(t, cols, rows)
+		for step := range 80 {
+			var out strings.Builder
+			for range 1 + rng.Intn(6) {
+				out.WriteString(bits[rng.Intn(len(bits))])
+			}
+			r.feedString(out.String())
+			if rng.Intn(25) == 0 {
+				r.mu.Lock()
+				r.term.resize(5+rng.Intn(30), 3+rng.Intn(10))
+				r.changedLocked()
+				r.mu.Unlock()
+			}
+			for _, v := range views[:1+rng.Intn(len(views))] {
+				got := r.Render(v[0], v[1])
+				r.mu.Lock()
+				kept := r.drawn
+				r.drawn = drawnRows{} // drawn from scratch, then the views' rows again
+				want := r.renderLocked(v[0], v[1], 0, false)
+				r.drawn = kept
+				r.mu.Unlock()
+				if !equal(got.Lines, want.Lines) {
+					r.mu.Lock()
+					t.Logf("emulator %dx%d cursor %v", r.term.emu.Width(), r.term.emu.Height(), r.term.emu.CursorPosition())
+					r.mu.Unlock()
+					t.Fatalf("iteration %d, step %d, view %v, after %q:\nredrawn rows\n%s\nwhole screen\n%s",
+						iter, step, v, out.String(), strings.Join(got.Lines, "|\n"), strings.Join(want.Lines, "|\n"))
+				}
+			}
+		}
+	}
+}
