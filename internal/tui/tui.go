@@ -66,6 +66,12 @@ type Options struct {
 	// MustChangePassword shows only the password form, which cannot be
 	// cancelled, until the password is changed; then the workspace opens.
 	MustChangePassword bool
+	// SSHHost and SSHPort are where students reach this server over SSH, for
+	// the help's scp and sftp commands (SSHHost "" shows HOST there; port 0
+	// or 22 is left out of the commands).
+	SSHHost string
+	SSHPort int
+
 	// ChangePassword checks the current password and stores the next one;
 	// its error is shown to the student as a sentence. It runs in a command,
 	// off the event loop, as it may be slow (bcrypt, a database write). Nil
@@ -122,6 +128,7 @@ type Model struct {
 	closeOnce sync.Once
 
 	helpKey, helpView string // the help bar last drawn, and what it showed
+	reported          string // the selection last reported to a browser (transfer.go)
 
 	// The watch on the folders the file list shows: a program in the REPL
 	// that writes a file makes it appear.
@@ -177,6 +184,7 @@ func New(opts Options) *Model {
 		treeStarted: !opts.MustChangePassword,
 		ws:          opts.Workspace,
 	}
+	m.helpScreen.SetNotes(m.transferNotes())
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	if m.ws != nil {
 		m.view = m.ws.AttachView(workspace.ViewOptions{Transport: opts.Transport}, defaultCols, defaultRows)
@@ -335,6 +343,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		// The folders shown may have changed (one opened, or listed).
 		if w := m.rewatch(); w != nil {
 			cmd = tea.Batch(cmd, w)
+		}
+		if r := m.reportSelection(); r != nil {
+			cmd = tea.Batch(cmd, r)
 		}
 	}
 	return m, cmd

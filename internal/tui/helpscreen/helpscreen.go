@@ -15,9 +15,18 @@ import (
 	"github.com/classroomd/classroomd/internal/tui/theme"
 )
 
+// Note is a section of prose after the keys (how to copy files in and out,
+// say): its lines are wrapped to the width; a line that starts with two
+// spaces is a command, drawn as keys are.
+type Note struct {
+	Title string
+	Lines []string
+}
+
 // Model is the full help screen.
 type Model struct {
 	groups []keys.Group
+	notes  []Note
 	keys   keys.Tree // scrolling uses the file list's movement keys
 	theme  theme.Theme
 
@@ -34,6 +43,12 @@ func New(km keys.KeyMap, th theme.Theme) Model {
 // with km's keys.
 func NewGroups(groups []keys.Group, km keys.KeyMap, th theme.Theme) Model {
 	return Model{groups: groups, keys: km.Tree, theme: th}
+}
+
+// SetNotes sets the sections shown after the keys.
+func (m *Model) SetNotes(notes []Note) {
+	m.notes = notes
+	m.clamp()
 }
 
 // SetSize sets the cells the screen draws into.
@@ -147,6 +162,30 @@ func (m Model) lines() []string {
 			b.WriteString(cell)
 		}
 		out[row] = strings.TrimRight(b.String(), " ")
+	}
+	return append(out, m.noteLines()...)
+}
+
+// noteLines draws the notes across the whole width, below the columns.
+func (m Model) noteLines() []string {
+	var out []string
+	for _, n := range m.notes {
+		out = append(out, "", m.theme.Heading.Render(n.Title))
+		for _, l := range n.Lines {
+			style := m.theme.Help.FullDesc
+			indent := ""
+			if strings.HasPrefix(l, "  ") {
+				trimmed := strings.TrimLeft(l, " ")
+				indent = l[:len(l)-len(trimmed)]
+				l = trimmed
+				if len(indent) == 2 {
+					style = m.theme.Help.FullKey
+				}
+			}
+			for w := range strings.SplitSeq(ansi.Wrap(l, max(m.width-len(indent)-2, 1), ""), "\n") {
+				out = append(out, "  "+indent+style.Render(w))
+			}
+		}
 	}
 	return out
 }
