@@ -40,7 +40,29 @@ func quiet(b *testing.B, out *syncBuffer) {
 // BenchmarkKeyToFrame is the server's share of a key's echo: from a key
 // written by the SSH client to the first bytes of the frame showing it, on
 // loopback, with the workspace's editor open. A frame waits for no timer.
+// CPU/key is the whole process's (the SSH client here included) per key.
 func BenchmarkKeyToFrame(b *testing.B) {
+	benchKeyToFrame(b, func(s *screen, out *syncBuffer) {
+		s.waitFor(b, "welcome.py")
+		s.stdin.Write([]byte("\r"))
+		s.waitFor(b, "Ln 1")
+	})
+}
+
+// BenchmarkKeyToFramePython is the same in the Python pane, full of
+// output, each key echoed by Python's line editor through the pty and the
+// emulator.
+func BenchmarkKeyToFramePython(b *testing.B) {
+	benchKeyToFrame(b, func(s *screen, out *syncBuffer) {
+		s.waitFor(b, "welcome.py")
+		s.stdin.Write([]byte("\x1bOS")) // F4
+		s.waitFor(b, ">>>")
+		s.stdin.Write([]byte("for i in range(60): print('line', i, 'of the output that fills the pane')\r\r"))
+		s.waitFor(b, "line 59 of")
+	})
+}
+
+func benchKeyToFrame(b *testing.B, ready func(s *screen, out *syncBuffer)) {
 	ts := startServer(b, 4, testConfig())
 	ts.addUser(b, "alice", "rabbit hole 42")
 	c, err := dial(ts.addr, "alice", gossh.Password("rabbit hole 42"))
@@ -59,25 +81,25 @@ func BenchmarkKeyToFrame(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := sess.RequestPty("xterm-256color", 30, 100, gossh.TerminalModes{}); err != nil {
+	if err := sess.RequestPty("xterm-256color", 40, 120, gossh.TerminalModes{}); err != nil {
 		b.Fatal(err)
 	}
 	if err := sess.Shell(); err != nil {
 		b.Fatal(err)
 	}
 	s := &screen{sess: sess, out: out, stdin: in}
-	s.waitFor(b, "welcome.py")
-	in.Write([]byte("\r"))
-	s.waitFor(b, "Ln 1")
+	ready(s, out)
 	quiet(b, out)
 	keys := [][]byte{[]byte("x"), []byte("\x7f")} // type, then rub out: every key changes the screen
 	var waited []time.Duration
+	var cpu time.Duration
 	i := 0
 	for b.Loop() {
 		select {
 		case <-f.got: // drop a stale signal
 		default:
 		}
+		before := cpuTime(b)
 		start := time.Now()
 		in.Write(keys[i%2])
 		i++
@@ -89,13 +111,16 @@ func BenchmarkKeyToFrame(b *testing.B) {
 		}
 		// The next key comes later than a frame interval (1/120 s), as a
 		// typist's do (≥ 50 ms apart), so no frame is held back by the last.
+		// The CPU is counted up to then: the whole frame, not only its start.
 		time.Sleep(20 * time.Millisecond)
+		cpu += cpuTime(b) - before
 	}
 	slices.Sort(waited)
 	at := func(q float64) float64 { return float64(waited[int(q*float64(len(waited)-1))].Microseconds()) }
 	b.ReportMetric(at(0.5), "µs-p50/key-to-frame")
 	b.ReportMetric(at(0.9), "µs-p90/key-to-frame")
 	b.ReportMetric(at(0.99), "µs-p99/key-to-frame")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(len(waited)), "µs-CPU/key")
 }
 
 // BenchmarkIdleSessionCPU is what open but idle workspace sessions cost the

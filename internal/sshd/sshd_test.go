@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"net"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -38,6 +39,14 @@ type testServer struct {
 
 // testWorkspaces gives each login a workspace over its home, with a REPL
 // that is never started here (no test types into Python).
+const testUID = 203021
+
+// TestMain lets this test binary be the sandbox's init when a REPL re-executes it.
+func TestMain(m *testing.M) {
+	sandbox.MaybeRunInit()
+	os.Exit(m.Run())
+}
+
 func testWorkspaces(svc *accounts.Service, journals string) *workspace.Manager {
 	open := func(ctx context.Context, username string) (*workspace.Workspace, error) {
 		dir, err := svc.EnsureHome(ctx, username)
@@ -48,7 +57,11 @@ func testWorkspaces(svc *accounts.Service, journals string) *workspace.Manager {
 		if err != nil {
 			return nil, err
 		}
-		r := repl.New(repl.Config{Spec: sandbox.Spec{Username: username, Home: dir, Cols: 80, Rows: 24}})
+		// A uid of the tests' own, so that Python can start (for the
+		// benchmarks that type into it); the tests here only need it to
+		// exist.
+		r := repl.New(repl.Config{Spec: sandbox.Spec{Username: username, UID: testUID, GID: testUID, Home: dir,
+			Cols: 80, Rows: 24, Limits: sandbox.DefaultLimits()}})
 		return workspace.New(workspace.Options{Username: username, Home: home, REPL: r,
 			JournalDir: filepath.Join(journals, username), JournalEvery: time.Hour})
 	}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strconv"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -179,11 +180,13 @@ func rows(s string, w, h int) []string {
 }
 
 func (m *Model) title(text string, focused bool, w int) string {
-	text = termtext.Pad(termtext.Fit(" "+text, w), w)
-	if focused {
-		return m.theme.Selected.Render(text)
-	}
-	return m.theme.PaneTitle.Render(text)
+	return m.drawn.get("title\x00"+text+"\x00"+strconv.FormatBool(focused)+"\x00"+strconv.Itoa(w), func() string {
+		text = termtext.Pad(termtext.Fit(" "+text, w), w)
+		if focused {
+			return m.theme.Selected.Render(text)
+		}
+		return m.theme.PaneTitle.Render(text)
+	})
 }
 
 func (m *Model) filesLines() []string {

@@ -14,13 +14,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strconv"
 	"strings"
 	"sync"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
+
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/classroomd/classroomd/internal/classroom"
@@ -93,6 +94,7 @@ const (
 // connection dropped): it detaches the view from the workspace and ends
 // every subscription.
 type Model struct {
+	drawn drawCache // the header, titles and status bar as last drawn
 	opts  Options
 	keys  keys.KeyMap
 	theme theme.Theme
@@ -865,9 +867,11 @@ func (m *Model) header() string {
 	}
 	who = termtext.Fit(who, w-width(brand))
 	gap := w - width(brand) - width(who) - width(role)
-	return m.theme.Brand.Render(brand) +
-		m.theme.Header.Render(who+strings.Repeat(" ", max(gap, 0))) +
-		m.theme.HeaderMuted.Render(role)
+	return m.drawn.get("header\x00"+brand+"\x00"+who+"\x00"+role+"\x00"+strconv.Itoa(gap), func() string {
+		return m.theme.Brand.Render(brand) +
+			m.theme.Header.Render(who+strings.Repeat(" ", max(gap, 0))) +
+			m.theme.HeaderMuted.Render(role)
+	})
 }
 
 // status says what went wrong, as a sentence with what to do, or else
@@ -875,7 +879,7 @@ func (m *Model) header() string {
 // and where, or Python's state.
 func (m *Model) status() string {
 	w := m.width
-	style := m.theme.Status
+	isErr := false
 	var text, right string
 	if m.ws != nil {
 		right = replpane.Describe(m.ws.REPL().State()) + " "
@@ -883,9 +887,7 @@ func (m *Model) status() string {
 	switch {
 	case m.notice != "":
 		text = m.notice
-		if m.noticeErr {
-			style = m.theme.StatusError
-		}
+		isErr = m.noticeErr
 	case m.ws != nil && m.focus == paneEditor:
 		text = m.editorStatus()
 	case m.ws != nil && m.focus == paneREPL:
@@ -895,28 +897,35 @@ func (m *Model) status() string {
 		}
 		right = ""
 	default:
-		text = m.treeStatus(&style)
+		text, isErr = m.treeStatus()
 	}
 	left := " " + text
 	if right != "" && termtext.Width(left)+2+termtext.Width(right) <= w {
 		left = termtext.Pad(left, w-termtext.Width(right)) + right
 	}
-	return style.Render(termtext.Pad(termtext.Fit(left, w), w))
+	return m.drawn.get("status\x00"+left+"\x00"+strconv.Itoa(w)+"\x00"+strconv.FormatBool(isErr), func() string {
+		style := m.theme.Status
+		if isErr {
+			style = m.theme.StatusError
+		}
+		return style.Render(termtext.Pad(termtext.Fit(left, w), w))
+	})
 }
 
-func (m *Model) treeStatus(style *lipgloss.Style) string {
+// treeStatus describes the selected entry, or says why the files are not
+// listed (isErr).
+func (m *Model) treeStatus() (text string, isErr bool) {
 	if rel, err := m.tree.Err(); err != nil {
-		*style = m.theme.StatusError
 		return fmt.Sprintf("Could not list your files: %s. Try again with %s.",
-			reason(rel, err), m.keys.Refresh.Help().Key)
+			reason(rel, err), m.keys.Refresh.Help().Key), true
 	} else if m.tree.Loading() {
-		return "Loading your files…"
+		return "Loading your files…", false
 	} else if m.tree.Empty() {
-		return "Your home folder is empty."
+		return "Your home folder is empty.", false
 	} else if e, rel, ok := m.tree.Selected(); ok {
-		return describe(e, rel)
+		return describe(e, rel), false
 	}
-	return ""
+	return "", false
 }
 
 func (m *Model) editorStatus() string {
