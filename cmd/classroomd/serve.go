@@ -123,7 +123,8 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 			adminPassword, sshCommand("admin", sshLn.Addr()))
 	}
 
-	spaces := a.workspaces(cfg, svc, log, m)
+	spaces, cpu := a.workspaces(cfg, svc, log, m)
+	defer cpu.Close()
 	defer spaces.Shutdown() // if start fails below; a stop has done it already
 	metrics.LiveWorkspaces(reg, func() int { return len(spaces.Live()) })
 	class := classroom.New(classroom.Options{Store: st, Log: log})

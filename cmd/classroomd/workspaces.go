@@ -20,7 +20,7 @@ import (
 // workspaces builds the manager of live workspaces: for each student, their home
 // (with the quota), a REPL in their sandbox (started when first needed) and their
 // journal of unsaved edits.
-func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Logger, m *metrics.Metrics) *workspace.Manager {
+func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Logger, m *metrics.Metrics) (*workspace.Manager, *sandbox.CPUGovernor) {
 	quota := int64(cfg.HomeQuotaMiB) << 20
 	limits := sandbox.DefaultLimits()
 	limits.MemoryBytes = int64(cfg.LimitMemoryMiB) << 20
@@ -32,6 +32,9 @@ func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Log
 	// Pythons start a few at a time, in order of asking, however many
 	// students press F4 at once (see repl.StartQueue).
 	starts := repl.NewStartQueue(max(2, runtime.NumCPU()))
+	// A Python that keeps a core busy weighs little against the others
+	// while it does (see sandbox.CPUGovernor); serve stops it last.
+	cpu := sandbox.NewCPUGovernor(sandbox.GovernorOptions{})
 	open := func(ctx context.Context, username string) (*workspace.Workspace, error) {
 		u, err := svc.User(ctx, username)
 		if err != nil {
@@ -65,6 +68,7 @@ func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Log
 			Log:     log.With("user", u.Username),
 			Metrics: m,
 			Starts:  starts,
+			CPU:     cpu,
 		})
 		ws, err := workspace.New(workspace.Options{
 			Username: u.Username, Home: home, Course: courseHome, REPL: r,
@@ -79,5 +83,5 @@ func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Log
 		}
 		return ws, nil
 	}
-	return workspace.NewManager(open, cfg.WorkspaceGrace, log)
+	return workspace.NewManager(open, cfg.WorkspaceGrace, log), cpu
 }

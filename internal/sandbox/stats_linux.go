@@ -46,32 +46,75 @@ func (cg *cgroup) stats() (Stats, error) {
 		}
 		st.MemoryBytes, found = n, true
 	}
-	cpuDone := false
-	if dir, ok := cg.v1["cpu"]; ok {
-		// Only where cpu and cpuacct share a hierarchy ("cpu,cpuacct").
-		n, err := readCounter(filepath.Join(dir, "cpuacct.usage"))
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return Stats{}, err
-		}
-		if err == nil {
-			st.CPU, found, cpuDone = time.Duration(n), true, true
-		}
-	}
-	if !cpuDone && cg.v2 != "" {
-		b, err := os.ReadFile(filepath.Join(cg.v2, "cpu.stat"))
-		if err != nil {
-			return Stats{}, fmt.Errorf("read the sandbox's CPU time: %w", err)
-		}
-		us, ok := statField(string(b), "usage_usec")
-		if !ok {
-			return Stats{}, fmt.Errorf("read the sandbox's CPU time: no usage_usec in %s", filepath.Join(cg.v2, "cpu.stat"))
-		}
-		st.CPU, found = time.Duration(us)*time.Microsecond, true
+	cpu, err := cg.cpuTime()
+	switch {
+	case err == nil:
+		st.CPU, found = cpu, true
+	case !errors.Is(err, ErrUnavailable):
+		return Stats{}, err
 	}
 	if !found {
 		return Stats{}, fmt.Errorf("%w: no cgroup controller here counts the sandbox's memory or CPU time", ErrUnavailable)
 	}
 	return st, nil
+}
+
+// cpuTime is the sandbox's CPU time (see stats); ErrUnavailable when
+// nothing counts it.
+func (p *Process) cpuTime() (time.Duration, error) {
+	if p.cg == nil {
+		return 0, ErrUnavailable
+	}
+	return p.cg.cpuTime()
+}
+
+func (cg *cgroup) cpuTime() (time.Duration, error) {
+	if dir, ok := cg.v1["cpu"]; ok {
+		// Only where cpu and cpuacct share a hierarchy ("cpu,cpuacct").
+		n, err := readCounter(filepath.Join(dir, "cpuacct.usage"))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return 0, err
+		}
+		if err == nil {
+			return time.Duration(n), nil
+		}
+	}
+	if cg.v2 != "" {
+		b, err := os.ReadFile(filepath.Join(cg.v2, "cpu.stat"))
+		if err != nil {
+			return 0, fmt.Errorf("read the sandbox's CPU time: %w", err)
+		}
+		us, ok := statField(string(b), "usage_usec")
+		if !ok {
+			return 0, fmt.Errorf("read the sandbox's CPU time: no usage_usec in %s", filepath.Join(cg.v2, "cpu.stat"))
+		}
+		return time.Duration(us) * time.Microsecond, nil
+	}
+	return 0, ErrUnavailable
+}
+
+// setCPUWeight lowers (or restores) the sandbox's CPU weight against the
+// other sandboxes' (see governor.go).
+func (p *Process) setCPUWeight(low bool) error {
+	if p.cg == nil {
+		return ErrUnavailable
+	}
+	cg := p.cg
+	if dir, ok := cg.v1["cpu"]; ok {
+		v := "1024"
+		if low {
+			v = "2"
+		}
+		return writeFile(filepath.Join(dir, "cpu.shares"), v)
+	}
+	if cg.v2 != "" && contains(cg.v2Ctl, "cpu") {
+		v := "100"
+		if low {
+			v = "1"
+		}
+		return writeFile(filepath.Join(cg.v2, "cpu.weight"), v)
+	}
+	return ErrUnavailable
 }
 
 // readCounter reads a cgroup file that holds one number.

@@ -65,6 +65,9 @@ type Config struct {
 	// Starts bounds the Pythons starting at once, shared by every
 	// workspace's REPL (nil: no bound).
 	Starts *StartQueue
+	// CPU lowers the CPU weight of a Python that keeps a core busy, shared
+	// by every workspace's REPL (nil: none; see sandbox.CPUGovernor).
+	CPU *sandbox.CPUGovernor
 }
 
 // DefaultEmulatorCPU is Config.EmulatorCPU's default: a quarter of a core.
@@ -632,7 +635,9 @@ func (r *REPL) ensureTermLocked(cols, rows int) {
 // records how it ended.
 func (r *REPL) supervise(inc *incarnation, readDone, writeDone chan struct{}) {
 	p := inc.proc
+	unwatch := r.cfg.CPU.Watch(p)
 	<-p.Done()
+	unwatch()
 	// What Python printed last (a traceback) is still in the pty: let the
 	// reader finish it, but not forever.
 	t := time.NewTimer(2 * time.Second)
