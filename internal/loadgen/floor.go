@@ -27,7 +27,7 @@ import (
 // compared with.
 type Floor struct {
 	Addr   string
-	User   string // the local user the sessions run as (the one running this)
+	User   string // the local user the sessions run as: the one running this, or floorLogin for root
 	Signer ssh.Signer
 	PID    int
 
@@ -47,6 +47,12 @@ func StartFloor(ctx context.Context, sshdPath, python string) (_ *Floor, err err
 	me, err := user.Current()
 	if err != nil {
 		return nil, fmt.Errorf("who runs this: %w", err)
+	}
+	login := me.Username
+	if os.Geteuid() == 0 {
+		if login, err = floorUser(ctx); err != nil {
+			return nil, err
+		}
 	}
 	dir, err := os.MkdirTemp("", "classroom-floor-")
 	if err != nil {
@@ -70,7 +76,15 @@ func StartFloor(ctx context.Context, sshdPath, python string) (_ *Floor, err err
 		return nil, err
 	}
 	authorized := filepath.Join(dir, "authorized_keys")
-	if err := os.WriteFile(authorized, ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o600); err != nil {
+	// sshd reads it as the session's user: readable by all (a public key),
+	// in a folder all may enter (the private keys in it stay 0600).
+	if err := os.WriteFile(authorized, ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(authorized, 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
 		return nil, err
 	}
 	port, err := freePort()
@@ -78,7 +92,7 @@ func StartFloor(ctx context.Context, sshdPath, python string) (_ *Floor, err err
 		return nil, err
 	}
 	cfg := filepath.Join(dir, "sshd_config")
-	if err := os.WriteFile(cfg, []byte(floorConfig(port, dir, hostKey, authorized, me.Username, python)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(floorConfig(port, dir, hostKey, authorized, login, python)), 0o600); err != nil {
 		return nil, err
 	}
 	if os.Geteuid() == 0 {
@@ -88,7 +102,7 @@ func StartFloor(ctx context.Context, sshdPath, python string) (_ *Floor, err err
 			return nil, fmt.Errorf("make /run/sshd for sshd: %w", err)
 		}
 	}
-	f := &Floor{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), User: me.Username, Signer: signer,
+	f := &Floor{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), User: login, Signer: signer,
 		dir: dir, stderr: &syncBuffer{}, done: make(chan struct{})}
 	// sshd re-executes itself, so it needs its absolute path.
 	f.cmd = exec.Command(sshdPath, "-D", "-e", "-f", cfg)
@@ -107,6 +121,30 @@ func StartFloor(ctx context.Context, sshdPath, python string) (_ *Floor, err err
 		return nil, err
 	}
 	return f, nil
+}
+
+// floorLogin is the account the floor's sessions run as when this runs as
+// root. Not root itself: sshd runs a session's command through the user's
+// shell, and root's bash here reads ~/.bashrc even then (pyenv's setup:
+// about 100 processes per login, see FINDINGS), a cost no student's login
+// has. A system account with /bin/sh and no home costs what a plain account
+// does.
+const floorLogin = "classroomfloor"
+
+// floorUser makes sure floorLogin exists, with /bin/sh and a password field
+// that is not locked (OpenSSH refuses a locked account even for key logins).
+func floorUser(ctx context.Context) (string, error) {
+	if _, err := user.Lookup(floorLogin); err != nil {
+		out, err := exec.CommandContext(ctx, "useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+			"--shell", "/bin/sh", "--comment", "classroom-load's floor (OpenSSH + python3)", floorLogin).CombinedOutput()
+		if err != nil {
+			return "", fmt.Errorf("make the floor's account %s: %v: %s", floorLogin, err, bytes.TrimSpace(out))
+		}
+	}
+	if out, err := exec.CommandContext(ctx, "usermod", "-p", "*", "--shell", "/bin/sh", floorLogin).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("unlock the floor's account %s: %v: %s", floorLogin, err, bytes.TrimSpace(out))
+	}
+	return floorLogin, nil
 }
 
 func floorConfig(port int, dir, hostKey, authorized, user, python string) string {
