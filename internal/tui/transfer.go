@@ -55,7 +55,8 @@ func (m *Model) reportSelection() tea.Cmd {
 }
 
 // transferNotes is the help's section on files in and out: the exact scp
-// and sftp commands for this user and server.
+// and sftp commands for this user and server (HOST and PORT where the
+// server did not say).
 func (m *Model) transferNotes() []helpscreen.Note {
 	host := m.opts.SSHHost
 	if host == "" {
@@ -65,8 +66,12 @@ func (m *Model) transferNotes() []helpscreen.Note {
 		host = "[" + host + "]" // an IPv6 address
 	}
 	dest := termtext.Safe(m.opts.Username) + "@" + termtext.Safe(host)
-	port := "" // scp and sftp both take -P (ssh's is -p)
-	if p := m.opts.SSHPort; p != 0 && p != 22 {
+	port := "-P PORT " // scp and sftp both take -P (ssh's is -p)
+	switch p := m.opts.SSHPort; p {
+	case 22:
+		port = ""
+	case 0:
+	default:
 		port = "-P " + strconv.Itoa(p) + " "
 	}
 	lines := []string{
@@ -82,8 +87,13 @@ func (m *Model) transferNotes() []helpscreen.Note {
 		"In the browser: Upload (or drop files on the page) sends into the folder selected here;",
 		"Download fetches the selected file, or a folder as a zip. New files appear in the list by themselves.",
 	}
-	if host == "HOST" {
-		lines = append(lines, "HOST is the address you use to log in with ssh.")
+	switch {
+	case host == "HOST" && m.opts.SSHPort == 0:
+		lines = append(lines, "HOST and PORT are those you log in with: ssh -p PORT "+termtext.Safe(m.opts.Username)+"@HOST.")
+	case host == "HOST":
+		lines = append(lines, "HOST is the address you log in to with ssh.")
+	case m.opts.SSHPort == 0:
+		lines = append(lines, "PORT is the one you log in with: ssh -p PORT "+dest+".")
 	}
 	return []helpscreen.Note{{Title: "Files in and out", Lines: lines}}
 }

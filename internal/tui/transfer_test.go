@@ -73,6 +73,16 @@ func TestHelpSaysHowToTransferFiles(t *testing.T) {
 		t.Errorf("the help gives a port for port 22:\n%s", all)
 	}
 
+	// Neither known: HOST and PORT, and what they stand for.
+	hs = start(t, tui.Options{Username: "bob", Home: sampleHome()}, 120, 40)
+	hs.press(keyF1)
+	all = hs.helpText()
+	for _, want := range []string{"scp -P PORT data.csv bob@HOST:", "sftp -P PORT bob@HOST", "ssh -p PORT bob@HOST"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the help lacks %q:\n%s", want, all)
+		}
+	}
+
 	// A narrow terminal wraps the prose but never breaks a command.
 	hs = start(t, tui.Options{Username: "alice", Home: sampleHome(), SSHHost: "class.example.edu", SSHPort: 2222}, 60, 24)
 	hs.press(keyF1)

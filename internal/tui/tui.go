@@ -68,8 +68,8 @@ type Options struct {
 	// cancelled, until the password is changed; then the workspace opens.
 	MustChangePassword bool
 	// SSHHost and SSHPort are where students reach this server over SSH, for
-	// the help's scp and sftp commands (SSHHost "" shows HOST there; port 0
-	// or 22 is left out of the commands).
+	// the help's scp and sftp commands: "" shows HOST there and 0 PORT, with
+	// a line saying what they stand for; port 22 is left out.
 	SSHHost string
 	SSHPort int
 
