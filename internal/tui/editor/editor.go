@@ -118,6 +118,7 @@ type shared struct {
 	scan    []string // lines read for the highlighter's scan
 	frame   frameKey
 	view    string
+	rows    []drawnRow // each text row as the last frame drew it
 }
 
 // Model is the editor. Like other Bubble Tea components it is used by value,

@@ -117,12 +117,33 @@ func (m Model) View() string {
 	return m.render(f, rows)
 }
 
+// rowKey is everything one text row is drawn from: a row whose key is the
+// one it had in the last frame is not drawn again (typing changes one row).
+type rowKey struct {
+	line                   string
+	state                  uint8 // the highlighter's state at the line's start
+	cursor, selFrom, selTo int
+	number                 int // the line number shown; 0: no gutter
+	current                bool
+	gw, tw, left           int
+	styles                 *styleTable
+}
+
+type drawnRow struct {
+	key rowKey
+	out string
+}
+
 func (m Model) render(f buffer.Frame, rows int) string {
 	gw, tw := m.gutter(f.LineCount)
 	start, end := f.Cursor.Ordered()
 	var sb strings.Builder
 	sb.Grow(m.height * (m.width + 32))
 	r := lineRenderer{sb: &sb, styles: m.styles, left: m.left, width: tw}
+	if len(m.s.rows) != rows {
+		m.s.rows = make([]drawnRow, rows)
+	}
+	var rb strings.Builder
 	for row := range rows {
 		if row > 0 {
 			sb.WriteByte('\n')
@@ -131,15 +152,6 @@ func (m Model) render(f buffer.Frame, rows int) string {
 		if i >= f.LineCount || row >= len(f.Lines) {
 			r.spaces(m.width)
 			continue
-		}
-		if gw > 0 {
-			num := strconv.Itoa(i + 1)
-			sty := styLineNumber
-			if i == f.Cursor.Head.Line {
-				sty = styLineNumberCurrent
-			}
-			r.styled(sty, strings.Repeat(" ", gw-1-len(num))+num)
-			sb.WriteByte(' ')
 		}
 		line := f.Lines[row]
 		cursor := -1
@@ -156,7 +168,29 @@ func (m Model) render(f buffer.Frame, rows int) string {
 				selTo = end.Col
 			}
 		}
-		r.line(line, m.s.hl.spans(line, m.s.hl.state(i)), cursor, selFrom, selTo)
+		key := rowKey{line: line, state: m.s.hl.state(i), cursor: cursor, selFrom: selFrom, selTo: selTo,
+			current: i == f.Cursor.Head.Line, gw: gw, tw: tw, left: m.left, styles: m.styles}
+		if gw > 0 {
+			key.number = i + 1
+		}
+		if d := &m.s.rows[row]; d.key == key && d.out != "" {
+			sb.WriteString(d.out)
+			continue
+		}
+		rb.Reset()
+		rr := lineRenderer{sb: &rb, styles: m.styles, left: m.left, width: tw}
+		if gw > 0 {
+			num := strconv.Itoa(i + 1)
+			sty := styLineNumber
+			if key.current {
+				sty = styLineNumberCurrent
+			}
+			rr.styled(sty, strings.Repeat(" ", gw-1-len(num))+num)
+			rb.WriteByte(' ')
+		}
+		rr.line(line, m.s.hl.spans(line, key.state), cursor, selFrom, selTo)
+		m.s.rows[row] = drawnRow{key: key, out: rb.String()}
+		sb.WriteString(m.s.rows[row].out)
 	}
 	if m.prompt.kind != promptNone && m.height > 1 {
 		sb.WriteByte('\n')
