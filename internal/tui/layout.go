@@ -123,7 +123,7 @@ func (m *Model) panesView() []string {
 	if l.repl.w > 0 {
 		panes = append(panes, shown{l.repl, m.replLines()})
 	}
-	sep := m.theme.Muted.Render("│")
+	sep := m.drawn.get("sep", func() string { return m.theme.Muted.Render("│") })
 	out := make([]string, body)
 	for row := range out {
 		y := 1 + m.bannerRows() + row
@@ -162,6 +162,14 @@ func fit(s string, w, h int) []string {
 	return out
 }
 
+// splitRows undoes strings.Join(fit(..., h), "\n"): the h lines back.
+func splitRows(joined string, h int) []string {
+	if h <= 0 {
+		return nil
+	}
+	return strings.Split(joined, "\n")
+}
+
 // rows returns exactly h lines of s, whose lines a component already made
 // exactly w cells wide (the editor's and the REPL's contract): they are not
 // measured again, which would cost more than drawing them.
@@ -192,7 +200,11 @@ func (m *Model) title(text string, focused bool, w int) string {
 func (m *Model) filesLines() []string {
 	r := m.lay.files
 	lines := []string{m.title("Files", m.focus == paneFiles, r.w)}
-	return append(lines, fit(m.tree.View(), r.w, r.h-1)...)
+	tree := m.tree.View()
+	fitted := m.drawn.get("files\x00"+tree+"\x00"+strconv.Itoa(r.w)+"\x00"+strconv.Itoa(r.h), func() string {
+		return strings.Join(fit(tree, r.w, r.h-1), "\n")
+	})
+	return append(lines, splitRows(fitted, r.h-1)...)
 }
 
 func (m *Model) replLines() []string {
@@ -219,7 +231,10 @@ func (m *Model) editorLines() []string {
 		" ctrl+p finds a file by name;",
 		" ctrl+n makes a new one.",
 	}
-	return append(lines, fit(m.theme.Muted.Render(strings.Join(hint, "\n")), r.w, r.h-1)...)
+	hints := m.drawn.get("no file\x00"+strconv.Itoa(r.w)+"\x00"+strconv.Itoa(r.h), func() string {
+		return strings.Join(fit(m.theme.Muted.Render(strings.Join(hint, "\n")), r.w, r.h-1), "\n")
+	})
+	return append(lines, splitRows(hints, r.h-1)...)
 }
 
 // tabBar shows the open files' names, the current one highlighted, a ●

@@ -37,6 +37,7 @@ type cursedRenderer struct {
 	noInput       bool     // whether input is disabled, in which case keyboard enhancement queries are pointless
 	written       bool     // a flush wrote to w since takeWritten last looked (classroomd patch)
 	lastLines     []string // the lines cellbuf holds, drawn by the last flush; nil: unknown (classroomd patch)
+	touchedRows   []bool   // scratch for touchedRows (classroomd patch)
 }
 
 var _ renderer = &cursedRenderer{}
@@ -535,7 +536,10 @@ func (s *cursedRenderer) flush(closing bool) error {
 	}
 
 	// Render and queue changes to the screen buffer.
+	touched := touchedRows(s.cellbuf.Touched, s.touchedRows[:0])
 	s.scr.Render(s.cellbuf.RenderBuffer)
+	s.touchedRows = touched
+	untouch(s.cellbuf.Touched, touched) // classroomd patch (lines.go)
 
 	if cur := view.Cursor; cur != nil {
 		// MoveTo must come after [uv.TerminalRenderer.Render] because the

@@ -92,3 +92,31 @@ func plainStarts(lines []string) []bool {
 	}
 	return plain
 }
+
+// The terminal renderer hashes every line whose touched record is not nil,
+// to find lines that moved (its scroll optimisation), and after each frame
+// it resets the records rather than dropping them: every line of every
+// frame was hashed, twice (its old and new cells: a tenth of a keystroke's
+// CPU). touchedRows and untouch drop, after a frame, the records of the
+// lines it did not touch, so the next frame hashes only the lines touched
+// in it or in this one (whose hashes the renderer brings up to date then).
+// The hashes only guide which scrolls to try: the cells of every line a
+// scroll moves are compared and repainted whatever they say.
+
+// touchedRows reports, into buf, which lines the frame about to be
+// rendered touched.
+func touchedRows(touched []*uv.LineData, buf []bool) []bool {
+	for _, t := range touched {
+		buf = append(buf, t != nil && (t.FirstCell != -1 || t.LastCell != -1))
+	}
+	return buf
+}
+
+// untouch drops the records of the lines the frame did not touch.
+func untouch(touched []*uv.LineData, was []bool) {
+	for y := range touched {
+		if y >= len(was) || !was[y] {
+			touched[y] = nil
+		}
+	}
+}
