@@ -370,6 +370,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.theme = theme.New(msg.IsDark())
+		m.drawn = nil // drawn in the old styles
 		m.help.Styles = m.theme.Help
 		m.tree.SetTheme(m.theme)
 		m.form.SetTheme(m.theme)

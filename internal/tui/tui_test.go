@@ -375,6 +375,14 @@ func TestLightBackground(t *testing.T) {
 	if hs.raw() == dark {
 		t.Error("the theme did not change for a light background")
 	}
+	// The header and the status bar, drawn once and kept, are drawn again
+	// in the new styles.
+	before, after := strings.Split(dark, "\n"), strings.Split(hs.raw(), "\n")
+	for _, i := range []int{0, len(before) - 2} {
+		if before[i] == after[i] {
+			t.Errorf("line %d kept its dark styles: %q", i, before[i])
+		}
+	}
 	if ansi.Strip(hs.raw()) != ansi.Strip(dark) {
 		t.Error("the text changed with the theme")
 	}

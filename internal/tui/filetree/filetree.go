@@ -83,16 +83,30 @@ type Model struct {
 	err    error  // the last load's failure, if it failed
 	errRel string // the folder that failed
 
-	course     *node   // the read-only course folder, after the home's entries; nil if none
-	showHidden bool    // names starting with "." are listed
-	want       string  // put the cursor here once it is listed (Reveal)
-	loads      *uint64 // counts the loads asked for, shared by the copies
+	course     *node              // the read-only course folder, after the home's entries; nil if none
+	showHidden bool               // names starting with "." are listed
+	want       string             // put the cursor here once it is listed (Reveal)
+	loads      *uint64            // counts the loads asked for, shared by the copies
+	drawn      *map[rowKey]string // rows as drawn, shared by the copies (see row)
 }
+
+// rowKey is what a row is drawn from: a row is styled once, not on every
+// frame (the tree is on screen while the student types elsewhere).
+type rowKey struct {
+	depth                   int
+	name                    string
+	course, dir, open, link bool
+	selected                bool
+	width                   int
+}
+
+// maxDrawnRows bounds the drawn rows kept; the map is emptied when full.
+const maxDrawnRows = 512
 
 // New returns a tree of the home behind lister. Call Init to list the home.
 func New(lister Lister, km keys.Tree, th theme.Theme) Model {
 	root := &node{rel: Root, entry: files.Entry{Name: ".", IsDir: true}, expanded: true, loading: true}
-	return Model{lister: lister, keys: km, theme: th, root: root, loads: new(uint64)}
+	return Model{lister: lister, keys: km, theme: th, root: root, loads: new(uint64), drawn: new(map[rowKey]string)}
 }
 
 // Init lists the home.
@@ -117,7 +131,10 @@ func (m *Model) SetCourse(rel string) {
 }
 
 // SetTheme changes the styles (after the terminal reports its background).
-func (m *Model) SetTheme(th theme.Theme) { m.theme = th }
+func (m *Model) SetTheme(th theme.Theme) {
+	m.theme = th
+	*m.drawn = nil // drawn in the old styles
+}
 
 // Selected returns the entry under the cursor and its path from the home.
 func (m Model) Selected() (entry files.Entry, rel string, ok bool) {
@@ -469,6 +486,20 @@ func (m Model) View() string {
 // row draws one entry: indent, a folder's open/closed marker, the name with
 // "/" after a folder and "@" after a symlink, cut to the width.
 func (m Model) row(n *node, selected bool) string {
+	key := rowKey{depth: n.depth, name: n.entry.Name, course: n == m.course, dir: n.isDir(), open: n.expanded,
+		link: n.entry.Symlink, selected: selected, width: m.width}
+	if s, ok := (*m.drawn)[key]; ok {
+		return s
+	}
+	if *m.drawn == nil || len(*m.drawn) >= maxDrawnRows {
+		*m.drawn = make(map[rowKey]string)
+	}
+	s := m.drawRow(n, selected)
+	(*m.drawn)[key] = s
+	return s
+}
+
+func (m Model) drawRow(n *node, selected bool) string {
 	prefix := strings.Repeat("  ", n.depth-1)
 	switch {
 	case n.isDir() && n.expanded:
