@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/classroomd/classroomd/internal/accounts"
+	"github.com/classroomd/classroomd/internal/config"
 	"github.com/classroomd/classroomd/internal/files"
 	"github.com/classroomd/classroomd/internal/sandbox"
 )
@@ -62,6 +63,7 @@ whether it is available here and why not. Exits with status 1 at level none.`,
 
 func (a *app) sandboxExecCmd() *cobra.Command {
 	var course string
+	var student config.Student
 	cmd := &cobra.Command{
 		Use:   "exec USERNAME -- CMD [ARGS...]",
 		Short: "Run a command in a student's sandbox, as their REPL would run (for support and tests)",
@@ -104,14 +106,19 @@ this command ends the sandbox. USERNAME must be in the roster; their uid is
 					course = ""
 				}
 			}
+			if err := student.Validate(); err != nil {
+				return err
+			}
+			limits, quota := studentLimits(student)
 			spec := sandbox.Spec{
-				Username:  username,
-				UID:       owner.UID,
-				GID:       owner.GID,
-				Home:      home,
-				CourseDir: course,
-				Command:   args[1:],
-				Limits:    sandbox.DefaultLimits(),
+				Username:   username,
+				UID:        owner.UID,
+				GID:        owner.GID,
+				Home:       home,
+				CourseDir:  course,
+				Command:    args[1:],
+				Limits:     limits,
+				QuotaBytes: quota,
 			}
 			code, err := a.runSandbox(cmd, spec)
 			if err != nil {
@@ -126,6 +133,9 @@ this command ends the sandbox. USERNAME must be in the roster; their uid is
 		},
 	}
 	cmd.Flags().StringVar(&course, "course", "", "host folder shown read-only at /course (default: DATA_DIR/course when it exists)")
+	// The limits of serve's REPLs, with the same flags and defaults: the
+	// same sandbox means the same limits (the home quota included).
+	student.RegisterStudentFlags(cmd.Flags())
 	return cmd
 }
 

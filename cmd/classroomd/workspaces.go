@@ -17,18 +17,24 @@ import (
 	"github.com/classroomd/classroomd/internal/workspace/repl"
 )
 
+// studentLimits are a student's sandbox's limits and home quota, the same
+// wherever their programs run (serve's REPLs, sandbox exec).
+func studentLimits(st config.Student) (sandbox.Limits, int64) {
+	limits := sandbox.DefaultLimits()
+	limits.MemoryBytes = int64(st.LimitMemoryMiB) << 20
+	limits.Pids = st.LimitPids
+	limits.CPUPercent = st.LimitCPUPercent
+	limits.FileSizeBytes = int64(st.LimitFileMiB) << 20
+	limits.OutputBytesPerSec = int64(st.LimitOutputKiBps) << 10
+	limits.OutputBurstBytes = limits.OutputBytesPerSec
+	return limits, int64(st.HomeQuotaMiB) << 20
+}
+
 // workspaces builds the manager of live workspaces: for each student, their home
 // (with the quota), a REPL in their sandbox (started when first needed) and their
 // journal of unsaved edits.
 func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Logger, m *metrics.Metrics) (*workspace.Manager, *sandbox.CPUGovernor) {
-	quota := int64(cfg.HomeQuotaMiB) << 20
-	limits := sandbox.DefaultLimits()
-	limits.MemoryBytes = int64(cfg.LimitMemoryMiB) << 20
-	limits.Pids = cfg.LimitPids
-	limits.CPUPercent = cfg.LimitCPUPercent
-	limits.FileSizeBytes = int64(cfg.LimitFileMiB) << 20
-	limits.OutputBytesPerSec = int64(cfg.LimitOutputKiBps) << 10
-	limits.OutputBurstBytes = limits.OutputBytesPerSec
+	limits, quota := studentLimits(cfg.Student)
 	// Pythons start a few at a time, in order of asking, however many
 	// students press F4 at once (see repl.StartQueue).
 	starts := repl.NewStartQueue(max(2, runtime.NumCPU()))

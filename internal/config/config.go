@@ -39,16 +39,15 @@ type Server struct {
 	MaxConnectionsPerIP int
 	ShutdownTimeout     time.Duration // on SIGTERM, how long sessions get to end
 	CollectEvery        time.Duration // how often assignments are collected at students' deadlines
-	HomeQuotaMiB        int           // the size in MiB a student's home may reach
+	// Student is what a student's programs may use: the same for serve's
+	// REPLs and sandbox exec.
+	Student
+	// Python is the interpreter students run, inside their sandbox.
+	Python string
 	// WorkspaceGrace is how long a workspace (REPL, unsaved edits) outlives its last connection.
 	WorkspaceGrace time.Duration
 	// REPLIdle stops a REPL with no key and no output for this long.
 	REPLIdle time.Duration
-	// Python is the interpreter students run, inside their sandbox.
-	Python string
-	// Limits per student: memory and /tmp in MiB, processes, CPU (100 = one core),
-	// the largest file in MiB, output in KiB/s.
-	LimitMemoryMiB, LimitPids, LimitCPUPercent, LimitFileMiB, LimitOutputKiBps int
 	// InsecureNoSandbox allows serving students on a public address although
 	// their programs cannot be isolated.
 	InsecureNoSandbox bool
@@ -61,6 +60,37 @@ type Server struct {
 	// TrustedProxies (IPs or CIDRs) are reverse proxies in front of the web
 	// server whose X-Forwarded-For and X-Forwarded-Proto are believed.
 	TrustedProxies []string
+}
+
+// Student holds the limits of a student's sandbox.
+type Student struct {
+	// Limits per student: memory and /tmp in MiB, processes, CPU (100 = one core),
+	// the largest file in MiB, output in KiB/s.
+	LimitMemoryMiB, LimitPids, LimitCPUPercent, LimitFileMiB, LimitOutputKiBps int
+	HomeQuotaMiB                                                               int // the size in MiB a student's home may reach
+}
+
+// RegisterStudentFlags adds the limits of a student's sandbox to fs
+// (serve's, and sandbox exec's: the same sandbox has the same limits).
+func (s *Student) RegisterStudentFlags(fs *pflag.FlagSet) {
+	fs.IntVar(&s.LimitMemoryMiB, "limit-memory-mib", 512, "memory per student, in MiB")
+	fs.IntVar(&s.LimitPids, "limit-pids", 64, "processes and threads per student")
+	fs.IntVar(&s.LimitCPUPercent, "limit-cpu-percent", 100, "CPU per student (100 = one core)")
+	fs.IntVar(&s.LimitFileMiB, "limit-file-mib", 100, "the largest file a student's program may write, in MiB")
+	fs.IntVar(&s.LimitOutputKiBps, "limit-output-kib", 1024, "output per student, in KiB per second (a flood is slowed, not lost)")
+	fs.IntVar(&s.HomeQuotaMiB, "home-quota-mib", 200, "the size in MiB a student's home may reach")
+	bindEnv(fs, "limit-memory-mib", "limit-pids", "limit-cpu-percent", "limit-file-mib", "limit-output-kib", "home-quota-mib")
+}
+
+// Validate checks the limits.
+func (s *Student) Validate() error {
+	switch {
+	case s.LimitMemoryMiB < 32 || s.LimitPids < 8 || s.LimitCPUPercent < 5 || s.LimitFileMiB < 1 || s.LimitOutputKiBps < 1:
+		return fmt.Errorf("a student limit is too small to run Python: use at least --limit-memory-mib 32, --limit-pids 8, --limit-cpu-percent 5, --limit-file-mib 1, --limit-output-kib 1")
+	case s.HomeQuotaMiB < 1:
+		return fmt.Errorf("--home-quota-mib must be at least 1")
+	}
+	return nil
 }
 
 // Throttle is the login-guessing policy. Failures are counted per username and per
@@ -127,12 +157,7 @@ func (s *Server) RegisterServerFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&s.WorkspaceGrace, "workspace-grace", 30*time.Minute, "how long a student's workspace (REPL, unsaved edits) waits for them to reconnect")
 	fs.DurationVar(&s.REPLIdle, "repl-idle", 30*time.Minute, "stop a student's Python after this long with no key and no output (they are told why)")
 	fs.StringVar(&s.Python, "python", "/usr/bin/python3", "the Python students run (a path inside the sandbox's read-only /usr)")
-	fs.IntVar(&s.LimitMemoryMiB, "limit-memory-mib", 512, "memory per student, in MiB")
-	fs.IntVar(&s.LimitPids, "limit-pids", 64, "processes and threads per student")
-	fs.IntVar(&s.LimitCPUPercent, "limit-cpu-percent", 100, "CPU per student (100 = one core)")
-	fs.IntVar(&s.LimitFileMiB, "limit-file-mib", 100, "the largest file a student's program may write, in MiB")
-	fs.IntVar(&s.LimitOutputKiBps, "limit-output-kib", 1024, "output per student, in KiB per second (a flood is slowed, not lost)")
-	fs.IntVar(&s.HomeQuotaMiB, "home-quota-mib", 200, "the size in MiB a student's home may reach")
+	s.Student.RegisterStudentFlags(fs)
 	fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long to wait for sessions to end before closing them")
 	fs.DurationVar(&s.CollectEvery, "collect-every", 30*time.Second, "how often to collect the assignments of students whose deadline passed and who never submitted")
 	fs.StringVar(&s.TLSCert, "tls-cert", "", "certificate chain (PEM) to serve the web page over HTTPS, with --tls-key")
@@ -226,12 +251,10 @@ func (s *Server) Validate() error {
 		return fmt.Errorf("--repl-idle must be positive")
 	case !strings.HasPrefix(s.Python, "/usr/"):
 		return fmt.Errorf("--python %q must be under /usr/, the only system folder a sandbox sees", s.Python)
-	case s.LimitMemoryMiB < 32 || s.LimitPids < 8 || s.LimitCPUPercent < 5 || s.LimitFileMiB < 1 || s.LimitOutputKiBps < 1:
-		return fmt.Errorf("a student limit is too small to run Python: use at least --limit-memory-mib 32, --limit-pids 8, --limit-cpu-percent 5, --limit-file-mib 1, --limit-output-kib 1")
+	case s.Student.Validate() != nil:
+		return s.Student.Validate()
 	case s.WorkspaceGrace <= 0:
 		return fmt.Errorf("--workspace-grace must be positive")
-	case s.HomeQuotaMiB < 1:
-		return fmt.Errorf("--home-quota-mib must be at least 1")
 	case s.MaxSessionsPerUser < 1:
 		return fmt.Errorf("--max-sessions-per-user must be at least 1")
 	case s.MaxConnections < 1 || s.MaxConnectionsPerIP < 1:
