@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // writeFileAtomic replaces name inside root with data so that a crash leaves
@@ -106,6 +107,73 @@ func createTemp(root *os.Root, dir, base string, perm fs.FileMode) (string, *os.
 	}
 	return "", nil, fmt.Errorf("could not create a temporary file in %s", dir)
 }
+
+// tempSuffix is what createTemp puts after ".NAME.tmp-": 12 hex digits.
+const tempSuffix = 12
+
+// maxSwept bounds Home.swept; it is emptied when full (a sweep again costs
+// one folder listing).
+const maxSwept = 4096
+
+// isTempOf reports whether entry is a temporary file createTemp made for
+// base (".BASE.tmp-" and 12 hex digits); base "" matches any.
+func isTempOf(entry, base string) bool {
+	var rest string
+	if base != "" {
+		var ok bool
+		if rest, ok = strings.CutPrefix(entry, "."+base+".tmp-"); !ok {
+			return false
+		}
+	} else {
+		i := strings.LastIndex(entry, ".tmp-")
+		if i < 1 || entry[0] != '.' {
+			return false
+		}
+		rest = entry[i+len(".tmp-"):]
+	}
+	if len(rest) != tempSuffix {
+		return false
+	}
+	for _, c := range rest {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// removeStaleTemps removes the temporary files of name's saves that a kill
+// broke off (they hold a partial copy, hidden, and count against the
+// quota). The caller makes sure no save of name is under way. Errors are
+// ignored: what is left is tried again at the next sweep.
+func removeStaleTemps(root *os.Root, name string) {
+	dir, base := filepath.Split(name)
+	if dir == "" {
+		dir = "."
+	}
+	removeTemps(root, dir, base)
+}
+
+// removeTemps removes the temporary files createTemp made in dir for base
+// ("": for any name).
+func removeTemps(root *os.Root, dir, base string) {
+	d, err := root.Open(dir)
+	if err != nil {
+		return
+	}
+	names, _ := d.Readdirnames(-1)
+	d.Close()
+	for _, n := range names {
+		if isTempOf(n, base) {
+			_ = root.Remove(filepath.Join(dir, n))
+		}
+	}
+}
+
+// RemoveTemps removes the temporary files of broken-off atomic writes from
+// the folder dir of root, for a folder only the caller writes to (the
+// journal, when it is opened).
+func RemoveTemps(root *os.Root, dir string) { removeTemps(root, dir, "") }
 
 // syncDir fsyncs the folder dir inside root so that a rename or a new entry
 // in it survives a crash.

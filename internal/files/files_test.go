@@ -310,3 +310,23 @@ func TestUsageCountsFilesNotLinks(t *testing.T) {
 		t.Errorf("Usage = %d, want %d", got, want)
 	}
 }
+
+func TestIsTempOf(t *testing.T) {
+	for _, c := range []struct {
+		entry, base string
+		want        bool
+	}{
+		{".a.py.tmp-0123456789ab", "a.py", true},
+		{".a.py.tmp-0123456789ab", "", true},
+		{".a.py.tmp-0123456789ab", "b.py", false},
+		{".a.py.tmp-0123456789", "a.py", false},   // not 12 digits
+		{".a.py.tmp-0123456789AB", "a.py", false}, // not ours: upper case
+		{"a.py.tmp-0123456789ab", "", false},      // not hidden
+		{"a.py", "a.py", false},
+		{".x.tmp-0123456789ab.py", "", false},
+	} {
+		if got := isTempOf(c.entry, c.base); got != c.want {
+			t.Errorf("isTempOf(%q, %q) = %v, want %v", c.entry, c.base, got, c.want)
+		}
+	}
+}

@@ -87,6 +87,7 @@ type Home struct {
 	used    int64
 	usedAt  time.Time // zero: not measured (or invalidated)
 	nowFunc func() time.Time
+	swept   map[string]bool // files whose broken-off saves' temporary files were removed
 
 	// beforeRename, when set (tests), runs in a save between writing the
 	// temporary file and renaming it over the target.

@@ -69,6 +69,15 @@ func (h *Home) writeFile(rel string, data []byte) error {
 		return h.fail(op, name, err)
 	}
 
+	if !h.swept[name] {
+		// A save the daemon's kill -9 broke off left its temporary file
+		// (saves of one file are serialised by h.mu, so any other is stale).
+		if len(h.swept) >= maxSwept || h.swept == nil {
+			h.swept = map[string]bool{}
+		}
+		removeStaleTemps(h.root, name)
+		h.swept[name] = true
+	}
 	grow := int64(len(data)) - oldSize
 	if err := h.checkQuota(op, name, grow); err != nil {
 		return err

@@ -45,6 +45,9 @@ func openJournal(dir string) (*journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
+	// Entries a kill -9 broke off while being written: only this workspace
+	// writes here, and it has just opened.
+	files.RemoveTemps(root, ".")
 	return &journal{root: root}, nil
 }
 
