@@ -71,7 +71,7 @@ func testWorkspaces(svc *accounts.Service, journals string) *workspace.Manager {
 func testConfig() config.Server {
 	return config.Server{
 		SSHAddr: "127.0.0.1:0", HandshakeTimeout: 30 * time.Second, IdleTimeout: time.Minute,
-		MaxSessionsPerUser: 5, MaxConnections: 100, MaxConnectionsPerIP: 100, HomeQuotaMiB: 200,
+		MaxSessionsPerUser: 5, MaxConnections: 100, MaxConnectionsPerIP: 100, Student: config.Student{HomeQuotaMiB: 200},
 		Throttle: config.DefaultThrottle(),
 	}
 }
