@@ -135,7 +135,8 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 	go func() { defer close(collectorDone); courses.RunCollector(collectCtx, cfg.CollectEvery, log) }()
 	defer func() { stopCollector(); <-collectorDone }()
 	server, err := sshd.New(sshd.Options{Config: cfg, HostKeyPath: a.cfg.HostKeyPath(), HomesDir: a.cfg.HomesDir(),
-		Accounts: svc, Workspaces: spaces, Classroom: class, Console: desks, Course: courses, Log: log, Metrics: m})
+		Accounts: svc, Workspaces: spaces, Classroom: class, Console: desks, Course: courses, Log: log, Metrics: m,
+		StorePing: st.Ping})
 	if err != nil {
 		sshLn.Close()
 		httpLn.Close()

@@ -24,6 +24,11 @@ type LoginResult struct {
 	Reason string        // "", "unknown user", "wrong password", "account disabled", "error"
 }
 
+// storeTimeout bounds each store query of a login: with the database gone
+// (or not answering), a login fails within seconds, with the reason, rather
+// than hanging until the client gives up.
+const storeTimeout = 5 * time.Second
+
 // LoginPassword checks a password login from remote (host:port) and audits it.
 // Failed attempts slow further attempts for the same username (and, past a much
 // higher ceiling, from the same address); other users behind the same address are
@@ -85,7 +90,7 @@ func (s *Service) verifyPassword(ctx context.Context, username, password, remote
 	}
 	defer unlock()
 
-	wait, err := s.throttleWait(ctx, name, ip)
+	wait, err := s.throttleWait(ctx, name, ip) // bounded by storeTimeout
 	if err != nil {
 		s.audit(ctx, by, action, name, "error", "throttle state unavailable")
 		s.log.Error("password check refused: throttle state unavailable", "user", name, "err", err)
@@ -100,7 +105,9 @@ func (s *Service) verifyPassword(ctx context.Context, username, password, remote
 	res := LoginResult{Delay: wait}
 	u, lookupErr := store.User{}, error(store.ErrNotFound)
 	if nameErr == nil {
-		u, lookupErr = s.store.UserByName(ctx, name)
+		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		u, lookupErr = s.store.UserByName(sctx, name)
+		cancel()
 	}
 	hash := s.dummyHash // unknown users take as long as known ones
 	if lookupErr == nil {
@@ -143,6 +150,8 @@ func heldBack(detail string, wait time.Duration) string {
 
 // throttleWait is how long the next attempt for name from ip must still wait.
 func (s *Service) throttleWait(ctx context.Context, name, ip string) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
 	now, t := s.now(), s.throttle
 	uf, err := s.store.LoginFailures(ctx, store.ScopeUser, name, now, t.Window)
 	if err != nil {
@@ -196,6 +205,8 @@ func (s *Service) KeyLoginAllowed(ctx context.Context, username, fingerprint str
 	if err != nil {
 		return false
 	}
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
 	u, err := s.store.UserByKeyFingerprint(ctx, fingerprint)
 	return err == nil && u.Username == name && !u.Disabled
 }

@@ -46,6 +46,10 @@ type Options struct {
 	// Metrics get sessions by transport and keystroke latency; nil
 	// records nothing.
 	Metrics *metrics.Metrics
+	// StorePing, when set, is asked (at most once a second) before a
+	// login whether the store answers; while it does not, clients are told
+	// so in the SSH banner.
+	StorePing func(context.Context) error
 }
 
 // Server is the SSH front door.
@@ -56,6 +60,8 @@ type Server struct {
 	conns *connLimiter
 
 	bridge *bridge // the web bridge's key and connections: see bridge.go
+
+	storeCheck *storeCheck // whether the store answers, for the banner
 
 	mu       sync.Mutex
 	sessions map[string]int // live sessions per username
@@ -96,6 +102,8 @@ func New(o Options) (*Server, error) {
 	}
 	srv.HandshakeTimeout = o.Config.HandshakeTimeout
 	srv.ConnCallback = s.admitConn // marks bridged connections, then applies the limits
+	s.storeCheck = &storeCheck{ping: o.StorePing}
+	srv.BannerHandler = s.storeCheck.banner
 	srv.ServerConfigCallback = func(ssh.Context) *gossh.ServerConfig {
 		// Password prompts per connection; throttling, not this, limits guessing.
 		return &gossh.ServerConfig{MaxAuthTries: 6}
@@ -143,6 +151,9 @@ func (s *Server) passwordAuth(ctx ssh.Context, password string) bool {
 		return false // the client went away while throttled
 	}
 	if !res.OK {
+		if res.Reason == "error" {
+			s.storeCheck.stale() // the next connection asks the store again
+		}
 		s.logFor(ctx).Info("login refused", "user", accounts.Printable(ctx.User()), "remote", ctx.RemoteAddr().String(),
 			"method", "password", "reason", res.Reason, "delay", res.Delay)
 		return false
