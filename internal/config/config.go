@@ -37,8 +37,12 @@ type Server struct {
 	MaxSessionsPerUser  int
 	MaxConnections      int // all connections, authenticated or not
 	MaxConnectionsPerIP int
-	ShutdownTimeout     time.Duration // on SIGTERM, how long sessions get to end
-	CollectEvery        time.Duration // how often assignments are collected at students' deadlines
+	// MaxUnauthenticated and MaxUnauthenticatedPerIP bound the connections
+	// not logged in yet (in all, per address); when full, the oldest of the
+	// busiest address is dropped for a new one.
+	MaxUnauthenticated, MaxUnauthenticatedPerIP int
+	ShutdownTimeout                             time.Duration // on SIGTERM, how long sessions get to end
+	CollectEvery                                time.Duration // how often assignments are collected at students' deadlines
 	// Student is what a student's programs may use: the same for serve's
 	// REPLs and sandbox exec.
 	Student
@@ -136,6 +140,13 @@ func (s *Store) RegisterStoreFlags(fs *pflag.FlagSet) {
 	bindEnv(fs, "data-dir", "database-url", "bcrypt-cost", "uid-base")
 }
 
+// The defaults of --max-unauthenticated and --max-unauthenticated-per-ip
+// (a class of 128 behind one NAT address can log in at once).
+const (
+	DefaultMaxUnauthenticated      = 256
+	DefaultMaxUnauthenticatedPerIP = 128
+)
+
 // RegisterServerFlags adds the flags of `serve` to fs.
 func (s *Server) RegisterServerFlags(fs *pflag.FlagSet) {
 	d := DefaultThrottle()
@@ -148,6 +159,8 @@ func (s *Server) RegisterServerFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&s.MaxSessionsPerUser, "max-sessions-per-user", 5, "concurrent sessions one user may have")
 	fs.IntVar(&s.MaxConnections, "max-connections", 2000, "concurrent SSH connections in all")
 	fs.IntVar(&s.MaxConnectionsPerIP, "max-connections-per-ip", 300, "concurrent SSH connections from one IP address (a class may share one NAT address)")
+	fs.IntVar(&s.MaxUnauthenticated, "max-unauthenticated", DefaultMaxUnauthenticated, "SSH connections not logged in yet, in all; when full, the oldest from the busiest address is dropped for a new one")
+	fs.IntVar(&s.MaxUnauthenticatedPerIP, "max-unauthenticated-per-ip", DefaultMaxUnauthenticatedPerIP, "SSH connections not logged in yet from one address; when full, its oldest is dropped for a new one")
 	fs.DurationVar(&s.Throttle.Window, "login-failure-window", d.Window, "how long a failed login counts against a username or address")
 	fs.IntVar(&s.Throttle.UserFreeFailures, "login-free-failures", d.UserFreeFailures, "failed logins for one username before further attempts are slowed")
 	fs.IntVar(&s.Throttle.IPFreeFailures, "login-free-failures-per-ip", d.IPFreeFailures, "failed logins from one address (any username) before its attempts are slowed")
@@ -259,6 +272,8 @@ func (s *Server) Validate() error {
 		return fmt.Errorf("--max-sessions-per-user must be at least 1")
 	case s.MaxConnections < 1 || s.MaxConnectionsPerIP < 1:
 		return fmt.Errorf("--max-connections and --max-connections-per-ip must be at least 1")
+	case s.MaxUnauthenticated < 1 || s.MaxUnauthenticatedPerIP < 1:
+		return fmt.Errorf("--max-unauthenticated and --max-unauthenticated-per-ip must be at least 1")
 	case s.HandshakeTimeout <= 0 || s.ShutdownTimeout <= 0:
 		return fmt.Errorf("--handshake-timeout and --shutdown-timeout must be positive")
 	case s.Throttle.Window <= 0 || s.Throttle.BaseDelay < 0 || s.Throttle.MaxDelay < s.Throttle.BaseDelay:

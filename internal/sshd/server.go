@@ -82,10 +82,11 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		opts:     o,
-		bridge:   br,
-		log:      o.Log,
-		conns:    newConnLimiter(o.Config.MaxConnections, o.Config.MaxConnectionsPerIP),
+		opts:   o,
+		bridge: br,
+		log:    o.Log,
+		conns: newConnLimiter(o.Config.MaxConnections, o.Config.MaxConnectionsPerIP,
+			o.Config.MaxUnauthenticated, o.Config.MaxUnauthenticatedPerIP),
 		sessions: map[string]int{},
 	}
 	srv, err := wish.NewServer(
@@ -102,6 +103,15 @@ func New(o Options) (*Server, error) {
 	}
 	srv.HandshakeTimeout = o.Config.HandshakeTimeout
 	srv.ConnCallback = s.admitConn // marks bridged connections, then applies the limits
+	// A channel is opened only once logged in: the connection leaves the
+	// unauthenticated ones (limits.go) whatever the login method.
+	srv.ChannelHandlers = map[string]ssh.ChannelHandler{}
+	for name, h := range ssh.DefaultChannelHandlers {
+		srv.ChannelHandlers[name] = func(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.NewChannel, ctx ssh.Context) {
+			s.conns.authenticated(ctx)
+			h(srv, conn, ch, ctx)
+		}
+	}
 	s.storeCheck = &storeCheck{ping: o.StorePing}
 	srv.BannerHandler = s.storeCheck.banner
 	srv.ServerConfigCallback = func(ssh.Context) *gossh.ServerConfig {
@@ -159,6 +169,7 @@ func (s *Server) passwordAuth(ctx ssh.Context, password string) bool {
 		return false
 	}
 	s.logFor(ctx).Info("login", "user", res.User.Username, "remote", ctx.RemoteAddr().String(), "method", "password", "delay", res.Delay)
+	s.conns.authenticated(ctx)
 	return true
 }
 
