@@ -102,6 +102,26 @@ func (l *connLimiter) authenticated(ctx ssh.Context) {
 	l.unPreLocked(cc)
 }
 
+// maxChannelsPerConn bounds the channels open at once on one connection
+// (each costs goroutines and buffers, before any session limit sees it:
+// those count only sessions that start a program). OpenSSH's client opens
+// one per session, terminal or sftp, and ControlMaster's default is 10.
+const maxChannelsPerConn = 10
+
+// openChannel counts a channel opened on ctx's connection; ok is false
+// when it has too many, and release gives the slot back.
+func (l *connLimiter) openChannel(ctx ssh.Context) (release func(), ok bool) {
+	cc, _ := ctx.Value(preAuthKey{}).(*countedConn)
+	if cc == nil {
+		return func() {}, true
+	}
+	if cc.channels.Add(1) > maxChannelsPerConn {
+		cc.channels.Add(-1)
+		return nil, false
+	}
+	return func() { cc.channels.Add(-1) }, true
+}
+
 // busiestLocked is the address with the most unauthenticated connections.
 func (l *connLimiter) busiestLocked() string {
 	best, n := "", 0
@@ -185,6 +205,7 @@ type countedConn struct {
 	released bool // its slots are given back; guarded by l.mu
 	once     sync.Once
 	spoke    atomic.Bool
+	channels atomic.Int32 // open now (openChannel)
 	silent   *time.Timer
 }
 

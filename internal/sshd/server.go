@@ -109,6 +109,12 @@ func New(o Options) (*Server, error) {
 	for name, h := range ssh.DefaultChannelHandlers {
 		srv.ChannelHandlers[name] = func(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.NewChannel, ctx ssh.Context) {
 			s.conns.authenticated(ctx)
+			release, ok := s.conns.openChannel(ctx)
+			if !ok {
+				_ = ch.Reject(gossh.ResourceShortage, fmt.Sprintf("at most %d channels are open on one connection", maxChannelsPerConn))
+				return
+			}
+			defer release()
 			h(srv, conn, ch, ctx)
 		}
 	}
