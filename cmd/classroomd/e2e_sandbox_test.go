@@ -2,23 +2,19 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/classroomd/classroomd/internal/testkit"
 )
 
 // `classroomd sandbox exec` as an operator runs it: the program's exit status
 // comes back, and interrupting or killing exec ends the sandbox with it.
 func TestSandboxExecEndsWithItsCommand(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI runs as root: the sandbox must be tested there")
-		}
-		t.Skip("sandbox exec needs root")
-	}
+	testkit.NeedRoot(t, "sandbox exec")
 	h := newHarness(t)
 	const uidBase = 330000
 	flags := []string{"--data-dir", t.TempDir(), "--bcrypt-cost", "4", "--uid-base", strconv.Itoa(uidBase)}
@@ -59,12 +55,7 @@ func TestSandboxExecEndsWithItsCommand(t *testing.T) {
 // case 3: it applied none, and a program writing 64 KiB files filled 7.8 GB
 // in 18 s): the program's writes fail once the home is over it.
 func TestSandboxExecKeepsTheHomeQuota(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI runs as root: the sandbox must be tested there")
-		}
-		t.Skip("sandbox exec needs root")
-	}
+	testkit.NeedRoot(t, "sandbox exec")
 	h := newHarness(t)
 	flags := []string{"--data-dir", t.TempDir(), "--bcrypt-cost", "4", "--uid-base", "331000"}
 	h.cli(t, cliOpts{stdin: "rabbit hole 42\n"}, append([]string{"user", "add", "alice", "--password-stdin"}, flags...)...).mustSucceed(t)

@@ -5,25 +5,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/classroomd/classroomd/internal/testkit"
 )
 
 // #16 case 3: on a full disk a save fails with a sentence saying so, the
 // file keeps its old content and no partial copy is left; once there is
 // room the same save succeeds. The disk is a 1 MiB tmpfs.
 func TestSaveOnAFullDisk(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI runs as root: mounting the small disk must be tested there")
-		}
-		t.Skip("mounting a small tmpfs needs root")
-	}
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "size=1m"); err != nil {
-		t.Fatalf("mount a 1 MiB tmpfs: %v", err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
+	dir := testkit.SmallDisk(t, "1m")
 
 	h, err := OpenHome(dir)
 	if err != nil {

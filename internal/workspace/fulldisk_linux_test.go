@@ -4,28 +4,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/classroomd/classroomd/internal/files"
+	"github.com/classroomd/classroomd/internal/testkit"
 )
 
 // #16 case 3: with the journal's disk full, unsaved edits are kept in the
 // workspace (the journal fails, nothing else does) and journaled as soon as
 // there is room; what was journaled before stays whole.
 func TestJournalOnAFullDisk(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI runs as root: mounting the small disk must be tested there")
-		}
-		t.Skip("mounting a small tmpfs needs root")
-	}
-	disk := t.TempDir()
-	if err := syscall.Mount("tmpfs", disk, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "size=1m"); err != nil {
-		t.Fatalf("mount a 1 MiB tmpfs: %v", err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(disk, syscall.MNT_DETACH) })
+	disk := testkit.SmallDisk(t, "1m")
 	homeDir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(homeDir, "a.py"), []byte("x = 1\n"), 0o644); err != nil {
 		t.Fatal(err)
