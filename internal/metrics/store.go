@@ -175,6 +175,18 @@ func (s *countingStore) Ping(ctx context.Context) (err error) {
 	return
 }
 
+func (s *countingStore) PruneAudit(ctx context.Context, a1 time.Time, a2 int) (r0 int, err error) {
+	r0, err = s.Store.PruneAudit(ctx, a1, a2)
+	s.m.StoreError("PruneAudit", err)
+	return
+}
+
+func (s *countingStore) PruneLoginFailures(ctx context.Context, a1 time.Time, a2 int) (r0 int, err error) {
+	r0, err = s.Store.PruneLoginFailures(ctx, a1, a2)
+	s.m.StoreError("PruneLoginFailures", err)
+	return
+}
+
 func (s *countingStore) RecordLogin(ctx context.Context, a1 string, a2 time.Time) (err error) {
 	err = s.Store.RecordLogin(ctx, a1, a2)
 	s.m.StoreError("RecordLogin", err)

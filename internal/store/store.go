@@ -152,4 +152,5 @@ type Store interface {
 	WebSessions // browser logins: see websessions.go
 	UserUpdater // profile edits: see users_update.go
 	Course      // assignments, submissions, grades: see course.go
+	Retention   // pruning of the audit log and login failures: see retention.go
 }
