@@ -19,6 +19,7 @@ import (
 	"github.com/classroomd/classroomd/internal/console"
 	"github.com/classroomd/classroomd/internal/health"
 	"github.com/classroomd/classroomd/internal/metrics"
+	"github.com/classroomd/classroomd/internal/retention"
 	"github.com/classroomd/classroomd/internal/sandbox"
 	"github.com/classroomd/classroomd/internal/sshd"
 )
@@ -134,6 +135,12 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 	collectorDone := make(chan struct{})
 	go func() { defer close(collectorDone); courses.RunCollector(collectCtx, cfg.CollectEvery, log) }()
 	defer func() { stopCollector(); <-collectorDone }()
+	// The audit log and login-failure counters are pruned in the background (#16 case 7).
+	pruner := &retention.Pruner{Store: st, Audit: cfg.AuditRetention(), LoginFailures: cfg.LoginFailureRetention(), Log: log}
+	pruneCtx, stopPruner := context.WithCancel(ctx)
+	prunerDone := make(chan struct{})
+	go func() { defer close(prunerDone); pruner.Run(pruneCtx) }()
+	defer func() { stopPruner(); <-prunerDone }()
 	server, err := sshd.New(sshd.Options{Config: cfg, HostKeyPath: a.cfg.HostKeyPath(), HomesDir: a.cfg.HomesDir(),
 		Accounts: svc, Workspaces: spaces, Classroom: class, Console: desks, Course: courses, Log: log, Metrics: m,
 		StorePing: st.Ping})

@@ -64,6 +64,27 @@ type Server struct {
 	// TrustedProxies (IPs or CIDRs) are reverse proxies in front of the web
 	// server whose X-Forwarded-For and X-Forwarded-Proto are believed.
 	TrustedProxies []string
+	// AuditRetentionDays and LoginFailureRetentionDays are the ages past which
+	// audit entries and login-failure counters are deleted; 0 keeps them forever.
+	AuditRetentionDays, LoginFailureRetentionDays int
+}
+
+// Defaults of the retention flags: a term and a half of audit history, and a
+// month of login-failure counters (one only counts within the login-failure
+// window, minutes; a month lets an operator look back at a guessing campaign).
+const (
+	DefaultAuditRetentionDays        = 180
+	DefaultLoginFailureRetentionDays = 30
+)
+
+// AuditRetention is AuditRetentionDays as a duration (0: forever).
+func (s *Server) AuditRetention() time.Duration {
+	return time.Duration(s.AuditRetentionDays) * 24 * time.Hour
+}
+
+// LoginFailureRetention is LoginFailureRetentionDays as a duration (0: forever).
+func (s *Server) LoginFailureRetention() time.Duration {
+	return time.Duration(s.LoginFailureRetentionDays) * 24 * time.Hour
 }
 
 // Student holds the limits of a student's sandbox.
@@ -177,6 +198,8 @@ func (s *Server) RegisterServerFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.TLSKey, "tls-key", "", "private key (PEM) of --tls-cert")
 	fs.StringSliceVar(&s.WebOrigins, "web-origin", nil, "another origin (https://host[:port]) that may use the web login, behind a proxy that rewrites Host (repeatable)")
 	fs.StringSliceVar(&s.TrustedProxies, "trusted-proxy", nil, "IP or CIDR of a reverse proxy in front of the web server whose X-Forwarded-For is believed (repeatable)")
+	fs.IntVar(&s.AuditRetentionDays, "audit-retention-days", DefaultAuditRetentionDays, "delete audit log entries older than this many days, checked hourly (0 keeps them forever)")
+	fs.IntVar(&s.LoginFailureRetentionDays, "login-failure-retention-days", DefaultLoginFailureRetentionDays, "delete login-failure counters whose last failure is older than this many days, checked hourly (0 keeps them forever)")
 	fs.VisitAll(func(f *pflag.Flag) { bindEnv(fs, f.Name) })
 }
 
@@ -286,6 +309,10 @@ func (s *Server) Validate() error {
 		return fmt.Errorf("--metrics-addr must differ from --http-addr and --ssh-addr: metrics are never served on the students' address")
 	case s.Pprof && s.MetricsAddr == "":
 		return fmt.Errorf("--pprof serves on --metrics-addr: give one too (e.g. --metrics-addr 127.0.0.1:9100)")
+	case s.AuditRetentionDays < 0 || s.LoginFailureRetentionDays < 0:
+		return fmt.Errorf("--audit-retention-days and --login-failure-retention-days cannot be negative (0 keeps the records forever)")
+	case s.LoginFailureRetentionDays > 0 && s.LoginFailureRetention() < s.Throttle.Window:
+		return fmt.Errorf("--login-failure-retention-days (%d) is shorter than --login-failure-window (%s): failures would be forgotten while they still count", s.LoginFailureRetentionDays, s.Throttle.Window)
 	case (s.TLSCert == "") != (s.TLSKey == ""):
 		return fmt.Errorf("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither to serve HTTP (behind a proxy that does TLS)")
 	}

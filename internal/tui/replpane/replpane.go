@@ -38,6 +38,8 @@ type REPL interface {
 	Subscribe() (<-chan struct{}, func())
 	State() repl.State
 	Quota() sandbox.HomeUsage
+	// Version changes whenever what Render, State or Quota return may have.
+	Version() uint64
 }
 
 // ChangedMsg tells the pane that the REPL's screen or state changed. The
@@ -51,11 +53,22 @@ type StartedMsg struct {
 	Err  error
 }
 
-// shared is what copies of a Model share: the subscription.
+// shared is what copies of a Model share: the subscription, and the last
+// view drawn (the pane is on screen while a student types in the editor:
+// it is drawn again only when the REPL or the pane changed).
 type shared struct {
 	ch     <-chan struct{}
 	cancel func()
 	once   sync.Once
+
+	viewKey viewKey
+	view    string
+}
+
+type viewKey struct {
+	version                 uint64
+	width, height, back     int
+	focused, starting, seen bool
 }
 
 // Model is the pane. Keep only the latest copy returned by Update, and call
@@ -103,7 +116,10 @@ func (m *Model) SetSize(width, height int) {
 }
 
 // SetTheme changes the styles.
-func (m *Model) SetTheme(th theme.Theme) { m.theme = th }
+func (m *Model) SetTheme(th theme.Theme) {
+	m.theme = th
+	m.s.viewKey = viewKey{} // drawn in the old styles
+}
 
 // Focus gives the pane the keys, and starts Python if it does not run
 // (never started, could not start, ended or was stopped). It asks the REPL
@@ -359,6 +375,16 @@ func (m Model) View() string {
 	if w <= 0 || h <= 0 {
 		return ""
 	}
+	key := viewKey{version: m.r.Version(), width: w, height: h, back: m.back,
+		focused: m.focused, starting: m.starting, seen: true}
+	if key == m.s.viewKey {
+		return m.s.view
+	}
+	m.s.view, m.s.viewKey = m.view(w, h), key
+	return m.s.view
+}
+
+func (m Model) view(w, h int) string {
 	top := m.banner() // nil, or one line when there is room for more
 	if m.back > 0 && h > 1 {
 		note := fmt.Sprintf("↑ %d lines back · %s later · any other key returns", m.back, m.keys.REPL.Later.Help().Key)

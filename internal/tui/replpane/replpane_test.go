@@ -23,6 +23,7 @@ type fakeREPL struct {
 	state    repl.State
 	quota    sandbox.HomeUsage
 	restarts int
+	version  uint64
 	sent     []string // keys given to SendKey
 	ch       chan struct{}
 }
@@ -72,6 +73,16 @@ func (f *fakeREPL) State() repl.State {
 	defer f.mu.Unlock()
 	return f.state
 }
+
+// Version is new at every call: the tests change the fake's fields
+// directly, so the pane must never reuse a view it drew.
+func (f *fakeREPL) Version() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.version++
+	return f.version
+}
+
 func (f *fakeREPL) Quota() sandbox.HomeUsage {
 	f.mu.Lock()
 	defer f.mu.Unlock()
