@@ -143,7 +143,7 @@ func (a *app) serve(ctx context.Context, cfg config.Server) error {
 	defer func() { stopPruner(); <-prunerDone }()
 	server, err := sshd.New(sshd.Options{Config: cfg, HostKeyPath: a.cfg.HostKeyPath(), HomesDir: a.cfg.HomesDir(),
 		Accounts: svc, Workspaces: spaces, Classroom: class, Console: desks, Course: courses, Log: log, Metrics: m,
-		StorePing: st.Ping})
+		StorePing: st.Ping, CourseDir: a.cfg.CourseDir()})
 	if err != nil {
 		sshLn.Close()
 		httpLn.Close()

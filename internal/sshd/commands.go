@@ -51,6 +51,9 @@ func commands() map[string]command {
 		"keys": {usage: "keys add < KEY.pub | keys list | keys remove FINGERPRINT",
 			summary: "manage the SSH keys you log in with", run: cmdKeys},
 	}
+	// Legacy scp (scp -O) runs `scp -t` or `scp -f` as a command: refused
+	// with a sentence, since files travel over SFTP only (sftp.go).
+	cmds["scp"] = command{whileMust: true, run: cmdLegacySCP}
 	for n, c := range assignmentCommands() {
 		cmds[n] = c
 	}
@@ -88,7 +91,9 @@ func cmdHelp(_ *Server, c *cmdContext) int {
 	cmds := commands()
 	names := make([]string, 0, len(cmds))
 	for n := range cmds {
-		names = append(names, n)
+		if cmds[n].usage != "" { // scp: not a command one types
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	c.printf("Connect without a command to open your workspace. Commands:\n\n")
@@ -215,4 +220,8 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func cmdLegacySCP(_ *Server, c *cmdContext) int {
+	return c.fail("legacy scp (scp -O) is not supported here; use scp without -O (it uses SFTP), or sftp")
 }

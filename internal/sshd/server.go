@@ -50,6 +50,9 @@ type Options struct {
 	// login whether the store answers; while it does not, clients are told
 	// so in the SSH banner.
 	StorePing func(context.Context) error
+	// CourseDir is the course folder professors see read-only at /course
+	// over SFTP ("" or missing: not shown).
+	CourseDir string
 }
 
 // Server is the SSH front door.
@@ -65,6 +68,9 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[string]int // live sessions per username
+
+	sftpMu    sync.Mutex
+	sftpHomes map[string]*sharedHome // homes open for SFTP, per username (sftp.go)
 }
 
 // Context keys for values the auth handlers leave for the session.
@@ -117,6 +123,11 @@ func New(o Options) (*Server, error) {
 			defer release()
 			h(srv, conn, ch, ctx)
 		}
+	}
+	// SFTP (and so modern scp) passes the same login, session limit and
+	// home check as a terminal; see sftp.go.
+	srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{
+		"sftp": ssh.SubsystemHandler(s.recoverMiddleware(s.sessionLimitMiddleware(s.homeMiddleware(s.sftpHandler)))),
 	}
 	s.storeCheck = &storeCheck{ping: o.StorePing}
 	srv.BannerHandler = s.storeCheck.banner
