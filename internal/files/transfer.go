@@ -247,6 +247,37 @@ func (u *Upload) SetMode(mode fs.FileMode) error {
 	return nil
 }
 
+// Truncate sets the size of the file being received (OpenSSH's put ends
+// with an fsetstat of the size it sent). Growing it is checked against the
+// quota as a write is.
+func (u *Upload) Truncate(size int64) error {
+	if size < 0 {
+		return newError("upload", u.name, nil, nil, "could not change %s: a negative size", u.h.disp(u.name))
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.ended {
+		return os.ErrClosed
+	}
+	if u.writeErr != nil {
+		return u.writeErr
+	}
+	h := u.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if grow := size - u.onDisk; grow > 0 {
+		if err := h.checkUpload(u.name, grow, u.credit); err != nil {
+			return err
+		}
+	}
+	if err := u.f.Truncate(size); err != nil {
+		return h.fail("upload", u.name, err)
+	}
+	h.grew(size - u.onDisk)
+	u.onDisk = size
+	return nil
+}
+
 // SetTimes asks for the file's access and modification times (sftp -p, scp -p).
 func (u *Upload) SetTimes(atime, mtime time.Time) {
 	u.mu.Lock()

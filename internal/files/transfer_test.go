@@ -271,3 +271,40 @@ func readString(t *testing.T, path string) string {
 	}
 	return string(data)
 }
+
+// OpenSSH's put ends with an fsetstat of the size it sent: it applies to the
+// upload, and growing that way is checked against the quota like a write.
+func TestUploadTruncate(t *testing.T) {
+	w := newWorld(t, Options{QuotaBytes: 64 << 10})
+	used, _ := w.h.Usage()
+	room := (64 << 10) - used
+	u, err := w.h.Upload("t.bin", UploadOptions{Truncate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.WriteAt([]byte("0123456789"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Truncate(4); err != nil {
+		t.Fatalf("shrink: %v", err)
+	}
+	if err := u.Truncate(room + 1); !errors.Is(err, ErrQuota) {
+		t.Errorf("growing past the quota by truncate: %v, want ErrQuota", err)
+	}
+	if err := u.Truncate(-1); err == nil {
+		t.Error("a negative size was accepted")
+	}
+	if err := u.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(w.dir, "t.bin"))
+	if err != nil || string(got) != "0123" {
+		t.Errorf("t.bin = %q, %v; want 0123", got, err)
+	}
+	if n, _ := w.h.Usage(); n != used+4 {
+		t.Errorf("usage = %d, want %d", n, used+4)
+	}
+	if err := u.Truncate(1); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("truncate after commit: %v, want ErrClosed", err)
+	}
+}

@@ -508,7 +508,12 @@ func (v *sftpView) setstat(r *sftp.Request, h *files.Home, rel string) error {
 		if fl.Acmodtime {
 			w.up.SetTimes(time.Unix(int64(at.Atime), 0), time.Unix(int64(at.Mtime), 0))
 		}
-		return nil // a size while uploading: the upload's own writes decide it
+		if fl.Size {
+			if err := w.up.Truncate(int64(at.Size)); err != nil {
+				return v.refuse(err)
+			}
+		}
+		return nil
 	}
 	if fl.Size {
 		if err := h.Truncate(rel, int64(at.Size)); err != nil {
