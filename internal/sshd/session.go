@@ -206,6 +206,10 @@ func (s *Server) runTUI(sess ssh.Session) {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		sizes := &resizes{every: resizeEvery, send: func(w tea.WindowSizeMsg) { p.Send(w) }}
+		timer := time.NewTimer(time.Hour)
+		timer.Stop()
+		defer timer.Stop()
 		for {
 			select {
 			case <-ctx.Done():
@@ -220,8 +224,13 @@ func (s *Server) runTUI(sess ssh.Session) {
 					continue
 				}
 				if w.Width > 0 && w.Height > 0 {
-					p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+					now := time.Now()
+					if due := sizes.offer(tea.WindowSizeMsg{Width: w.Width, Height: w.Height}, now); !due.IsZero() {
+						timer.Reset(due.Sub(now))
+					}
 				}
+			case now := <-timer.C:
+				sizes.due(now)
 			}
 		}
 	})
