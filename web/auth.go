@@ -181,6 +181,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 // termData fills the terminal page.
 type termData struct {
 	Username string
+	CSRF     string // sent back with uploads (files.go)
 }
 
 func (s *Server) handleTerminalPage(w http.ResponseWriter, r *http.Request) {
@@ -197,7 +198,7 @@ func (s *Server) handleTerminalPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, msgUnavailable, http.StatusServiceUnavailable)
 		return
 	}
-	s.pages.render(w, "term.html", http.StatusOK, termData{Username: ws.User.Username})
+	s.pages.render(w, "term.html", http.StatusOK, termData{Username: ws.User.Username, CSRF: s.csrfToken(s.token(r))})
 }
 
 // handleSession tells the terminal page whether it is still signed in, so that

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/pkg/sftp"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/classroomd/classroomd/internal/accounts"
@@ -278,6 +279,9 @@ type fakeSSH struct {
 	channels []gossh.Channel
 	// session runs a shell session; it echoes input by default.
 	session func(ch gossh.Channel)
+	// sftpDir, when set, is served by the "sftp" subsystem (pkg/sftp's
+	// plain server: no confinement, which is the real server's to test).
+	sftpDir string
 	wg      sync.WaitGroup
 }
 
@@ -387,6 +391,22 @@ func (f *fakeSSH) requests(ch gossh.Channel, reqs <-chan *gossh.Request) {
 				ch.SendRequest("exit-status", false, gossh.Marshal(struct{ Status uint32 }{0}))
 				ch.Close()
 			})
+		case "subsystem":
+			var sub struct{ Name string }
+			gossh.Unmarshal(req.Payload, &sub)
+			ok = sub.Name == "sftp" && f.sftpDir != ""
+			if ok {
+				dir := f.sftpDir
+				req.Reply(true, nil)
+				req.WantReply = false
+				f.wg.Go(func() {
+					srv, err := sftp.NewServer(ch, sftp.WithServerWorkingDirectory(dir))
+					if err == nil {
+						srv.Serve()
+					}
+					ch.Close()
+				})
+			}
 		default:
 			ok = false
 		}

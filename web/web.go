@@ -1,6 +1,7 @@
 // Package web serves the browser side of classroomd: a login page, a terminal
-// page (xterm.js, embedded in the binary) and the /ws bridge that carries the
-// terminal to the SSH server.
+// page (xterm.js, embedded in the binary), the /ws bridge that carries the
+// terminal to the SSH server, and uploads and downloads, which go through
+// the SSH server's SFTP subsystem (files.go).
 //
 // The bridge is an SSH client: for each browser tab it opens an SSH session to
 // classroomd's own server (through a dial function the caller provides), so
@@ -12,6 +13,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,6 +59,12 @@ type Options struct {
 	// LoginRate and ConnectRate limit POST /login and /ws per client address;
 	// zero values take the defaults.
 	LoginRate, ConnectRate Rate
+	// MaxUploadBytes bounds one uploaded file, MaxDownloadBytes a download
+	// (a folder's zip: its files' sizes), MaxZipEntries the files and
+	// folders in one zip; zero values take the defaults. The home's quota
+	// is the SSH server's to enforce.
+	MaxUploadBytes, MaxDownloadBytes int64
+	MaxZipEntries                    int
 }
 
 // Server is the web front door: an http.Handler.
@@ -70,6 +78,9 @@ type Server struct {
 
 	loginLimit, connectLimit *limiter
 	recheckEvery             time.Duration // how often a bridge rechecks its browser session
+
+	csrfKey   []byte        // the key of the pages' CSRF tokens (files.go)
+	transfers transferConns // the SSH connections of uploads and downloads
 
 	// ctx ends when Close is called: every bridge ends with it.
 	ctx     context.Context
@@ -101,12 +112,17 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	csrfKey := make([]byte, 32)
+	if _, err := rand.Read(csrfKey); err != nil {
+		return nil, fmt.Errorf("web: make the CSRF key: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		opts: o, log: o.Log, static: static, pages: pg, origins: origins,
 		loginLimit:   newLimiter(o.LoginRate.orDefault(defaultLoginRate)),
 		connectLimit: newLimiter(o.ConnectRate.orDefault(defaultConnectRate)),
 		recheckEvery: recheckEvery,
+		csrfKey:      csrfKey,
 		ctx:          ctx, cancel: cancel,
 	}
 	mux := http.NewServeMux()
@@ -116,6 +132,10 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("GET /term", s.handleTerminalPage)
 	mux.HandleFunc("GET /session", s.handleSession)
 	mux.HandleFunc("GET /ws", s.handleWS)
+	mux.HandleFunc("POST /files/plan", s.handlePlan)
+	mux.HandleFunc("POST /files/upload", s.handleUpload)
+	mux.HandleFunc("GET /files/info", s.handleInfo)
+	mux.HandleFunc("GET /files/download", s.handleDownload)
 	mux.Handle("GET /static/", http.StripPrefix("/static", static))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "There is no such page here. Start at /.", http.StatusNotFound)
@@ -149,10 +169,12 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 	"img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-// Close ends every bridge (the browsers reconnect when the server is back) and
-// waits for them. http.Server.Shutdown does not: it does not track WebSockets.
+// Close ends every bridge (the browsers reconnect when the server is back)
+// and every file transfer, and waits for the bridges. http.Server.Shutdown
+// does not: it does not track WebSockets.
 func (s *Server) Close() {
 	s.cancel()
+	s.closeTransfers()
 	s.bridges.Wait()
 }
 
