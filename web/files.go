@@ -550,7 +550,12 @@ func (s *Server) handlePlan(w http.ResponseWriter, r *http.Request) {
 			seen[f.Name] = true
 			ans.Files[i] = pf
 		}
-		if ans.Free != nil && total > *ans.Free {
+		switch {
+		case ans.Free == nil || total <= *ans.Free:
+		case len(req.Files) == 1:
+			ans.Error = fmt.Sprintf("%s is %s, and your home has %s free. Delete something first, or ask your professor for more room.",
+				req.Files[0].Name, humanBytes(total), humanBytes(*ans.Free))
+		default:
 			ans.Error = fmt.Sprintf("These files take %s, and your home has %s free. Delete something, or send fewer files.",
 				humanBytes(total), humanBytes(*ans.Free))
 		}

@@ -59,7 +59,7 @@ func TestBrowserFiles(t *testing.T) {
 
 	h := newHarness(t)
 	b := backend{dataDir: t.TempDir(), uidBase: 340000}
-	srv := h.startServer(t, b)
+	srv := h.startServer(t, b, "--home-quota-mib", "2") // a quota the test can fill
 	h.cli(t, cliOpts{stdin: fionaPassword + "\n"}, append([]string{"user", "add", "fiona", "--name", "Fiona Files", "--password-stdin"}, b.flags()...)...).mustSucceed(t)
 	base := "http://" + srv.httpAddr
 	br := newBrowser(t, chromium, base)
@@ -229,6 +229,26 @@ func TestBrowserFiles(t *testing.T) {
 		}
 	})
 
+	t.Run("over_the_quota_refused_on_the_page", func(t *testing.T) {
+		big := filepath.Join(t.TempDir(), "big.bin")
+		if err := os.WriteFile(big, make([]byte, 3<<20), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		br.eval(t, `document.getElementById("upload-input").value = ""`)
+		br.do(t, chromedp.SetUploadFiles(chromedp.ID("upload-input"), []string{big}))
+		br.waitFor(t, "the upload dialog", `!document.getElementById("transfer").hidden`)
+		br.do(t, chromedp.Click(chromedp.ID("transfer-go")))
+		br.waitFor(t, "the refusal", `!document.getElementById("transfer-error").hidden`)
+		if e := br.text(t, "#transfer-error"); !strings.Contains(e, "free") {
+			t.Errorf("a file over the quota: the page says %q, want how much is free", e)
+		}
+		br.screenshot(t, "upload-over-quota")
+		br.do(t, chromedp.Click(chromedp.ID("transfer-cancel")))
+		if _, err := os.Stat(filepath.Join(home, "lab1", "big.bin")); err == nil {
+			t.Error("an upload over the quota left big.bin")
+		}
+	})
+
 	t.Run("f1_says_how_to_copy_files", func(t *testing.T) {
 		br.do(t, chromedp.Click(chromedp.CSS(`button[data-key="f1"]`)))
 		br.waitScreen(t, "the help", func(s string) bool { return strings.Contains(s, "Workspace") })
@@ -292,6 +312,29 @@ func TestBrowserFiles(t *testing.T) {
 		// refusals above are the origin's, the token's and the cookie's.
 		if code := upload("accepted.txt", base, cookie, token); code != http.StatusOK {
 			t.Errorf("an upload with this site's origin, cookie and token: %d, want 200", code)
+		}
+
+		// Past the quota without asking first (no plan): the SFTP server
+		// refuses the write, the page gets the sentence, nothing is kept.
+		req, _ := http.NewRequest("POST", base+"/files/upload?"+url.Values{"dir": {"."}, "name": {"huge.bin"}}.Encode(), bytes.NewReader(make([]byte, 3<<20)))
+		req.Header.Set("Origin", base)
+		req.Header.Set("Cookie", cookie)
+		req.Header.Set("X-Classroomd-Csrf", token)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("an upload past the quota: %v (the answer must reach the browser)", err)
+		}
+		answer, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusInsufficientStorage || !strings.Contains(string(answer), "quota") {
+			t.Errorf("an upload past the quota: %d %s, want 507 saying so", resp.StatusCode, answer)
+		}
+		if entries, _ := os.ReadDir(home); len(entries) > 0 {
+			for _, e := range entries {
+				if strings.Contains(e.Name(), "huge") {
+					t.Errorf("an upload past the quota left %s", e.Name())
+				}
+			}
 		}
 
 		// A download with no cookie, or announced as another site's.
