@@ -68,7 +68,7 @@ and works while the server is running.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	a.cfg.RegisterStoreFlags(root.PersistentFlags())
-	root.AddCommand(a.serveCmd(), a.statusCmd(), a.migrateCmd(), a.userCmd(), a.auditCmd(), a.sandboxCmd(), a.assignmentCmd())
+	root.AddCommand(a.serveCmd(), a.statusCmd(), a.migrateCmd(), a.userCmd(), a.auditCmd(), a.sandboxCmd(), a.assignmentCmd(), a.probeCmd())
 	return root
 }
 

@@ -9,6 +9,7 @@ const (
 	KeyCtrlC = "\x03"
 	KeyCtrlN = "\x0e"     // new file (in the file list and the editor)
 	KeyCtrlS = "\x13"     // save
+	KeyCtrlW = "\x17"     // close the editor's tab
 	KeyF2    = "\x1bOQ"   // focus the file list
 	KeyF3    = "\x1bOR"   // focus the editor
 	KeyF4    = "\x1bOS"   // focus Python (starting it)

@@ -45,11 +45,13 @@ func (s *Screen) beforeCursor(text string) bool {
 }
 
 // WorkspaceShown is the first full frame of user's workspace: the header
-// naming them on the first row and the help bar on the last.
+// naming them on the first row ("Full Name (user)", or the username alone
+// for an account without a name) and the help bar on the last.
 func WorkspaceShown(user string) func(*Screen) bool {
-	who := "(" + user + ")"
+	who, alone := "("+user+")", " "+user+" "
 	return func(s *Screen) bool {
-		return strings.Contains(s.Row(0), who) && strings.Contains(s.Row(s.Rows()-1), "F1 help")
+		top := s.Row(0) + " "
+		return (strings.Contains(top, who) || strings.Contains(top, alone)) && strings.Contains(s.Row(s.Rows()-1), "F1 help")
 	}
 }
 
