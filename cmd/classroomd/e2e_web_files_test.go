@@ -21,6 +21,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -249,6 +250,20 @@ func TestBrowserFiles(t *testing.T) {
 		}
 	})
 
+	t.Run("every_transfer_audited", func(t *testing.T) {
+		entries := h.audit(t, b, "--user", "fiona", "--limit", "500")
+		seen := map[string]bool{}
+		for _, e := range entries {
+			seen[e.Action+" "+e.Target+" "+e.Outcome] = true
+		}
+		for _, want := range []string{"sftp.upload /data set.csv ok", "sftp.upload /lab1/notes.txt ok", "sftp.upload /lab1/dropped.txt ok",
+			"sftp.download /data set.csv ok", "sftp.download /lab1/notes.txt ok"} {
+			if !seen[want] {
+				t.Errorf("the audit lacks %q:\n%s", want, dumpAudit(entries))
+			}
+		}
+	})
+
 	t.Run("f1_says_how_to_copy_files", func(t *testing.T) {
 		br.do(t, chromedp.Click(chromedp.CSS(`button[data-key="f1"]`)))
 		br.waitScreen(t, "the help", func(s string) bool { return strings.Contains(s, "Workspace") })
@@ -337,6 +352,25 @@ func TestBrowserFiles(t *testing.T) {
 			}
 		}
 
+		// An upload that breaks off half way (the browser's tab closed, the
+		// network gone): nothing of it stays, not even its temporary file.
+		conn, err := net.Dial("tcp", srv.httpAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST /files/upload?dir=.&name=half.bin HTTP/1.1\r\nHost: %s\r\nOrigin: %s\r\nCookie: %s\r\n"+
+			"X-Classroomd-Csrf: %s\r\nContent-Length: %d\r\n\r\n", srv.httpAddr, base, cookie, token, 1<<20)
+		conn.Write(make([]byte, 256<<10))
+		if !waitFor(browserStep, nil, func() bool { return hasEntry(home, ".half.bin.tmp") }) {
+			t.Errorf("the half upload never began in the home (no temporary file): %q", entryNames(home))
+		}
+		conn.Close()
+		if !waitFor(browserStep, nil, func() bool {
+			return strings.Contains(srv.stderr.String(), `"path":"half.bin"`) && !hasEntry(home, "half")
+		}) {
+			t.Errorf("an upload that broke off left %q in the home, or the log does not say it was refused", entryNames(home))
+		}
+
 		// A download with no cookie, or announced as another site's.
 		for _, r := range []struct {
 			what, cookie, site string
@@ -372,6 +406,25 @@ func TestBrowserFiles(t *testing.T) {
 			t.Error("a cross-site upload left forged2.txt")
 		}
 	})
+}
+
+// hasEntry reports whether a name in dir (not below) contains part.
+func hasEntry(dir, part string) bool {
+	for _, n := range entryNames(dir) {
+		if strings.Contains(n, part) {
+			return true
+		}
+	}
+	return false
+}
+
+func entryNames(dir string) []string {
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }
 
 // uidOf is the owner of path.
