@@ -84,8 +84,8 @@ func (m *Model) transferNotes() []helpscreen.Note {
 		"      copies a whole folder",
 		"  sftp " + port + dest,
 		"      put, get, ls, mkdir, rename, rm; FileZilla, WinSCP and Cyberduck work too (SFTP)",
-		"In the browser: Upload (or drop files on the page) sends into the folder selected here;",
-		"Download fetches the selected file, or a folder as a zip. New files appear in the list by themselves.",
+		"In the browser: Upload (or files dropped on the page) sends into the folder selected here, " +
+			"Download fetches the selected file, or a folder as a zip. New files appear in the list by themselves.",
 	}
 	switch {
 	case host == "HOST" && m.opts.SSHPort == 0:
