@@ -294,7 +294,7 @@ func (s *Server) transferConn(sess accounts.WebSession, remote net.Addr) (*trans
 	t.mu.Lock()
 	c.client, c.err = client, err
 	if err == nil {
-		c.idle = time.AfterFunc(idleConnAfter, func() { s.closeIdle(sess.ID, c) })
+		c.idle = time.AfterFunc(s.transferIdle, func() { s.closeIdle(sess.ID, c) })
 		c.idle.Stop()
 	}
 	if t.conns[sess.ID] == c && (err != nil || t.closed) {
@@ -346,7 +346,7 @@ func (s *Server) releaseConn(id int64, c *transferConn, broken bool) {
 		c.client.Close()
 		return
 	}
-	c.idle.Reset(idleConnAfter)
+	c.idle.Reset(s.transferIdle)
 }
 
 func (s *Server) closeIdle(id int64, c *transferConn) {

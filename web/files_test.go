@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // transferFixture is the web server over a fake SSH server whose "sftp"
@@ -459,5 +460,34 @@ func TestTransfersAtOnceAreBounded(t *testing.T) {
 	}
 	if users, _, _, _ := tf.ssh.snapshot(); len(users) != 1 {
 		t.Errorf("%d SSH logins for one browser's transfers, want 1", len(users))
+	}
+}
+
+// The transfers' SSH connection is closed once unused for a while, and by
+// Close; the next transfer dials again.
+func TestTransferConnectionEnds(t *testing.T) {
+	tf := newTransferFixture(t, nil)
+	tf.web.transferIdle = 50 * time.Millisecond
+	if code, msg := tf.upload(tf.alice, ".", "a.txt", []byte("a"), nil); code != http.StatusOK {
+		t.Fatalf("upload: %d %s", code, msg)
+	}
+	waitUntil(t, "the idle connection to close", func() bool { return tf.ssh.live.Load() == 0 })
+	if code, msg := tf.upload(tf.alice, ".", "b.txt", []byte("b"), nil); code != http.StatusOK {
+		t.Fatalf("upload after the idle close: %d %s", code, msg)
+	}
+	if users, _, _, _ := tf.ssh.snapshot(); len(users) != 2 {
+		t.Errorf("%d SSH logins, want 2 (one per connection)", len(users))
+	}
+	tf.web.transferIdle = time.Hour
+	if code, _ := tf.upload(tf.alice, ".", "c.txt", []byte("c"), nil); code != http.StatusOK {
+		t.Fatal("third upload failed")
+	}
+	if tf.ssh.live.Load() != 1 {
+		t.Fatalf("%d live connections after an upload, want 1 (kept for the next)", tf.ssh.live.Load())
+	}
+	tf.web.Close()
+	waitUntil(t, "Close to end the connection", func() bool { return tf.ssh.live.Load() == 0 })
+	if code, msg := tf.upload(tf.alice, ".", "d.txt", []byte("d"), nil); code != http.StatusServiceUnavailable || !strings.Contains(msg, "restarting") {
+		t.Errorf("an upload after Close: %d %q, want 503 saying the server restarts", code, msg)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -282,6 +283,7 @@ type fakeSSH struct {
 	// sftpDir, when set, is served by the "sftp" subsystem (pkg/sftp's
 	// plain server: no confinement, which is the real server's to test).
 	sftpDir string
+	live    atomic.Int32 // connections being served
 	wg      sync.WaitGroup
 }
 
@@ -337,6 +339,8 @@ func (f *fakeSSH) accept() {
 }
 
 func (f *fakeSSH) serve(c net.Conn, cfg *gossh.ServerConfig) {
+	f.live.Add(1)
+	defer f.live.Add(-1)
 	defer c.Close()
 	conn, chans, reqs, err := gossh.NewServerConn(c, cfg)
 	if err != nil {

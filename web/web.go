@@ -79,8 +79,9 @@ type Server struct {
 	loginLimit, connectLimit *limiter
 	recheckEvery             time.Duration // how often a bridge rechecks its browser session
 
-	csrfKey   []byte        // the key of the pages' CSRF tokens (files.go)
-	transfers transferConns // the SSH connections of uploads and downloads
+	csrfKey      []byte        // the key of the pages' CSRF tokens (files.go)
+	transfers    transferConns // the SSH connections of uploads and downloads
+	transferIdle time.Duration // how long such a connection is kept unused
 
 	// ctx ends when Close is called: every bridge ends with it.
 	ctx     context.Context
@@ -123,6 +124,7 @@ func New(o Options) (*Server, error) {
 		connectLimit: newLimiter(o.ConnectRate.orDefault(defaultConnectRate)),
 		recheckEvery: recheckEvery,
 		csrfKey:      csrfKey,
+		transferIdle: idleConnAfter,
 		ctx:          ctx, cancel: cancel,
 	}
 	mux := http.NewServeMux()
