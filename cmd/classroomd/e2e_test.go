@@ -503,7 +503,9 @@ func (s *scenario) restart(t *testing.T) {
 	if !waitFor(exitDeadline, nil, func() bool { return len(studentProcesses(b.uidBase)) == 0 }) {
 		t.Errorf("after the server stopped, student programs still run: %v", studentProcesses(b.uidBase))
 	}
+	old := seedExpired(t, b)
 	s.srv = h.startServer(t, b)
+	s.checkPruned(t, old)
 	after := h.hostKey(t, s.srv.sshPort)
 	if after != before {
 		t.Errorf("the host key changed across a restart:\nbefore %s\nafter  %s", before, after)
@@ -540,7 +542,8 @@ func (h *harness) testHelp(t *testing.T) {
 		flags []string
 	}{
 		{nil, []string{"serve", "user", "audit", "migrate"}},
-		{[]string{"serve"}, []string{"--ssh-addr", "--http-addr", "--login-delay", "--login-max-delay", "--login-free-failures", "--shutdown-timeout", "CLASSROOMD_SSH_ADDR"}},
+		{[]string{"serve"}, []string{"--ssh-addr", "--http-addr", "--login-delay", "--login-max-delay", "--login-free-failures", "--shutdown-timeout", "CLASSROOMD_SSH_ADDR",
+			"--audit-retention-days", "--login-failure-retention-days", "0 keeps them forever"}},
 		{[]string{"migrate"}, nil},
 		{[]string{"user"}, []string{"add", "passwd", "disable", "enable", "list", "import"}},
 		{[]string{"user", "add"}, []string{"--name", "--email", "--role", "--password-stdin"}},
