@@ -379,3 +379,53 @@ func TestGrafanaDashboardAsksForRealMetrics(t *testing.T) {
 		}
 	}
 }
+
+// The alert rules ask only for metrics that exist: classroomd's own, the
+// ones `classroomd probe --textfile` writes, node_exporter's filesystem
+// metrics and Prometheus' up; and every alert #16 asks for is there.
+func TestAlertRulesAskForRealMetrics(t *testing.T) {
+	known := families(t)
+	probeSrc := read(t, "../cmd/classroomd/probe.go")
+	for _, name := range regexp.MustCompile(`classroomd_probe_[a-z_]+`).FindAllString(probeSrc, -1) {
+		known[name] = true
+	}
+	for _, name := range []string{"node_filesystem_avail_bytes", "node_filesystem_size_bytes", "up"} {
+		known[name] = true
+	}
+	prom := readYAML(t, "prometheus/prometheus.yml")[0]
+	if files, _ := get(t, prom, "rule_files").([]any); !slices.Contains(files, any("alerts.yml")) {
+		t.Errorf("prometheus.yml does not load alerts.yml: %v", files)
+	}
+	doc := readYAML(t, "prometheus/alerts.yml")[0]
+	rules, _ := get(t, doc, "groups", 0, "rules").([]any)
+	names := map[string]bool{}
+	word := regexp.MustCompile(`\b[a-z_][a-z0-9_]*\b`)
+	for i := range rules {
+		alert, _ := get(t, doc, "groups", 0, "rules", i, "alert").(string)
+		expr, _ := get(t, doc, "groups", 0, "rules", i, "expr").(string)
+		summary, _ := get(t, doc, "groups", 0, "rules", i, "annotations", "summary").(string)
+		if alert == "" || expr == "" || summary == "" {
+			t.Errorf("rule %d lacks an alert name, an expr or a summary", i)
+			continue
+		}
+		names[alert] = true
+		asked := 0
+		for _, w := range word.FindAllString(expr, -1) {
+			if strings.HasPrefix(w, "classroomd_") || strings.HasPrefix(w, "node_") || w == "up" {
+				asked++
+				if !known[w] {
+					t.Errorf("alert %s asks for %s, which nothing exports", alert, w)
+				}
+			}
+		}
+		if asked == 0 {
+			t.Errorf("alert %s asks for no metric: %s", alert, expr)
+		}
+	}
+	for _, want := range []string{"ClassroomdDown", "ClassroomdNotReady", "ClassroomdLoginFailuresSurging", "ClassroomdSavesFailing",
+		"ClassroomdSandboxKillsSurging", "ClassroomdDiskNearlyFull", "ClassroomdProbeFailing"} {
+		if !names[want] {
+			t.Errorf("no alert %s", want)
+		}
+	}
+}
