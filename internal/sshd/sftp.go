@@ -562,8 +562,14 @@ func (v *sftpView) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
 	}
 	switch r.Method {
 	case "List":
+		// Only opendir lists: the listing is held with its handle until
+		// closed, so it counts as an open handle.
+		if err := v.takeHandle(); err != nil {
+			return nil, err
+		}
 		infos, err := h.ListInfo(rel)
 		if err != nil {
+			v.handles.Add(-1)
 			return nil, toStatus(err)
 		}
 		if v.course != nil && h == v.home && rel == "." {
@@ -579,7 +585,7 @@ func (v *sftpView) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
 				infos = append(infos, namedInfo{FileInfo: fi, name: "course"})
 			}
 		}
-		return listerAt(infos), nil
+		return &dirLister{listerAt: infos, v: v}, nil
 	case "Stat", "Lstat":
 		stat := h.StatFollow
 		if r.Method == "Lstat" {
@@ -617,6 +623,18 @@ func (l listerAt) ListAt(out []os.FileInfo, off int64) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// dirLister is an open folder's listing; Close gives its handle back.
+type dirLister struct {
+	listerAt
+	v    *sftpView
+	once sync.Once
+}
+
+func (d *dirLister) Close() error {
+	d.once.Do(func() { d.v.handles.Add(-1) })
+	return nil
 }
 
 // namedInfo renames a FileInfo (the root of a view is "/", not its folder's name).
