@@ -100,6 +100,13 @@ func TestSelectionReportedToBrowsersOnly(t *testing.T) {
 		d.m = tui.New(tui.Options{Username: "alice", Role: "student", Home: sp.home, Workspace: sp.ws, Transport: transport})
 		t.Cleanup(d.m.Close)
 		var reports []string
+		// press sends keys without d.press's drain, which would hand the
+		// reports to the model (which ignores them) before next sees them.
+		press := func(keys ...tea.KeyPressMsg) {
+			for _, k := range keys {
+				d.send(k)
+			}
+		}
 		// next takes in messages until the file list reports want (or, with
 		// want "", until the screen shows shows).
 		shows := "welcome.py"
@@ -132,20 +139,20 @@ func TestSelectionReportedToBrowsersOnly(t *testing.T) {
 		d.exec(d.m.Init())
 		if transport != tui.TransportWeb {
 			next("")
-			d.press(keyF2, keyHome, keyEnter)
+			press(keyF2, keyHome, keyEnter)
 			shows = "data;x.csv"
 			next("")
-			d.press(keyDown)
+			press(keyDown)
 			if len(reports) > 0 {
 				t.Errorf("over ssh the selection was reported: %q", reports)
 			}
 			continue
 		}
-		next("\x1b]7707;sel;d;lab+1\a")   // the first entry: the folder, its name escaped
-		d.press(keyF2, keyHome, keyEnter) // open it, down to its file
+		next("\x1b]7707;sel;d;lab+1\a") // the first entry: the folder, its name escaped
+		press(keyF2, keyHome, keyEnter) // open it, down to its file
 		shows = "data;x.csv"
 		next("")
-		d.press(keyDown)
+		press(keyDown)
 		next("\x1b]7707;sel;f;lab+1%2Fdata%3Bx.csv\a")
 		for _, r := range reports {
 			if strings.ContainsAny(r[2:len(r)-1], "\x1b\a ") || strings.Count(r, ";") != 3 {
