@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"charm.land/ssh"
 	"charm.land/wish/v2"
@@ -65,6 +67,8 @@ type Server struct {
 	bridge *bridge // the web bridge's key and connections: see bridge.go
 
 	storeCheck *storeCheck // whether the store answers, for the banner
+
+	listenAddr atomic.Value // net.Addr of Serve's listener, for the help's scp commands
 
 	mu       sync.Mutex
 	sessions map[string]int // live sessions per username
@@ -147,6 +151,7 @@ func (s *Server) middlewares() []wish.Middleware {
 
 // Serve accepts connections on l until Shutdown.
 func (s *Server) Serve(l net.Listener) error {
+	s.listenAddr.Store(l.Addr())
 	err := s.ssh.Serve(l)
 	if errors.Is(err, ssh.ErrServerClosed) {
 		return nil
@@ -207,4 +212,30 @@ func (s *Server) publicKeyAuth(ctx ssh.Context, key ssh.PublicKey) bool {
 
 func (s *Server) homeDir(username string) string {
 	return filepath.Join(s.opts.HomesDir, username)
+}
+
+// sshAddress is where the session's student reaches this server, for the
+// help's scp and sftp commands: the address the connection arrived at, or
+// for a browser (bridged: no address of its own) the listener's. Loopback
+// reads "localhost"; an unspecified address gives "" (the help says HOST).
+func (s *Server) sshAddress(sess ssh.Session) (string, int) {
+	addr := sess.LocalAddr()
+	if Transport(sess.Context()) == TransportWeb {
+		addr, _ = s.listenAddr.Load().(net.Addr)
+	}
+	if addr == nil {
+		return "", 0
+	}
+	ap, err := netip.ParseAddrPort(addr.String())
+	if err != nil {
+		return "", 0
+	}
+	host := ""
+	switch ip := ap.Addr().Unmap(); {
+	case ip.IsLoopback():
+		host = "localhost"
+	case !ip.IsUnspecified():
+		host = ip.String()
+	}
+	return host, int(ap.Port())
 }

@@ -168,8 +168,10 @@ func (s *Server) runTUI(sess ssh.Session) {
 	if s.opts.Console != nil {
 		desk = s.opts.Console.As(accounts.Actor{Name: u.Username, Remote: remote})
 	}
+	sshHost, sshPort := s.sshAddress(sess)
 	model := tui.New(tui.Options{
 		Username: u.Username, FullName: u.FullName, Role: string(u.Role), Workspace: ws, Transport: Transport(sess.Context()),
+		SSHHost: sshHost, SSHPort: sshPort,
 		Classroom: class, Desk: desk,
 		MustChangePassword: u.MustChangePassword,
 		ChangePassword: func(current, next string) error {
