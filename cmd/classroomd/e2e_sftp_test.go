@@ -12,6 +12,7 @@ package main
 //	100 MB up and back                           the same SHA-256
 //	30 MB more, past the 120 MiB quota           refused, saying so; nothing kept
 //	the professor                                /course readable, not writable
+//	  /students/alice                            alice's home read-only, audited
 //	the audit log                                every upload, download, rename,
 //	                                             delete, with its path
 
@@ -278,6 +279,14 @@ func (h *harness) sftpScenario(t *testing.T, b backend) {
 		if sumOf(t, down) != sum {
 			t.Errorf("the file scp fetched back differs from what was sent")
 		}
+		// A folder back with -r, as the README shows.
+		res := r.client(t, scpClientPath, "alice", pw["alice"], "-r", "alice@127.0.0.1:lab1", filepath.Join(r.local, "lab1-back"))
+		if res.code != 0 {
+			t.Fatalf("scp -r down: exit %d\n%s", res.code, res.stderr)
+		}
+		if sumOf(t, filepath.Join(r.local, "lab1-back", "data.csv")) != sum {
+			t.Errorf("lab1/data.csv fetched with scp -r differs from what was sent")
+		}
 	})
 
 	t.Run("legacy_scp_refused_with_a_sentence", func(t *testing.T) {
@@ -412,8 +421,43 @@ func (h *harness) sftpScenario(t *testing.T, b backend) {
 		}
 		// A student's view has no /course: it is a name in their home.
 		refused(t, r.batch(t, "alice", pw["alice"], "get /course/syllabus.txt s.txt"), "alice: get /course/syllabus.txt")
-		// Nor can the professor reach a student's home by a path.
+		// Nor can the professor reach a student's home by a path into the
+		// homes folder: only through /students, the console's browse.
 		refused(t, r.batch(t, "pat", pw["pat"], "get ../alice/lab1/notes.txt n.txt"), "pat: get ../alice/lab1/notes.txt")
+	})
+
+	t.Run("professor_browses_a_student_read_only", func(t *testing.T) {
+		res := r.batch(t, "pat", pw["pat"], "ls /students", "get /students/alice/lab1/notes.txt from-alice.txt")
+		if res.code != 0 {
+			t.Fatalf("pat browsing alice: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+		}
+		if !strings.Contains(res.stdout, "alice") || !strings.Contains(res.stdout, "bob") {
+			t.Errorf("ls /students does not list alice and bob:\n%s", res.stdout)
+		}
+		if got, _ := os.ReadFile(filepath.Join(r.local, "from-alice.txt")); string(got) != "measured 42 twice\n" {
+			t.Errorf("pat fetched alice's lab1/notes.txt as %q", got)
+		}
+		for _, line := range []string{"put notes.txt /students/alice/planted.txt", "rm /students/alice/lab1/notes.txt",
+			"mkdir /students/alice/x", "rename /students/alice/lab1/notes.txt /taken.txt", "ls /students/pat", "mkdir /students/x"} {
+			refused(t, r.batch(t, "pat", pw["pat"], line), "pat: "+line)
+		}
+		if _, err := os.Lstat(filepath.Join(alice, "planted.txt")); !os.IsNotExist(err) {
+			t.Errorf("pat planted a file in alice's home (%v)", err)
+		}
+		if _, err := os.Stat(filepath.Join(alice, "lab1", "notes.txt")); err != nil {
+			t.Errorf("alice's lab1/notes.txt is gone: %v", err)
+		}
+		// A student has no /students.
+		refused(t, r.batch(t, "alice", pw["alice"], "get /students/bob/secret.txt s.txt"), "alice: get /students/bob/secret.txt")
+		found := false
+		for _, e := range h.audit(t, b, "--user", "pat", "--limit", "1000") {
+			if e.Actor == "pat" && e.Action == "files.browse" && e.Target == "alice" && e.Outcome == "ok" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("pat's browse of alice's home is not in the audit log")
+		}
 	})
 
 	t.Run("audit_has_every_transfer", func(t *testing.T) {

@@ -21,8 +21,10 @@ package sshd
 // What a client sees:
 //   - A student's home is "/" of their view; nothing else exists. A
 //     professor's view is their own home with the course folder, read-only,
-//     at /course (it hides a "course" of their own home). A student's home
-//     is not reachable by any path: that stays the console's audited browse.
+//     at /course (it hides a "course" of their own home), and their students'
+//     homes, read-only, at /students/NAME: each is opened through the
+//     console's browse (Desk.BrowseHome: a professor's right, audited as
+//     files.browse), never by a path into the homes folder.
 //   - statvfs@openssh.com reports the quota (df in sftp).
 //   - Links cannot be made (symlink, hardlink); chown is ignored, never done.
 //   - A refused request's sentence (over quota, outside the home, read-only)
@@ -54,6 +56,7 @@ import (
 	"github.com/pkg/sftp"
 
 	"github.com/classroomd/classroomd/internal/accounts"
+	"github.com/classroomd/classroomd/internal/console"
 	"github.com/classroomd/classroomd/internal/files"
 	"github.com/classroomd/classroomd/internal/store"
 )
@@ -99,8 +102,13 @@ func (s *Server) sftpHandler(sess ssh.Session) {
 		ops:     newPacer(sftpOpsPerSecond, sftpOpsBurst),
 		notices: newPacer(sftpNoticesPerSecond, sftpNoticesPerSecond),
 		pending: map[string]*sftpUpload{},
+		browsed: map[string]*files.Home{},
 	}
+	defer v.closeBrowsed()
 	v.stop = ctx.Done()
+	if u.Role == store.RoleProfessor && s.opts.Console != nil {
+		v.desk = s.opts.Console.As(v.by)
+	}
 	if u.Role == store.RoleProfessor && s.opts.CourseDir != "" {
 		if fi, err := os.Stat(s.opts.CourseDir); err == nil && fi.IsDir() {
 			if course, err := files.OpenReadOnly(s.opts.CourseDir); err == nil {
@@ -175,7 +183,8 @@ type sftpView struct {
 	ctx    context.Context // for the audit: outlives the connection
 	stop   <-chan struct{} // the connection's end
 	home   *files.Home
-	course *files.Home // professors only: /course, read-only
+	course *files.Home   // professors only: /course, read-only
+	desk   *console.Desk // professors only: /students/NAME through BrowseHome
 	user   string
 	by     accounts.Actor
 	stderr io.Writer
@@ -187,14 +196,64 @@ type sftpView struct {
 
 	mu      sync.Mutex
 	pending map[string]*sftpUpload // open uploads by their path, for setstat on them
+	browsed map[string]*files.Home // students' homes opened through the desk
 }
+
+// studentsDir is where a professor's view shows students' homes.
+const studentsDir = "/students"
+
+// browse opens (once per session) a student's home through the console.
+func (v *sftpView) browse(name string) (*files.Home, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if h := v.browsed[name]; h != nil {
+		return h, nil
+	}
+	if len(v.browsed) >= sftpMaxHandles {
+		return nil, fmt.Errorf("at most %d students' homes can be open in one transfer session; start another: %w", sftpMaxHandles, files.ErrReadOnly)
+	}
+	h, err := v.desk.BrowseHome(v.ctx, name)
+	if err != nil {
+		return nil, &statusError{code: sftp.ErrSSHFxNoSuchFile, err: err}
+	}
+	v.browsed[name] = h
+	return h, nil
+}
+
+func (v *sftpView) closeBrowsed() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, h := range v.browsed {
+		h.Close()
+	}
+	clear(v.browsed)
+}
+
+// errStudentsDir refuses what cannot be done to /students itself.
+var errStudentsDir = fmt.Errorf("%s holds your students' homes, read-only; open one as %s/NAME: %w", studentsDir, studentsDir, files.ErrReadOnly)
 
 // errOutside is what a path that names nothing in the view gets.
 var errOutside = fmt.Errorf("that is outside your home folder: %w", files.ErrOutsideHome)
 
-// resolve maps a cleaned absolute SFTP path to a home and a name in it.
+// resolve maps a cleaned absolute SFTP path to a home and a name in it; a
+// nil home (and no error) is a professor's /students itself.
 func (v *sftpView) resolve(p string) (*files.Home, string, error) {
 	p = path.Clean("/" + p)
+	if v.desk != nil && (p == studentsDir || strings.HasPrefix(p, studentsDir+"/")) {
+		rest := strings.TrimPrefix(strings.TrimPrefix(p, studentsDir), "/")
+		if rest == "" {
+			return nil, "", nil
+		}
+		name, sub, _ := strings.Cut(rest, "/")
+		h, err := v.browse(name)
+		if err != nil {
+			return nil, "", err
+		}
+		if sub == "" {
+			sub = "."
+		}
+		return h, sub, nil
+	}
 	if v.course != nil && (p == "/course" || strings.HasPrefix(p, "/course/")) {
 		rel := strings.TrimPrefix(strings.TrimPrefix(p, "/course"), "/")
 		if rel == "" {
@@ -279,6 +338,9 @@ func (v *sftpView) Fileread(r *sftp.Request) (io.ReaderAt, error) {
 		return nil, err
 	}
 	h, rel, err := v.resolve(r.Filepath)
+	if err == nil && h == nil {
+		err = errStudentsDir
+	}
 	if err != nil {
 		return nil, v.refuse(err)
 	}
@@ -323,6 +385,9 @@ func (v *sftpView) Filewrite(r *sftp.Request) (io.WriterAt, error) {
 		return nil, err
 	}
 	h, rel, err := v.resolve(r.Filepath)
+	if err == nil && h == nil {
+		err = errStudentsDir
+	}
 	if err != nil {
 		return nil, v.refuse(err)
 	}
@@ -438,6 +503,9 @@ func (v *sftpView) Filecmd(r *sftp.Request) error {
 		return err
 	}
 	h, rel, err := v.resolve(r.Filepath)
+	if err == nil && h == nil {
+		err = errStudentsDir
+	}
 	if err != nil {
 		return v.refuse(err)
 	}
@@ -446,6 +514,9 @@ func (v *sftpView) Filecmd(r *sftp.Request) error {
 		return v.setstat(r, h, rel)
 	case "Rename", "PosixRename":
 		th, trel, err := v.resolve(r.Target)
+		if err == nil && th == nil {
+			err = errStudentsDir
+		}
 		if err != nil {
 			return v.refuse(err)
 		}
@@ -539,6 +610,9 @@ func (v *sftpView) StatVFS(r *sftp.Request) (*sftp.StatVFS, error) {
 		return nil, err
 	}
 	h, _, err := v.resolve(r.Filepath)
+	if err == nil && h == nil {
+		h = v.home
+	}
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -560,6 +634,9 @@ func (v *sftpView) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	if h == nil {
+		return v.listStudents(r)
+	}
 	switch r.Method {
 	case "List":
 		// Only opendir lists: the listing is held with its handle until
@@ -572,17 +649,22 @@ func (v *sftpView) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
 			v.handles.Add(-1)
 			return nil, toStatus(err)
 		}
-		if v.course != nil && h == v.home && rel == "." {
-			// /course hides a "course" of the professor's own home.
+		if (v.course != nil || v.desk != nil) && h == v.home && rel == "." {
+			// /course and /students hide those names of the professor's own home.
 			kept := infos[:0]
 			for _, fi := range infos {
-				if fi.Name() != "course" {
+				if !(v.course != nil && fi.Name() == "course") && !(v.desk != nil && fi.Name() == "students") {
 					kept = append(kept, fi)
 				}
 			}
 			infos = kept
-			if fi, err := v.course.StatFollow("."); err == nil {
-				infos = append(infos, namedInfo{FileInfo: fi, name: "course"})
+			if v.course != nil {
+				if fi, err := v.course.StatFollow("."); err == nil {
+					infos = append(infos, namedInfo{FileInfo: fi, name: "course"})
+				}
+			}
+			if v.desk != nil {
+				infos = append(infos, dirInfo("students"))
 			}
 		}
 		return &dirLister{listerAt: infos, v: v}, nil
@@ -605,6 +687,42 @@ func (v *sftpView) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
 	}
 	return nil, sftp.ErrSSHFxOpUnsupported
 }
+
+// listStudents answers for /students itself: a read-only folder whose
+// entries are the roster's students (their homes open on use).
+func (v *sftpView) listStudents(r *sftp.Request) (sftp.ListerAt, error) {
+	switch r.Method {
+	case "Stat", "Lstat":
+		return listerAt{dirInfo("students")}, nil
+	case "List":
+		if err := v.takeHandle(); err != nil {
+			return nil, err
+		}
+		roster, err := v.desk.Roster(v.ctx)
+		if err != nil {
+			v.handles.Add(-1)
+			return nil, toStatus(err)
+		}
+		var infos []os.FileInfo
+		for _, st := range roster {
+			if st.Role == store.RoleStudent {
+				infos = append(infos, dirInfo(st.Username))
+			}
+		}
+		return &dirLister{listerAt: infos, v: v}, nil
+	}
+	return nil, toStatus(errStudentsDir)
+}
+
+// dirInfo is a read-only folder that is not on disk (/students and its entries).
+type dirInfo string
+
+func (d dirInfo) Name() string     { return string(d) }
+func (dirInfo) Size() int64        { return 0 }
+func (dirInfo) Mode() fs.FileMode  { return fs.ModeDir | 0o555 }
+func (dirInfo) ModTime() time.Time { return time.Time{} }
+func (dirInfo) IsDir() bool        { return true }
+func (dirInfo) Sys() any           { return nil }
 
 // RealPath resolves a path lexically within the view: links are not
 // followed (following them is os.Root's job, on use).
