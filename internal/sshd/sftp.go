@@ -47,6 +47,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,6 +72,10 @@ const (
 	sftpOpsBurst     = 1000
 	// sftpNoticesPerSecond bounds the sentences written to stderr.
 	sftpNoticesPerSecond = 5
+	// sftpMaxListing is the most entries an open folder holds: a listing
+	// stays in memory until its handle is closed, and a folder's entries
+	// cost no quota.
+	sftpMaxListing = 20000
 )
 
 // sftpHandler serves the "sftp" subsystem for a logged-in user.
@@ -142,7 +147,10 @@ func errString(err error) string {
 }
 
 // sftpHome returns the user's home for SFTP, shared by all their SFTP
-// sessions so that two parallel uploads check one usage count.
+// sessions so that two parallel uploads check one usage count. The
+// workspace's own Home (the editor's saves) keeps its own count, measured
+// again at most every files.DefaultUsageMaxAge: for that long after an
+// upload one save may pass a quota the upload has filled.
 func (s *Server) sftpHome(username string) (*files.Home, func(), error) {
 	s.sftpMu.Lock()
 	defer s.sftpMu.Unlock()
@@ -648,6 +656,13 @@ func (v *sftpView) Filelist(r *sftp.Request) (sftp.ListerAt, error) {
 		if err != nil {
 			v.handles.Add(-1)
 			return nil, toStatus(err)
+		}
+		if len(infos) > sftpMaxListing {
+			if v.notices.allow() {
+				fmt.Fprintf(v.stderr, "classroomd: %s holds %d entries; only the first %d are listed. Fetch files by name, or split the folder.\n",
+					r.Filepath, len(infos), sftpMaxListing)
+			}
+			infos = slices.Clone(infos[:sftpMaxListing]) // the rest is freed
 		}
 		if (v.course != nil || v.desk != nil) && h == v.home && rel == "." {
 			// /course and /students hide those names of the professor's own home.
