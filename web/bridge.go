@@ -329,19 +329,20 @@ func (b *bridgeConn) pumpInput(sess *gossh.Session, stdin io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if typ != websocket.MessageBinary || len(data) == 0 {
-			return errBadMessage
+		m, err := decodeMessage(typ, data)
+		if err != nil {
+			return err
 		}
-		switch data[0] {
+		switch m.kind {
 		case msgInput:
-			if _, err := stdin.Write(data[1:]); err != nil {
+			if _, err := stdin.Write(m.payload); err != nil {
 				return err
 			}
 		case msgResize:
-			// Never 0x0: parseResize refuses an empty size, which would
+			// Never 0x0: decodeMessage refuses an empty size, which would
 			// otherwise reach the workspace as a collapsed screen.
-			if cols, rows, ok := parseResize(typ, data); ok {
-				if err := sess.WindowChange(rows, cols); err != nil {
+			if m.cols > 0 {
+				if err := sess.WindowChange(m.rows, m.cols); err != nil {
 					return err
 				}
 			}
@@ -350,15 +351,37 @@ func (b *bridgeConn) pumpInput(sess *gossh.Session, stdin io.Writer) error {
 			if err := b.write(data); err != nil {
 				return err
 			}
-		case msgPong:
 		case msgPause:
 			b.flow.pause()
 		case msgResume:
 			b.flow.resume()
-		default:
-			return errBadMessage
 		}
 	}
+}
+
+// message is one decoded message from the page.
+type message struct {
+	kind       byte
+	payload    []byte // msgInput's keys, msgPing's payload: a slice of the data read
+	cols, rows int    // msgResize's size; 0 for a malformed or empty one (ignored)
+}
+
+// decodeMessage reads one WebSocket message from the page; errBadMessage for
+// one the page never sends (text, empty, or of an unknown or server-only type).
+func decodeMessage(typ websocket.MessageType, data []byte) (message, error) {
+	if typ != websocket.MessageBinary || len(data) == 0 {
+		return message{}, errBadMessage
+	}
+	m := message{kind: data[0], payload: data[1:]}
+	switch m.kind {
+	case msgInput, msgPing, msgPong, msgPause, msgResume:
+	case msgResize:
+		m.payload = nil
+		m.cols, m.rows, _ = parseResize(typ, data)
+	default:
+		return message{}, errBadMessage
+	}
+	return m, nil
 }
 
 // recheck checks the browser session now and then, and reports true when it
