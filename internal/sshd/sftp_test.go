@@ -1,15 +1,22 @@
 package sshd
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pkg/sftp"
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/classroomd/classroomd/internal/accounts"
 )
 
 const sftpPassword = "transfer lots 42"
@@ -209,5 +216,90 @@ func TestSFTPForgedRequests(t *testing.T) {
 	}
 	if got := vfs.TotalSpace(); got != 200<<20 {
 		t.Errorf("statvfs total %d, want the 200 MiB quota", got)
+	}
+}
+
+// A generated password must be replaced before files move, as before a
+// command runs; the client is told how.
+func TestSFTPRefusedUntilThePasswordIsChosen(t *testing.T) {
+	ts := startServer(t, 4, testConfig())
+	_, pw, err := ts.accounts.AddUser(context.Background(), cli, accounts.NewUser{Username: "carol"})
+	if err != nil || pw == "" {
+		t.Fatalf("add carol with a generated password: %q, %v", pw, err)
+	}
+	c, err := dial(ts.addr, "carol", gossh.Password(pw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errPipe, err := sess.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outPipe, err := sess.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestSubsystem("sftp"); err != nil {
+		t.Fatal(err)
+	}
+	// pkg/sftp's client would send its init and wait for a version: the
+	// server answers nothing on stdout and closes the channel.
+	out, _ := io.ReadAll(outPipe)
+	if len(out) != 0 {
+		t.Errorf("the refused subsystem wrote %d bytes of SFTP", len(out))
+	}
+	msg, _ := io.ReadAll(errPipe)
+	stderr := bytes.NewBuffer(msg)
+	if !strings.Contains(stderr.String(), "passwd") {
+		t.Errorf("stderr does not say to choose a password: %q", stderr.String())
+	}
+}
+
+// A folder with more entries than sftpMaxListing lists the first ones and
+// says so.
+func TestSFTPListingIsBounded(t *testing.T) {
+	ts := startServer(t, 4, testConfig())
+	ts.addUser(t, "alice", sftpPassword)
+	cl, _ := sftpClient(t, ts, "alice")
+	dir := filepath.Join(ts.dataDir, "homes", "alice", "many")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range sftpMaxListing + 5 {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("f%05d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	ents, err := cl.ReadDir("many")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != sftpMaxListing {
+		t.Errorf("listed %d entries, want the bound %d", len(ents), sftpMaxListing)
+	}
+}
+
+func TestPacer(t *testing.T) {
+	p := newPacer(1, 2)
+	if !p.allow() || !p.allow() {
+		t.Fatal("a burst of 2 was not allowed")
+	}
+	if p.allow() {
+		t.Error("a third token within the burst's second was allowed")
+	}
+	if d := p.reserve(); d <= 0 || d > 2*time.Second {
+		t.Errorf("reserve past the burst waits %s, want up to 2s", d)
+	}
+	stop := make(chan struct{})
+	close(stop)
+	if err := p.wait(stop); err == nil {
+		t.Error("wait with an empty bucket did not give up when the client left")
 	}
 }
