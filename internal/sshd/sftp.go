@@ -32,7 +32,8 @@ package sshd
 //     print: their own message is only the status code's name ("Failure").
 //
 // Limits: the session counts toward MaxSessionsPerUser like any other; at
-// most sftpMaxHandles files and folders open at once; a request packet is
+// most sftpMaxHandles files and folders open at once, a folder's listing
+// at most sftpMaxListing entries; a request packet is
 // at most 256 KiB (pkg/sftp drops the session on a longer one) and a read
 // returns at most 32 KiB; the requests that are not data (open, list, stat,
 // rename, ...) are paced at sftpOpsPerSecond with a burst of sftpOpsBurst.
