@@ -1,4 +1,5 @@
-// Package python embeds the Python that runs inside sandboxes: the grading
+// Package python embeds the Python that runs inside sandboxes: the
+// matplotlib backend (classroomd_figures.py) and the grading
 // harness (classroomd_harness: the pytest plugin with the `student` fixture
 // and the `visible` / `points(n)` markers, the runner, and the worker that
 // runs a student's code in a process of its own). Its own tests live in
@@ -15,6 +16,18 @@ import (
 
 //go:embed classroomd_harness/*.py
 var harness embed.FS
+
+// FiguresBackend is the source of classroomd_figures, the matplotlib backend
+// the REPL's Python uses (MPLBACKEND=module://classroomd_figures): plt.show()
+// saves the figure in ~/figures and tells the server with a private OSC
+// marker (see the module's docstring). The REPL hands it to Python as part
+// of its start-up code, so nothing in the home can replace it.
+//
+//go:embed classroomd_figures.py
+var FiguresBackend string
+
+// FiguresModule is the backend's module name.
+const FiguresModule = "classroomd_figures"
 
 // Harness returns the package's files (classroomd_harness/*.py).
 func Harness() fs.FS { return harness }

@@ -59,3 +59,15 @@ func TestWriteHarness(t *testing.T) {
 		}
 	}
 }
+
+// TestFiguresBackendEmbedded checks that the embedded backend is the module
+// python/tests/test_figures.py runs (pytest runs it in TestHarnessPytest).
+func TestFiguresBackendEmbedded(t *testing.T) {
+	b, err := os.ReadFile(FiguresModule + ".py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != FiguresBackend || !strings.Contains(FiguresBackend, "7708;figure=") {
+		t.Fatal("the embedded backend is not classroomd_figures.py, or has no marker")
+	}
+}
