@@ -19,8 +19,10 @@ BENCH_USER=sftpbench
 W=$(mktemp -d /var/tmp/bench-sftp.XXXXXX)
 chmod 755 "$W" # the bench user reads its authorized_keys here
 pids=()
+made_user=
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -n "$made_user" ] && userdel "$BENCH_USER" 2>/dev/null
   rm -rf "$W"
 }
 trap cleanup EXIT
@@ -71,7 +73,7 @@ round "classroomd (pkg/sftp, internal/files)" benchy@127.0.0.1 "${opts[@]}" -P "
 
 # 2. OpenSSH: sshd on loopback, a user with /bin/sh (root's shell startup
 # would be timed too), its home in the same folder.
-id "$BENCH_USER" >/dev/null 2>&1 || useradd -M -d "$W/ob" -s /bin/sh "$BENCH_USER"
+id "$BENCH_USER" >/dev/null 2>&1 || { useradd -M -d "$W/ob" -s /bin/sh "$BENCH_USER" && made_user=yes; }
 usermod -d "$W/ob" -p '*' "$BENCH_USER" # an unlocked password field, or sshd refuses even keys
 mkdir -p "$W/ob" /run/sshd && chown "$BENCH_USER" "$W/ob"
 cp "$W/id.pub" "$W/authorized_keys"
