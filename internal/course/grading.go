@@ -183,7 +183,19 @@ func (s *Service) Check(ctx context.Context, by Actor, name, username string) (R
 	if err != nil {
 		return Results{}, err
 	}
+	s.noteCheck(name, username, func(c *CheckState) { c.Running = true })
 	res, err := s.runTests(ctx, a, u, files, true)
+	s.noteCheck(name, username, func(c *CheckState) {
+		c.Running, c.At, c.Err = false, s.now(), ""
+		switch {
+		case err != nil:
+			c.Err = err.Error()
+		case res.Error != "":
+			c.Err = res.Error
+		default:
+			c.Results = res
+		}
+	})
 	outcome, detail := "ok", fmt.Sprintf("%s: %g/%g", name, res.Score, res.MaxScore)
 	if err != nil {
 		outcome, detail = "error", name+": "+err.Error()

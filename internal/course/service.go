@@ -61,6 +61,8 @@ type Service struct {
 	Runner Runner
 	Python string // the interpreter inside sandboxes (/usr/bin/python3)
 	Now    func() time.Time
+
+	live liveChecks // the latest checks, for the class grid (live.go)
 }
 
 func (s *Service) now() time.Time {
