@@ -1,6 +1,7 @@
 package repl
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -26,6 +27,9 @@ type Screen struct {
 	// Back is how many lines the screen is scrolled back (RenderBack);
 	// 0 shows the end, as a terminal does.
 	Back int
+	// Figures are the lines that belong to figures (figures.go), drawn
+	// blank in Lines: the view draws the picture over them.
+	Figures []FigureRow
 }
 
 // String joins the lines with newlines.
@@ -75,6 +79,7 @@ func (r *REPL) render(w, h, back int, plain bool) Screen {
 		r.cache[key] = s
 	}
 	s.Lines = append([]string(nil), s.Lines...)
+	s.Figures = slices.Clone(s.Figures)
 	return s
 }
 
@@ -130,11 +135,27 @@ func (r *REPL) renderLocked(w, h, back int, plain bool) Screen {
 	rows := r.drawn.rows(r.term, renderKey{w: w, plain: plain})
 	for i := range s.Lines {
 		y := top + i
+		// A figure's row is blank here, in the cache too (its tag is in
+		// the cells, so a change of the row changes its generation).
+		var cellAt func(x, y int) *uv.Cell
 		switch {
 		case y >= height:
 			s.Lines[i] = blank
+			continue
 		case y < 0:
-			s.Lines[i] = draw(func(x, _ int) *uv.Cell { return emu.ScrollbackCellAt(x, sb+y) }, y)
+			cellAt = func(x, _ int) *uv.Cell { return emu.ScrollbackCellAt(x, sb+y) }
+		default:
+			cellAt = emu.CellAt
+		}
+		id, k, n, fig := figureTag(cellAt, y)
+		if fig {
+			s.Figures = append(s.Figures, FigureRow{Line: i, ID: id, Row: k, Rows: n})
+		}
+		switch {
+		case fig:
+			s.Lines[i] = blank
+		case y < 0:
+			s.Lines[i] = draw(cellAt, y)
 		default:
 			s.Lines[i] = rows.row(y, func() string { return draw(emu.CellAt, y) })
 		}

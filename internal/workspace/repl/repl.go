@@ -195,6 +195,7 @@ type REPL struct {
 	subs       map[chan struct{}]struct{}
 	quota      sandbox.HomeUsage // the last measurement of the home
 	pending    *job              // the start under way, if any
+	figures    Figures           // where figures go (figures.go); nil: dropped
 
 	inMu   sync.Mutex
 	inBuf  []byte
@@ -491,8 +492,8 @@ func (r *REPL) start(file, banner string, status Status) error {
 	spec := r.cfg.Spec
 	spec.Stdin, spec.Stdout, spec.Stderr = nil, nil, nil
 	spec.Cols, spec.Rows = uint16(r.cols), uint16(r.rows)
-	spec.Env = append(slices.Clip(r.cfg.Spec.Env), "PYTHON_BASIC_REPL=1")
-	spec.Command = []string{r.cfg.Python, "-q", "-i", "-c", bootPy}
+	spec.Env = append(slices.Clip(r.cfg.Spec.Env), "PYTHON_BASIC_REPL=1", "MPLBACKEND="+figuresBackend)
+	spec.Command = []string{r.cfg.Python, "-q", "-i", "-c", bootCode}
 	if file != "" {
 		spec.Command = append(spec.Command, file)
 	}
@@ -682,6 +683,7 @@ func (r *REPL) readOutput(inc *incarnation, done chan struct{}) {
 	defer close(done)
 	p := inc.proc
 	var marks markScanner
+	var figs figureScanner
 	buf := make([]byte, 32<<10)
 	budget := newCPUBudget(r.cfg.EmulatorCPU, time.Now())
 	var wait *time.Timer
@@ -691,7 +693,7 @@ func (r *REPL) readOutput(inc *incarnation, done chan struct{}) {
 			read := false
 			r.mu.Lock()
 			t0 := time.Now()
-			r.term.write(buf[:n])
+			r.feedLocked(&figs, buf[:n])
 			t1 := time.Now()
 			if m := marks.scan(buf[:n]); m != noMark && r.cur == inc && r.state.Status == Running {
 				r.state.Activity = Ready

@@ -95,7 +95,8 @@ var knownANSIModes = map[int]bool{2: true, 4: true, 12: true, 20: true}
 // (not shown anywhere, up to 4 MB each), huge hyperlinks, unknown modes and
 // the alternate screen.
 func (t *term) guard() {
-	for _, cmd := range []int{0, 1, 2, 7} {
+	// 7708: the figure markers (figures.go), read before the emulator sees them.
+	for _, cmd := range []int{0, 1, 2, 7, 7708} {
 		t.emu.RegisterOscHandler(cmd, func([]byte) bool { return true })
 	}
 	t.emu.RegisterOscHandler(8, func(data []byte) bool { return len(data) > maxLinkURL })
