@@ -15,6 +15,8 @@ import (
 
 	"github.com/classroomd/classroomd/internal/accounts"
 	"github.com/classroomd/classroomd/internal/classroom"
+	"github.com/classroomd/classroomd/internal/course"
+	"github.com/classroomd/classroomd/internal/store"
 	"github.com/classroomd/classroomd/internal/tui"
 )
 
@@ -168,11 +170,15 @@ func (s *Server) runTUI(sess ssh.Session) {
 	if s.opts.Console != nil {
 		desk = s.opts.Console.As(accounts.Actor{Name: u.Username, Remote: remote})
 	}
+	var assignments tui.Assignments
+	if s.opts.Course != nil && u.Role == store.RoleStudent {
+		assignments = s.opts.Course.Seat(course.Actor{Name: u.Username, Remote: remote}, u.Username)
+	}
 	sshHost, sshPort := s.sshAddress(sess)
 	model := tui.New(tui.Options{
 		Username: u.Username, FullName: u.FullName, Role: string(u.Role), Workspace: ws, Transport: Transport(sess.Context()),
 		SSHHost: sshHost, SSHPort: sshPort,
-		Classroom: class, Desk: desk,
+		Classroom: class, Desk: desk, Assignments: assignments,
 		MustChangePassword: u.MustChangePassword,
 		ChangePassword: func(current, next string) error {
 			return s.opts.Accounts.ChangeOwnPassword(ctx, u.Username, current, next, remote)

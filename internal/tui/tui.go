@@ -27,6 +27,7 @@ import (
 	"github.com/classroomd/classroomd/internal/classroom"
 	"github.com/classroomd/classroomd/internal/files"
 	"github.com/classroomd/classroomd/internal/store"
+	"github.com/classroomd/classroomd/internal/tui/assignpanel"
 	consoletui "github.com/classroomd/classroomd/internal/tui/console"
 	"github.com/classroomd/classroomd/internal/tui/console/liveview"
 	"github.com/classroomd/classroomd/internal/tui/editor"
@@ -63,6 +64,9 @@ type Options struct {
 	// Desk is the console's server side for this user: a professor lands in
 	// the console and switches to their workspace with F10. Nil: no console.
 	Desk Desk
+	// Assignments is the student's side of the course (F11, assignments.go);
+	// nil says assignments are not set up.
+	Assignments Assignments
 
 	// MustChangePassword shows only the password form, which cannot be
 	// cancelled, until the password is changed; then the workspace opens.
@@ -159,6 +163,8 @@ type Model struct {
 	mode mode
 	con  *consoletui.Model
 	live *liveview.Model
+
+	asg *assignpanel.Model // the assignment panel, once opened (assignments.go)
 }
 
 // tab is one open file in this view: its own editor (its own cursor) over
@@ -379,6 +385,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.con != nil {
 			m.con.SetTheme(m.theme)
 		}
+		if m.asg != nil {
+			m.asg.SetTheme(m.theme)
+		}
 		if m.ws != nil {
 			m.repl.SetTheme(m.theme)
 			for _, t := range m.tabs {
@@ -453,6 +462,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if cmd, ok := m.consoleMsg(msg); ok {
 		return m, cmd
 	}
+	if cmd, ok := m.assignMsg(msg); ok {
+		return m, cmd
+	}
 	if cmd, ok := m.workspaceMsg(msg); ok {
 		return m, cmd
 	}
@@ -519,6 +531,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return cmd
 	case m.dlg != nil:
 		return m.dialogKey(msg)
+	case m.assignmentsOpen():
+		return m.asg.Key(msg)
 	}
 
 	m.notice = ""
@@ -576,6 +590,8 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return cmd, true
 	case inREPL && !fn && !key.Matches(msg, w.Save):
 		return nil, false
+	case key.Matches(msg, w.Assignments):
+		return m.toggleAssignments(), true
 	case key.Matches(msg, w.Run):
 		return m.run(), true
 	case key.Matches(msg, w.Save):
@@ -778,6 +794,8 @@ func (m *Model) render() string {
 		if body := h - fixedRows - m.bannerRows(); body > 0 {
 			if m.dlg != nil {
 				lines = append(lines, m.dialogView(w, body))
+			} else if m.assignmentsOpen() {
+				lines = append(lines, m.assignmentsView(w, body))
 			} else {
 				panes = m.panesView()
 			}
@@ -822,6 +840,9 @@ func (m *Model) helpBarView() string {
 func (m *Model) helpBar() []key.Binding {
 	if m.dlg != nil {
 		return m.dialogHelp()
+	}
+	if m.assignmentsOpen() {
+		return m.asg.HelpBar()
 	}
 	switch m.focus {
 	case paneEditor:
@@ -886,6 +907,8 @@ func (m *Model) status() string {
 		right = replpane.Describe(m.ws.REPL().State()) + " "
 	}
 	switch {
+	case m.assignmentsOpen():
+		text, isErr = m.asg.Status()
 	case m.notice != "":
 		text = m.notice
 		isErr = m.noticeErr

@@ -101,6 +101,7 @@ type Workspace struct {
 	QuickOpen   key.Binding
 	NextTab     key.Binding
 	PrevTab     key.Binding
+	Assignments key.Binding // the assignment panel (assignments.go)
 }
 
 // REPL holds the keys the REPL pane explains; they are Python's (the pane
@@ -184,6 +185,8 @@ type KeyMap struct {
 	REPL      REPL
 	Dialog    Dialog
 	Console   Console
+	// Assignment is the student's assignment panel (assignments.go).
+	Assignment Assignment
 
 	// Letters act only while the file list has focus: elsewhere they are text.
 	Refresh key.Binding
@@ -248,6 +251,9 @@ func Default() KeyMap {
 			QuickOpen:   key.NewBinding(key.WithKeys("ctrl+p"), key.WithHelp("ctrl+p", "open")),
 			NextTab:     key.NewBinding(key.WithKeys("f7", "ctrl+pgdown"), key.WithHelp("F7", "next tab")),
 			PrevTab:     key.NewBinding(key.WithKeys("f6", "ctrl+pgup"), key.WithHelp("F6", "previous tab")),
+			// F11 is the one function key left; some terminals and browsers
+			// take it for full screen, hence ctrl+o (outside Python).
+			Assignments: key.NewBinding(key.WithKeys("f11", "ctrl+o"), key.WithHelp("F11", "assignments")),
 		},
 		REPL: REPL{
 			Interrupt: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "interrupt")),
@@ -270,13 +276,14 @@ func Default() KeyMap {
 			Yes:     key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 			No:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "no")),
 		},
-		Refresh:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
-		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
-		Password:  key.NewBinding(key.WithKeys("f8"), key.WithHelp("F8", "password")),
-		Help:      key.NewBinding(key.WithKeys("f1"), key.WithHelp("F1", "help")),
-		Close:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
-		ForceQuit: key.NewBinding(key.WithKeys("ctrl+q", "ctrl+c"), key.WithHelp("ctrl+q", "quit")),
-		Console:   defaultConsole(),
+		Refresh:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
+		Quit:       key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		Password:   key.NewBinding(key.WithKeys("f8"), key.WithHelp("F8", "password")),
+		Help:       key.NewBinding(key.WithKeys("f1"), key.WithHelp("F1", "help")),
+		Close:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+		ForceQuit:  key.NewBinding(key.WithKeys("ctrl+q", "ctrl+c"), key.WithHelp("ctrl+q", "quit")),
+		Console:    defaultConsole(),
+		Assignment: defaultAssignment(),
 
 		SwitchConsole: key.NewBinding(key.WithKeys("f10"), key.WithHelp("F10", "console/workspace")),
 	}
@@ -538,6 +545,7 @@ func (k KeyMap) Groups() []Group {
 			{Binding: t.Delete, Desc: "delete (asks first); delete key too"},
 			{Binding: t.Hidden, Desc: "show or hide hidden files (.name)"},
 		}},
+		k.AssignmentGroup(),
 		k.EditorGroup(),
 		k.REPLGroup(),
 		{Title: "Account", Entries: []Entry{
@@ -578,7 +586,7 @@ func (k KeyMap) Contexts() map[string][]key.Binding {
 	t, f, e, w, d := k.Tree, k.Form, k.Editor, k.Workspace, k.Dialog
 	ctxs := k.consoleContexts() // console.go
 	global := []key.Binding{w.FocusFiles, w.FocusEditor, w.FocusREPL, w.Run, w.RestartREPL, w.AskHelp, w.Dismiss, w.Save, w.CloseTab,
-		w.NewFile, w.QuickOpen, w.NextTab, w.PrevTab, k.Password, k.Help, k.SwitchConsole}
+		w.NewFile, w.QuickOpen, w.NextTab, w.PrevTab, w.Assignments, k.Password, k.Help, k.SwitchConsole}
 	out := map[string][]key.Binding{
 		"files": append([]key.Binding{t.Up, t.Down, t.PageUp, t.PageDown, t.Top, t.Bottom, t.Expand, t.Collapse, t.Toggle,
 			t.NewFile, t.NewFolder, t.Rename, t.Duplicate, t.Delete, t.Hidden,
@@ -586,6 +594,7 @@ func (k KeyMap) Contexts() map[string][]key.Binding {
 		// In the REPL pane only these are the workspace's; the rest is Python's.
 		"repl": {w.FocusFiles, w.FocusEditor, w.FocusREPL, w.RestartREPL, w.AskHelp, w.Dismiss, w.Save, w.NextTab, w.PrevTab, k.REPL.Earlier, k.REPL.Later,
 			k.Password, k.Help, k.SwitchConsole, key.NewBinding(key.WithKeys("f5"), key.WithHelp("F5", "run")),
+			key.NewBinding(key.WithKeys("f11"), key.WithHelp("F11", "assignments")),
 			key.NewBinding(key.WithKeys("ctrl+q"), key.WithHelp("ctrl+q", "quit"))},
 		"dialog":   {d.Accept, d.Cancel, d.Up, d.Down, d.Delete, k.ForceQuit},
 		"question": {d.Save, d.Discard, d.Keep, d.Recover, d.Cancel, k.ForceQuit},
@@ -600,8 +609,11 @@ func (k KeyMap) Contexts() map[string][]key.Binding {
 			e.Newline, e.Indent, e.Dedent, e.Backspace, e.Delete,
 			e.Undo, e.Redo, e.Cut, e.Copy, e.Paste, e.Find, e.GoToLine,
 			w.FocusFiles, w.FocusEditor, w.FocusREPL, w.Run, w.Save, w.CloseTab, w.NewFile, w.QuickOpen,
-			w.NextTab, w.PrevTab, k.Password, k.Help},
+			w.NextTab, w.PrevTab, w.Assignments, k.Password, k.Help},
 		"editor prompt": {e.PromptNext, e.PromptPrev, e.PromptCase, e.PromptDelete, e.PromptClose, k.Help},
+	}
+	for name, bs := range k.assignmentContexts() {
+		ctxs[name] = bs
 	}
 	for name, bs := range ctxs {
 		out[name] = bs
