@@ -14,6 +14,7 @@ import (
 	"github.com/classroomd/classroomd/internal/metrics"
 	"github.com/classroomd/classroomd/internal/sandbox"
 	"github.com/classroomd/classroomd/internal/workspace"
+	"github.com/classroomd/classroomd/internal/workspace/figures"
 	"github.com/classroomd/classroomd/internal/workspace/repl"
 )
 
@@ -41,6 +42,8 @@ func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Log
 	// A Python that keeps a core busy weighs little against the others
 	// while it does (see sandbox.CPUGovernor); serve stops it last.
 	cpu := sandbox.NewCPUGovernor(sandbox.GovernorOptions{})
+	// Figures (plt.show()) are decoded a few at a time, for every workspace.
+	figureSlots := figures.NewSlots(max(1, runtime.NumCPU()/2))
 	open := func(ctx context.Context, username string) (*workspace.Workspace, error) {
 		u, err := svc.User(ctx, username)
 		if err != nil {
@@ -79,6 +82,7 @@ func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Log
 		ws, err := workspace.New(workspace.Options{
 			Username: u.Username, Home: home, Course: courseHome, REPL: r,
 			JournalDir: filepath.Join(a.cfg.JournalDir(), u.Username), IdleREPL: cfg.REPLIdle, Log: log,
+			FigureSlots: figureSlots,
 		})
 		if err != nil {
 			errs := []error{err, r.Close(), home.Close()}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/classroomd/classroomd/internal/files"
 	"github.com/classroomd/classroomd/internal/workspace/buffer"
+	"github.com/classroomd/classroomd/internal/workspace/figures"
 	"github.com/classroomd/classroomd/internal/workspace/repl"
 )
 
@@ -55,6 +56,7 @@ type Workspace struct {
 	home     *files.Home
 	course   *files.Home // nil: the course has no folder
 	repl     *repl.REPL
+	figures  *figures.Store // nil without a REPL
 	journal  *journal
 	clip     Clipboard
 	log      *slog.Logger
@@ -89,7 +91,10 @@ type Options struct {
 	// student finds why in the Python pane and starts it again with a key.
 	// 0 means DefaultIdleREPL; negative means never.
 	IdleREPL time.Duration
-	Log      *slog.Logger
+	// FigureSlots bound the figures decoded at once, shared by every
+	// workspace (nil: one of this workspace's own).
+	FigureSlots *figures.Slots
+	Log         *slog.Logger
 
 	now func() time.Time // tests: a fake clock (nil = time.Now)
 }
@@ -134,6 +139,11 @@ func New(o Options) (*Workspace, error) {
 		views: map[ViewID]*view{}, recovered: rec, subs: map[chan struct{}]struct{}{},
 		stop: stop, done: make(chan struct{}),
 	}
+	if o.REPL != nil && o.Home != nil {
+		// plt.show() in the student's Python: see internal/workspace/figures.
+		w.figures = figures.New(figures.Options{Home: o.Home, Slots: o.FigureSlots, OnChange: o.REPL.Invalidate})
+		o.REPL.SetFigures(w.figures)
+	}
 	go w.journalLoop(ctx, o.JournalEvery)
 	return w, nil
 }
@@ -143,6 +153,10 @@ func (w *Workspace) Home() *files.Home { return w.home }
 
 // REPL is the student's REPL (started lazily by whoever first needs it).
 func (w *Workspace) REPL() *repl.REPL { return w.repl }
+
+// Figures are the figures the student's Python showed (nil without a REPL);
+// the REPL's Screen.Figures name them.
+func (w *Workspace) Figures() *figures.Store { return w.figures }
 
 // Clipboard is the student's own clipboard, shared by all their views: copy in
 // one terminal, paste in another.
@@ -443,6 +457,9 @@ func (w *Workspace) Close() error {
 	var errs []error
 	if w.repl != nil {
 		errs = append(errs, w.repl.Close())
+	}
+	if w.figures != nil {
+		w.figures.Close() // after the REPL: no figure is shown any more
 	}
 	errs = append(errs, w.journal.close(), w.home.Close())
 	if w.course != nil {
