@@ -22,6 +22,7 @@ import (
 
 	"github.com/classroomd/classroomd/internal/files"
 	"github.com/classroomd/classroomd/internal/sandbox"
+	"github.com/classroomd/classroomd/internal/tui/figure"
 	"github.com/classroomd/classroomd/internal/tui/keys"
 	"github.com/classroomd/classroomd/internal/tui/termtext"
 	"github.com/classroomd/classroomd/internal/tui/theme"
@@ -63,6 +64,8 @@ type shared struct {
 
 	viewKey viewKey
 	view    string
+
+	figures *figure.Drawer // nil: the REPL has no figure store
 }
 
 type viewKey struct {
@@ -90,7 +93,20 @@ type Model struct {
 // life). Call Init to follow the REPL and Close when done.
 func New(ctx context.Context, r REPL, km keys.KeyMap, th theme.Theme) Model {
 	ch, cancel := r.Subscribe()
-	return Model{r: r, ctx: ctx, keys: km, theme: th, s: &shared{ch: ch, cancel: cancel}}
+	s := &shared{ch: ch, cancel: cancel}
+	// The figures of plt.show(), drawn over the rows the REPL reserved.
+	if fr, ok := r.(interface{ FigureStore() repl.Figures }); ok {
+		if src, ok := fr.FigureStore().(figure.Source); ok {
+			s.figures = figure.NewDrawer(src)
+		}
+	}
+	return Model{r: r, ctx: ctx, keys: km, theme: th, s: s}
+}
+
+// lines are a screen's lines with its figures drawn.
+func (m Model) lines(s repl.Screen, w int) []string {
+	m.s.figures.Overlay(s.Lines, s.Figures, w)
+	return s.Lines
 }
 
 // Init returns the command that waits for the REPL to change.
@@ -389,7 +405,7 @@ func (m Model) view(w, h int) string {
 	if m.back > 0 && h > 1 {
 		note := fmt.Sprintf("↑ %d lines back · %s later · any other key returns", m.back, m.keys.REPL.Later.Help().Key)
 		top = append(top, m.theme.Muted.Render(termtext.Pad(termtext.Fit(note, w), w)))
-		return strings.Join(top, "\n") + "\n" + strings.Join(m.r.RenderBack(w, h-len(top), m.back, false).Lines, "\n")
+		return strings.Join(top, "\n") + "\n" + strings.Join(m.lines(m.r.RenderBack(w, h-len(top), m.back, false), w), "\n")
 	}
 	if len(top) == 0 {
 		return m.body(w, h)
@@ -405,7 +421,7 @@ func (m Model) body(w, h int) string {
 	st := m.r.State()
 	why := Why(st, m.keys.REPL.Restart.Help().Key)
 	if st.Status == repl.Running || why == "" {
-		return strings.Join(m.r.Render(w, h).Lines, "\n")
+		return strings.Join(m.lines(m.r.Render(w, h), w), "\n")
 	}
 	var msg []string
 	for l := range strings.SplitSeq(wrap(why, w), "\n") {
@@ -416,7 +432,7 @@ func (m Model) body(w, h int) string {
 	}
 	var lines []string
 	if st.Status != repl.NotStarted && h > len(msg) {
-		lines = m.r.Render(w, h-len(msg)).Lines // what it printed last stays
+		lines = m.lines(m.r.Render(w, h-len(msg)), w) // what it printed last stays
 	} else {
 		for range h - len(msg) {
 			lines = append(lines, strings.Repeat(" ", w))

@@ -71,6 +71,14 @@ func (r *REPL) SetFigures(f Figures) {
 	r.figures = f
 }
 
+// FigureStore is what SetFigures set (nil: none). Views draw the figures
+// from it.
+func (r *REPL) FigureStore() Figures {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.figures
+}
+
 // Invalidate tells every view that what they draw may have changed
 // although the emulator did not (a figure finished decoding).
 func (r *REPL) Invalidate() {
