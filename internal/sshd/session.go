@@ -171,14 +171,18 @@ func (s *Server) runTUI(sess ssh.Session) {
 		desk = s.opts.Console.As(accounts.Actor{Name: u.Username, Remote: remote})
 	}
 	var assignments tui.Assignments
-	if s.opts.Course != nil && u.Role == store.RoleStudent {
-		assignments = s.opts.Course.Seat(course.Actor{Name: u.Username, Remote: remote}, u.Username)
+	var office *course.Office
+	if s.opts.Course != nil {
+		if u.Role == store.RoleStudent {
+			assignments = s.opts.Course.Seat(course.Actor{Name: u.Username, Remote: remote}, u.Username)
+		}
+		office = s.opts.Course.Office(course.Actor{Name: u.Username, Remote: remote})
 	}
 	sshHost, sshPort := s.sshAddress(sess)
 	model := tui.New(tui.Options{
 		Username: u.Username, FullName: u.FullName, Role: string(u.Role), Workspace: ws, Transport: Transport(sess.Context()),
 		SSHHost: sshHost, SSHPort: sshPort,
-		Classroom: class, Desk: desk, Assignments: assignments,
+		Classroom: class, Desk: desk, Assignments: assignments, Office: office,
 		MustChangePassword: u.MustChangePassword,
 		ChangePassword: func(current, next string) error {
 			return s.opts.Accounts.ChangeOwnPassword(ctx, u.Username, current, next, remote)

@@ -75,7 +75,7 @@ func (m *Model) toggleConsole() tea.Cmd {
 
 // openConsole builds the console and shows it.
 func (m *Model) openConsole() tea.Cmd {
-	opts := consoletui.Options{Username: m.opts.Username}
+	opts := consoletui.Options{Username: m.opts.Username, Course: m.opts.Office}
 	if m.ws != nil {
 		home := m.ws.Home()
 		opts.SaveFile = func(name string, data []byte) error { return home.WriteFile(name, data) }

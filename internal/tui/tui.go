@@ -67,6 +67,9 @@ type Options struct {
 	// Assignments is the student's side of the course (F11, assignments.go);
 	// nil says assignments are not set up.
 	Assignments Assignments
+	// Office is the professor's side of the course, the console's page 6
+	// (a *course.Office); nil: the page says assignments are not set up.
+	Office consoletui.Course
 
 	// MustChangePassword shows only the password form, which cannot be
 	// cancelled, until the password is changed; then the workspace opens.

@@ -28,6 +28,7 @@ import (
 	"github.com/classroomd/classroomd/internal/accounts"
 	"github.com/classroomd/classroomd/internal/classroom"
 	"github.com/classroomd/classroomd/internal/console"
+	"github.com/classroomd/classroomd/internal/course"
 	"github.com/classroomd/classroomd/internal/files"
 	"github.com/classroomd/classroomd/internal/store"
 	"github.com/classroomd/classroomd/internal/tui/console/table"
@@ -81,6 +82,9 @@ type Options struct {
 	SaveFile func(name string, data []byte) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Course is page 6's server side (assignments.go); nil: the page says
+	// assignments are not set up.
+	Course Course
 }
 
 // OpenLiveView asks the root model to show the live view of a student's
@@ -96,13 +100,14 @@ const (
 	PageHelp
 	PageAnnouncements
 	PageAudit
+	PageAssignments
 	numPages
 )
 
 // name is the page's name in the keymap (keys.ConsoleStudents...).
 func (p Page) name() string {
 	return [...]string{keys.ConsoleStudents, keys.ConsoleLive, keys.ConsoleHelpQueue,
-		keys.ConsoleAnnouncements, keys.ConsoleAudit}[p]
+		keys.ConsoleAnnouncements, keys.ConsoleAudit, keys.ConsoleAssignments}[p]
 }
 
 // How long the console waits for the server.
@@ -147,6 +152,9 @@ type Model struct {
 	queueOK  bool      // the queue was read once (the header's count)
 	history  []store.Announcement
 	auditLog []store.AuditEntry
+
+	assignments []course.Summary
+	grid        *gridView // page 6's class grid, when open
 
 	browse *browser // the Live page's file browser, when open
 	dlg    *dialog
@@ -211,6 +219,9 @@ func (m *Model) SetTheme(th theme.Theme) {
 	for i := range m.tables {
 		m.tables[i].SetTheme(th)
 	}
+	if m.grid != nil {
+		m.grid.table.SetTheme(th)
+	}
 	if b := m.browse; b != nil {
 		b.tree.SetTheme(th)
 		if b.ed != nil {
@@ -248,6 +259,9 @@ func (m *Model) layout() {
 	if b := m.browse; b != nil {
 		b.setSize(m.width, body)
 	}
+	if m.grid != nil {
+		m.grid.table.SetSize(m.width, body)
+	}
 	if m.dlg != nil {
 		m.dlg.layout(m.width, body)
 	}
@@ -284,6 +298,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.tick(msg)
 	case loadedMsg:
 		m.loaded(msg)
+		return nil
+	case gridMsg:
+		m.gridLoaded(msg)
 		return nil
 	case resultMsg:
 		return m.result(msg)
@@ -355,7 +372,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	}
 	m.notice = ""
 	browsing := m.page == PageLive && m.browse != nil
-	t := &m.tables[m.page]
+	t := m.table()
 	if !browsing && t.Filtering() {
 		var cmd tea.Cmd
 		*t, cmd = t.Update(k)
@@ -401,6 +418,8 @@ func (m *Model) pageKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 		if key.Matches(k, m.keys.Console.Refresh) {
 			return m.load(PageAudit), true
 		}
+	case PageAssignments:
+		return m.assignmentsKey(k)
 	}
 	return nil, false
 }
@@ -412,8 +431,8 @@ func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
 	case m.dlg != nil:
 		m.dlg.paste(msg.Content)
 	case m.page == PageLive && m.browse != nil:
-	case m.tables[m.page].Filtering():
-		m.tables[m.page], _ = m.tables[m.page].Update(msg)
+	case m.table().Filtering():
+		*m.table(), _ = m.table().Update(msg)
 	}
 	return nil
 }
@@ -435,6 +454,10 @@ func (m *Model) chosen(msg table.ChosenMsg) tea.Cmd {
 		m.announcementDetails(msg.ID)
 	case tableAudit:
 		m.auditDetails(msg.ID)
+	case tableAssignments:
+		return m.openGrid(msg.ID)
+	case tableGrid:
+		return openLiveView(msg.ID)
 	}
 	return nil
 }
@@ -452,8 +475,11 @@ func (m *Model) show(p Page) tea.Cmd {
 	m.page = p
 	m.tickGen++
 	cmds := []tea.Cmd{m.load(p)}
-	if p == PageLive || p == PageHelp {
+	if p == PageLive || p == PageHelp || p == PageAssignments && m.grid != nil {
 		cmds = append(cmds, m.nextTick())
+	}
+	if p == PageAssignments && m.grid != nil {
+		cmds = append(cmds, m.loadGrid())
 	}
 	return tea.Batch(cmds...)
 }
@@ -509,7 +535,7 @@ func (m *Model) body(w, h int) string {
 	case m.page == PageLive && m.browse != nil:
 		return m.browse.view(m, w, h)
 	}
-	return m.tables[m.page].View()
+	return m.table().View()
 }
 
 // header names the pages, the current one highlighted; the Help page says
@@ -520,8 +546,8 @@ func (m *Model) header() string {
 	if m.queueOK {
 		waiting = " (" + itoa(len(m.queue)) + " waiting)"
 	}
-	full := []string{"1 Students", "2 Live", "3 Help" + waiting, "4 Announcements", "5 Audit"}
-	short := []string{"1", "2", "3", "4", "5"}
+	full := []string{"1 Students", "2 Live", "3 Help" + waiting, "4 Announcements", "5 Audit", "6 Assignments"}
+	short := []string{"1", "2", "3", "4", "5", "6"}
 	if m.queueOK && len(m.queue) > 0 {
 		short[2] = "3 (" + itoa(len(m.queue)) + ")"
 	}
@@ -580,8 +606,11 @@ func (m *Model) helpBar() []key.Binding {
 	if m.page == PageLive && m.browse != nil {
 		return m.keys.ConsoleBrowseHelp(m.browse.ed != nil)
 	}
-	if m.tables[m.page].Filtering() {
+	if m.table().Filtering() {
 		return m.keys.ConsoleFilterHelp()
+	}
+	if m.page == PageAssignments && m.grid != nil {
+		return m.keys.ConsoleHelp(keys.ConsoleGrid)
 	}
 	return m.keys.ConsoleHelp(m.page.name())
 }

@@ -93,11 +93,15 @@ func TestStudentsPage(t *testing.T) {
 	d.press(char('5'))
 	d.until("the audit page", func(s string) bool { return strings.Contains(s, "live.view") })
 	d.press(keyTab)
+	if d.m.Page() != consoletui.PageAssignments {
+		t.Errorf("tab from the audit page went to %v", d.m.Page())
+	}
+	d.press(keyTab)
 	if d.m.Page() != consoletui.PageStudents {
 		t.Errorf("tab from the last page went to %v", d.m.Page())
 	}
 	d.press(keyShiftTab)
-	if d.m.Page() != consoletui.PageAudit {
+	if d.m.Page() != consoletui.PageAssignments {
 		t.Errorf("shift+tab from the first page went to %v", d.m.Page())
 	}
 	d.press(keyF1)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/classroomd/classroomd/internal/classroom"
 	"github.com/classroomd/classroomd/internal/console"
+	"github.com/classroomd/classroomd/internal/course"
 	"github.com/classroomd/classroomd/internal/store"
 	"github.com/classroomd/classroomd/internal/tui/termtext"
 )
@@ -39,6 +40,7 @@ type loadedMsg struct {
 	queue   []classroom.QueueEntry
 	history []store.Announcement
 	audit   []store.AuditEntry
+	asg     []course.Summary
 }
 
 // resultMsg is the answer to an action.
@@ -133,6 +135,15 @@ func (m *Model) tick(msg tickMsg) tea.Cmd {
 	case PageHelp:
 		m.setQueueRows()
 		return m.nextTick()
+	case PageAssignments:
+		if m.grid == nil {
+			return nil
+		}
+		var load tea.Cmd
+		if !m.grid.inflight {
+			load = m.loadGrid()
+		}
+		return tea.Batch(load, m.nextTick())
 	}
 	return nil
 }
@@ -173,6 +184,10 @@ func (m *Model) load(p Page) tea.Cmd {
 			msg.history, msg.err = desk.History(ctx, historyLimit)
 		case PageAudit:
 			msg.audit, msg.err = desk.Audit(ctx, auditLimit)
+		case PageAssignments:
+			if c := m.opts.Course; c != nil {
+				msg.asg, msg.err = c.List(ctx)
+			}
 		}
 		msg.at = now()
 		return msg
@@ -180,7 +195,7 @@ func (m *Model) load(p Page) tea.Cmd {
 }
 
 var loadWhat = [numPages]string{"read the roster", "read the live sessions", "read the help queue",
-	"read the announcements", "read the audit log"}
+	"read the announcements", "read the audit log", "read the assignments"}
 
 // loaded takes a page's rows, unless a later load was asked for.
 func (m *Model) loaded(msg loadedMsg) {
@@ -214,6 +229,9 @@ func (m *Model) loaded(msg loadedMsg) {
 	case PageAudit:
 		m.auditLog = msg.audit
 		m.setAuditRows()
+	case PageAssignments:
+		m.assignments = msg.asg
+		m.setAssignmentRows()
 	}
 }
 

@@ -348,11 +348,17 @@ type driver struct {
 	saved  map[string]string
 }
 
-func start(t testing.TB, desk *fakeDesk, w, h int) *driver {
+// start runs a console on desk (and, given one, page 6 on a course).
+func start(t testing.TB, desk *fakeDesk, w, h int, course ...consoletui.Course) *driver {
 	t.Helper()
 	d := &driver{t: t, desk: desk, msgs: make(chan tea.Msg, 256), saved: map[string]string{}}
+	var c consoletui.Course
+	if len(course) > 0 {
+		c = course[0]
+	}
 	d.m = consoletui.New(context.Background(), desk, keys.Default(), theme.New(true), consoletui.Options{
 		Username: "prof",
+		Course:   c,
 		Now:      func() time.Time { return testNow },
 		SaveFile: func(name string, data []byte) error {
 			if strings.Contains(name, "/") {

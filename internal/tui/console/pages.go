@@ -82,6 +82,8 @@ func newTables(km keys.KeyMap, th theme.Theme) [numPages]table.Model {
 	t[PageAnnouncements].SetEmpty("Loading the announcements…")
 	t[PageAudit] = table.New(tableAudit, auditCols, km, th)
 	t[PageAudit].SetEmpty("Loading the audit log…")
+	t[PageAssignments] = table.New(tableAssignments, assignmentCols, km, th)
+	t[PageAssignments].SetEmpty("Loading the assignments…")
 	return t
 }
 
@@ -271,6 +273,8 @@ func (m *Model) describe() string {
 		return fmt.Sprintf("%d active; students see an announcement until they dismiss it or it ends.", active)
 	case PageAudit:
 		return fmt.Sprintf("The latest %s, newest first; / filters, r reloads.", plural(len(m.auditLog), "entry"))
+	case PageAssignments:
+		return m.describeAssignments()
 	}
 	return ""
 }

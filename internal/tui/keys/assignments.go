@@ -40,11 +40,10 @@ func (k KeyMap) AssignmentHelp() []key.Binding {
 func (k KeyMap) AssignmentGroup() Group {
 	a := k.Assignment
 	return Group{Title: "Assignments", Entries: []Entry{
-		{Binding: k.Workspace.Assignments, Desc: "your assignments: due time, README, check, submit, results (ctrl+o too, outside Python)"},
-		{Binding: a.Check, Desc: "check: run the visible tests on your current files"},
-		{Binding: a.Submit, Desc: "submit your files now (asks; prints a receipt)"},
-		{Binding: a.Prev}, {Binding: a.Next},
-		{Binding: a.Up}, {Binding: a.Down}, {Binding: a.PageUp}, {Binding: a.PageDn},
+		{Binding: k.Workspace.Assignments, Desc: "assignments: due, README, check, submit; ctrl+o too"},
+		{Binding: a.Check, Desc: "check: the visible tests on your files"},
+		{Binding: a.Submit, Desc: "submit your files now (asks; a receipt)"},
+		{Binding: key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "other assignments"))},
 		{Binding: a.Close, Desc: "close the panel (a check goes on)"},
 	}}
 }

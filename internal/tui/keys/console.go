@@ -9,6 +9,8 @@ const (
 	ConsoleHelpQueue     = "help"
 	ConsoleAnnouncements = "announcements"
 	ConsoleAudit         = "audit"
+	ConsoleAssignments   = "assignments"
+	ConsoleGrid          = "grid" // page 6's class grid of one assignment
 )
 
 // consoleListKeys are the keys of every console list, most useful first.
@@ -29,8 +31,10 @@ func (k KeyMap) consolePageKeys(page string) []key.Binding {
 		return []key.Binding{c.Claim, c.Resolve}
 	case ConsoleAnnouncements:
 		return []key.Binding{c.Announce, c.EndAnnouncement}
-	case ConsoleAudit:
+	case ConsoleAudit, ConsoleAssignments:
 		return []key.Binding{c.Refresh}
+	case ConsoleGrid:
+		return []key.Binding{c.Extend, c.Grade, c.Feedback}
 	}
 	return nil
 }
@@ -41,8 +45,10 @@ func (k KeyMap) ConsoleHelp(page string) []key.Binding {
 	c := k.Console
 	what := "details"
 	switch page {
-	case ConsoleLive, ConsoleHelpQueue:
+	case ConsoleLive, ConsoleHelpQueue, ConsoleGrid:
 		what = "watch"
+	case ConsoleAssignments:
+		what = "class grid"
 	case ConsoleStudents:
 		what = "edit"
 	}
@@ -79,7 +85,7 @@ func (k KeyMap) ConsoleGroups() []Group {
 	watch := "watch the student (live view)"
 	return []Group{
 		{Title: "Console", Entries: []Entry{
-			{Binding: c.Page, Desc: "Students, Live, Help, Announcements, Audit (again: reload)"},
+			{Binding: c.Page, Desc: "Students, Live, Help, Announcements, Audit, Assignments (again: reload)"},
 			{Binding: c.NextPage}, {Binding: c.PrevPage},
 			{Binding: k.SwitchConsole, Desc: "your own workspace, and back"},
 		}},
@@ -120,6 +126,14 @@ func (k KeyMap) ConsoleGroups() []Group {
 		{Title: "5 Audit", Entries: []Entry{
 			{Binding: c.Refresh, Desc: "load the latest entries"},
 		}},
+		{Title: "6 Assignments", Entries: []Entry{
+			{Binding: c.Open, Desc: "open the class grid: a column per visible test, from students' checks, live"},
+			{Binding: c.Refresh, Desc: "load the assignments again"},
+			{Binding: c.Extend, Desc: "in the grid: extend the selected student (days, or a time)"},
+			{Binding: c.Grade, Desc: "in the grid: grade every student whose deadline passed (asks; progress below)"},
+			{Binding: c.Feedback, Desc: "in the grid: release the feedback to students (asks)"},
+			{Binding: c.Back, Desc: "in the grid: back to the assignments"},
+		}},
 		{Title: "Browsing a student's files", Entries: []Entry{
 			{Binding: t.Up}, {Binding: t.Down}, {Binding: t.Expand}, {Binding: t.Collapse},
 			{Binding: t.Toggle, Desc: "view a file, open/close a folder"},
@@ -150,7 +164,7 @@ func (k KeyMap) ConsoleGroups() []Group {
 func (k KeyMap) consoleContexts() map[string][]key.Binding {
 	c, f, d, t, e := k.Console, k.Form, k.Dialog, k.Tree, k.Editor
 	out := map[string][]key.Binding{}
-	for _, page := range []string{ConsoleStudents, ConsoleLive, ConsoleHelpQueue, ConsoleAnnouncements, ConsoleAudit} {
+	for _, page := range []string{ConsoleStudents, ConsoleLive, ConsoleHelpQueue, ConsoleAnnouncements, ConsoleAudit, ConsoleAssignments, ConsoleGrid} {
 		bs := append(k.consoleListKeys(), c.Page, c.NextPage, c.PrevPage, k.Help, k.ForceQuit, k.SwitchConsole)
 		out["console "+page] = append(bs, k.consolePageKeys(page)...)
 	}

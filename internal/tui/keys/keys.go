@@ -173,6 +173,8 @@ type Console struct {
 	Announce, EndAnnouncement key.Binding
 	// Audit.
 	Refresh key.Binding
+	// Assignments' class grid.
+	Extend, Grade, Feedback key.Binding
 }
 
 // KeyMap is the whole TUI's keymap. It implements help.KeyMap for the
@@ -294,7 +296,7 @@ func defaultConsole() Console {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
 	}
 	return Console{
-		Page:     b("1-5", "page", "1", "2", "3", "4", "5"),
+		Page:     b("1-6", "page", "1", "2", "3", "4", "5", "6"),
 		NextPage: b("tab", "next page", "tab"),
 		PrevPage: b("shift+tab", "previous page", "shift+tab"),
 
@@ -336,6 +338,10 @@ func defaultConsole() Console {
 		EndAnnouncement: b("x", "end", "x"),
 
 		Refresh: b("r", "refresh", "r"),
+
+		Extend:   b("e", "extend", "e"),
+		Grade:    b("g", "grade", "g"),
+		Feedback: b("f", "release feedback", "f"),
 	}
 }
 
