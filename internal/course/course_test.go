@@ -28,7 +28,7 @@ const uidBase = 370000
 
 // needSandbox skips where sandboxes cannot give each student their own uid,
 // except under CI=true (root, namespaces), where that is a failure.
-func needSandbox(t *testing.T) {
+func needSandbox(t testing.TB) {
 	t.Helper()
 	needPytest(t)
 	if r := sandbox.Probe(); r.Level == sandbox.None || os.Geteuid() != 0 {
@@ -42,7 +42,7 @@ func needSandbox(t *testing.T) {
 
 // needPytest skips without the system pytest (Add collects the tests with
 // it), except under CI=true, where .ci/run installs python3-pytest.
-func needPytest(t *testing.T) {
+func needPytest(t testing.TB) {
 	t.Helper()
 	if err := exec.Command(sandbox.DefaultPython, "-c", "import pytest").Run(); err != nil {
 		msg := "the system python has no pytest (apt-get install python3-pytest): " + err.Error()
@@ -69,7 +69,7 @@ var (
 	hwToml = "title = \"Fibonacci\"\ndue = 2026-03-02T23:59:00Z\nlate_until = 2026-03-03T23:59:00Z\nlate_penalty = 0.5\nfiles = [\"*.py\"]\n[limits]\nseconds = 2\nmemory_mb = 128\n"
 )
 
-func copyDir(t *testing.T, src, dst string) {
+func copyDir(t testing.TB, src, dst string) {
 	t.Helper()
 	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -100,7 +100,7 @@ type fixture struct {
 	data  string
 }
 
-func newFixture(t *testing.T, students ...string) *fixture {
+func newFixture(t testing.TB, students ...string) *fixture {
 	t.Helper()
 	data := t.TempDir()
 	st, err := sqlite.Open(t.Context(), filepath.Join(data, "classroomd.db"))

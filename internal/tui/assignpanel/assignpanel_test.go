@@ -19,7 +19,9 @@ type fakeSource struct {
 	check chan course.Results // a check answers when the test sends
 }
 
-func (f *fakeSource) Assignments(context.Context) ([]course.StudentAssignment, error) { return f.list, nil }
+func (f *fakeSource) Assignments(context.Context) ([]course.StudentAssignment, error) {
+	return f.list, nil
+}
 func (f *fakeSource) Check(ctx context.Context, name string) (course.Results, error) {
 	select {
 	case r := <-f.check:
