@@ -110,6 +110,7 @@ func (h *harness) runBackend(t *testing.T, b backend) {
 		{"workspace_over_openssh", env.workspaceSession},
 		{"two_logins_share_the_repl", env.sharedREPL},
 		{"start_of_class_keeps_typed_keys", env.startOfClass},
+		{"figures_drawn_in_half_blocks", env.figures},
 		{"resize_redraws_cleanly", env.resizeRedraw},
 		{"console_shows_the_roster", env.consoleRoster},
 		{"console_live_view_and_control", env.consoleLiveView},
