@@ -452,7 +452,12 @@ func (m *Model) lines(w int) []string {
 		} else if s.Late {
 			how = "submitted late"
 		}
-		out = append(out, fit(fmt.Sprintf(" Last %s %s (%d files) · receipt sha256 %s", how, s.SubmittedAt.Local().Format("Mon 2 Jan 15:04:05"), s.Files, s.SHA256)))
+		files := "1 file"
+		if s.Files != 1 {
+			files = fmt.Sprintf("%d files", s.Files)
+		}
+		out = append(out, fit(fmt.Sprintf(" Last %s %s (%s); receipt:", how, s.SubmittedAt.Local().Format("Mon 2 Jan 15:04:05"), files)))
+		out = append(out, fit("   sha256 "+s.SHA256))
 		if n > 1 {
 			out = append(out, th.Muted.Render(fit(fmt.Sprintf(" %d submissions; the last one before your deadline counts.", n))))
 		}

@@ -485,13 +485,13 @@ func (k KeyMap) WorkspaceHelp(pane string) []key.Binding {
 	w := k.Workspace
 	switch pane {
 	case "editor":
-		return []key.Binding{k.ForceQuit, k.Help, w.Save, w.Run, w.QuickOpen, w.CloseTab, w.FocusFiles, w.FocusREPL, w.NewFile}
+		return []key.Binding{k.ForceQuit, k.Help, w.Save, w.Run, w.QuickOpen, w.CloseTab, w.FocusFiles, w.FocusREPL, w.Assignments, w.NewFile}
 	case "repl":
 		return []key.Binding{k.ForceQuit, k.Help, w.Run, k.REPL.Interrupt, k.REPL.EOF, w.FocusEditor, w.FocusFiles}
 	}
 	open := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open"))
 	t := k.Tree
-	return []key.Binding{k.Quit, k.Help, open, t.NewFile, t.NewFolder, t.Rename, t.Delete, t.Duplicate, t.Hidden,
+	return []key.Binding{k.Quit, k.Help, open, w.Assignments, t.NewFile, t.NewFolder, t.Rename, t.Delete, t.Duplicate, t.Hidden,
 		w.QuickOpen, w.FocusEditor, w.FocusREPL, w.Run, k.Password, k.Refresh}
 }
 
@@ -511,6 +511,7 @@ func (k KeyMap) WorkspaceGroup() Group {
 		{Binding: w.Run, Desc: "save and run the file in Python; ctrl+r too"},
 		{Binding: w.RestartREPL, Desc: "a fresh Python (when a program is stuck)"},
 		{Binding: w.AskHelp, Desc: "ask your professor for help (join the queue)"},
+		{Binding: w.Assignments, Desc: "your assignments: due time, check, submit, results"},
 		{Binding: w.Dismiss, Desc: "dismiss the announcement on top"},
 		{Binding: w.Save, Desc: "save the file"},
 		{Binding: w.QuickOpen, Desc: "open a file by typing part of its name"},
