@@ -16,6 +16,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/classroomd/classroomd/internal/files"
 	"github.com/classroomd/classroomd/internal/store"
 	"github.com/classroomd/classroomd/python"
 )
@@ -35,26 +36,43 @@ type AddResult struct {
 	Tests      []Collected
 }
 
+// CollectUID is the host uid (and gid) that collects an assignment's tests
+// in a sandbox: nobody's, which owns no file of ours.
+const CollectUID = 65534
+
 // Collect runs pytest's collection of a's tests with the harness and
-// returns the tests. It runs as a plain subprocess of the caller (the
-// professor's own tests, no student code), with a clean environment.
+// returns the tests. Collecting imports the test files, which is running
+// them: as root with a Runner it happens in a fresh sandbox as CollectUID
+// (no network, the tests and the harness read-only at /course, an empty
+// home), else as a plain subprocess of the caller with a clean environment
+// (the professor running their own tests as themselves).
 func (s *Service) Collect(ctx context.Context, a *Assignment) ([]Collected, error) {
-	dir, err := os.MkdirTemp("", "classroomd-collect-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	if err := python.WriteHarness(dir); err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, s.python(), "-m", python.Package+".run", "--tests", filepath.Join(a.Dir, "tests"), "--collect-only")
-	cmd.Dir = dir
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "PYTHONPATH=" + dir, "PYTHONDONTWRITEBYTECODE=1", "LANG=C.UTF-8", "HOME=" + dir}
 	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	runErr := cmd.Run()
+	var runErr error
+	if s.Runner != nil && os.Geteuid() == 0 {
+		o, e, err := s.collectSandboxed(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		out.WriteString(o)
+		errb.WriteString(e)
+	} else {
+		dir, err := os.MkdirTemp("", "classroomd-collect-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		if err := python.WriteHarness(dir); err != nil {
+			return nil, err
+		}
+		cmd := exec.CommandContext(ctx, s.python(), "-m", python.Package+".run", "--tests", filepath.Join(a.Dir, "tests"), "--collect-only")
+		cmd.Dir = dir
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "PYTHONPATH=" + dir, "PYTHONDONTWRITEBYTECODE=1", "LANG=C.UTF-8", "HOME=" + dir}
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		runErr = cmd.Run()
+	}
 	var res struct {
 		Tests []Collected `json:"tests"`
 		Error string      `json:"error"`
@@ -69,6 +87,57 @@ func (s *Service) Collect(ctx context.Context, a *Assignment) ([]Collected, erro
 		return nil, fmt.Errorf("the tests of %s collect no test: name them test_*", a.Name)
 	}
 	return res.Tests, nil
+}
+
+// collectSandboxed collects a's tests in a sandbox as CollectUID and
+// returns what it printed.
+func (s *Service) collectSandboxed(ctx context.Context, a *Assignment) (stdout, stderr string, err error) {
+	dir, err := s.privateDir("grading", "collect-"+a.Name+"-"+randomName())
+	if err != nil {
+		return "", "", err
+	}
+	defer os.RemoveAll(dir)
+	home, course := filepath.Join(dir, "home"), filepath.Join(dir, "course")
+	if err := os.Mkdir(home, 0o755); err != nil {
+		return "", "", err
+	}
+	if err := os.Chown(home, CollectUID, CollectUID); err != nil {
+		return "", "", err
+	}
+	if err := python.WriteHarness(course); err != nil {
+		return "", "", err
+	}
+	tests := make([]snapshotFile, 0, len(a.Tests))
+	for _, t := range a.Tests {
+		b, err := os.ReadFile(filepath.Join(a.Dir, "tests", filepath.FromSlash(t)))
+		if err != nil {
+			return "", "", err
+		}
+		tests = append(tests, snapshotFile{rel: t, data: b})
+	}
+	if err := writeTree(filepath.Join(course, "tests"), tests, 0o444); err != nil {
+		return "", "", err
+	}
+	out, errb := &capped{n: 8 << 20}, &capped{n: 64 << 10}
+	p, err := s.Runner.Start(ctx, RunSpec{Username: "collect-" + a.Name, Owner: files.Owner{UID: CollectUID, GID: CollectUID},
+		Home: home, CourseDir: course, Stdout: out, Stderr: errb,
+		Command: []string{s.python(), "-m", python.Package + ".run", "--tests", "/course/tests", "--collect-only"},
+		Env:     []string{"PYTHONPATH=/course", "PYTHONDONTWRITEBYTECODE=1"}})
+	if err != nil {
+		return "", "", fmt.Errorf("start collecting the tests of %s in a sandbox: %w", a.Name, err)
+	}
+	defer p.Close()
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			p.Kill()
+		case <-done:
+		}
+	}()
+	p.Wait()
+	close(done)
+	return out.String(), errb.String(), nil
 }
 
 func tail(s string, n int) string {

@@ -491,3 +491,39 @@ func TestMaxChecksPerHour(t *testing.T) {
 		t.Errorf("check an hour later = %+v, %v", res, err)
 	}
 }
+
+// TestCollectRunsInASandbox: collecting imports the test files, so as root
+// it runs as nobody in a sandbox: a test module that reads /etc/shadow or
+// finds itself root at import fails to collect.
+func TestCollectRunsInASandbox(t *testing.T) {
+	needSandbox(t)
+	f := newFixture(t, "ann")
+	dir := filepath.Join(t.TempDir(), "hw9")
+	copyDir(t, filepath.Join(repo, "hw1"), dir)
+	writeFile(t, filepath.Join(dir, "assignment.toml"), hwToml)
+	writeFile(t, filepath.Join(dir, "tests", "test_fib.py"), `import os
+import pytest
+
+if os.getuid() == 0:
+    raise RuntimeError("collected as root")
+try:
+    open("/etc/shadow").read()
+    raise RuntimeError("read /etc/shadow")
+except PermissionError:
+    pass
+except FileNotFoundError:
+    pass
+
+
+@pytest.mark.visible
+def test_uid(student):
+    assert os.getuid() == 65534
+`)
+	res, err := f.svc.Add(t.Context(), by, dir)
+	if err != nil {
+		t.Fatalf("Add: %v", err)
+	}
+	if len(res.Tests) != 1 || res.Tests[0].Visibility != "visible" {
+		t.Errorf("Add collected %+v, want the one visible test", res.Tests)
+	}
+}
