@@ -121,3 +121,26 @@ func TestDueCountsDownInTheLastHourOnly(t *testing.T) {
 		t.Errorf("after: %q", s)
 	}
 }
+
+func TestPanelShowsReleasedResultsPerTest(t *testing.T) {
+	now := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
+	src := &fakeSource{list: []course.StudentAssignment{{
+		Assignment:  store.Assignment{Name: "hw1", Due: now.Add(-48 * time.Hour)},
+		Deadline:    course.Deadline{Due: now.Add(-48 * time.Hour)},
+		Submissions: []store.Submission{{SubmittedAt: now.Add(-49 * time.Hour), SHA256: strings.Repeat("c", 64), Files: 1}},
+		Feedback: &course.StudentGrade{Assignment: "hw1", Grade: store.Grade{Score: 4, MaxScore: 6, Status: course.StatusGraded},
+			Results: course.Results{Tests: []course.TestResult{
+				{Name: "test_fib.py::test_small", Status: "passed", Score: 2, MaxScore: 2},
+				{Name: "test_fib.py::test_large", Status: "failed", Score: 0, MaxScore: 2},
+			}}},
+	}}}
+	m := New(t.Context(), src, keys.Default(), theme.New(true), func() time.Time { return now })
+	m.SetSize(100, 30)
+	run(t, m, m.Open())
+	v := m.View()
+	for _, want := range []string{"Closed Mon 2 Mar 09:00", "Last submitted", "1 file)", "sha256 " + strings.Repeat("c", 64), "Results: 4/6 (graded)", "✓ pass  test_small (2/2)", "✗ FAIL  test_large (0/2)"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("panel lacks %q:\n%s", want, v)
+		}
+	}
+}
