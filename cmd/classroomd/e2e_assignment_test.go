@@ -112,6 +112,18 @@ func (h *harness) assignmentScenario(t *testing.T, b backend) {
 		t.Errorf("eve did not get the starter fib.py:\n%s", got)
 	}
 
+	// The professor watches the class grid on the console's page 6 while ann checks.
+	h.cli(t, cliOpts{stdin: pw + "\n"}, append([]string{"user", "add", "pat", "--role", "professor", "--password-stdin", "--name", "Pat Prof"}, b.flags()...)...).mustSucceed(t)
+	prof := h.vtLogin(t, srv, o, "the professor's terminal", "pat", pw, 140, 30)
+	defer quitTerm(t, prof)
+	prof.waitUntil("the console", func(sc vtScreen) bool { return strings.Contains(sc.text[0], "6 Assignments") })
+	prof.typ("6")
+	prof.waitUntil("page 6 list hw1", func(sc vtScreen) bool { return rowWith(sc, "hw1", "Fibonacci") })
+	prof.typ("\r")
+	prof.waitUntil("the class grid of hw1, ann not checked yet", func(sc vtScreen) bool {
+		return rowWith(sc, "Student", "small", "program") && rowWith(sc, "ann", "·", "·", "never")
+	})
+
 	// ann checks: the visible tests only, and not one hidden test's name.
 	r := h.ssh(t, srv, o, "ann", pw, "check", "hw1")
 	if r.code != 0 || !strings.Contains(r.stdout, "pass  test_small (2/2)") || !strings.Contains(r.stdout, "pass  test_program (1/1)") ||
@@ -120,6 +132,15 @@ func (h *harness) assignmentScenario(t *testing.T, b backend) {
 	}
 	if strings.Contains(r.stdout+r.stderr, "test_large") || strings.Contains(r.stdout+r.stderr, "test_zero") {
 		t.Errorf("ssh check named a hidden test:\n%s", r.stdout)
+	}
+
+	// The grid shows ann's check with nothing pressed, and no hidden test as a column.
+	sc := prof.waitUntil("ann's check in the grid", func(sc vtScreen) bool { return rowWith(sc, "ann", "pass", "pass") })
+	if sc.contains("large") || sc.contains("zero") {
+		t.Errorf("the class grid shows a hidden test:\n%s", strings.Join(sc.text, "\n"))
+	}
+	if rowWith(sc, "bea", "pass") {
+		t.Errorf("bea, who did not check, has results in the grid:\n%s", strings.Join(sc.text, "\n"))
 	}
 
 	receipt := regexp.MustCompile(`receipt: sha256 ([0-9a-f]{64})`)
