@@ -363,6 +363,9 @@ func (m *Model) describeAssignments() string {
 	g.mu.Lock()
 	grading, done, total := g.grading, g.done, g.total
 	g.mu.Unlock()
+	if grading && total == 0 {
+		return "Grading " + g.name + ": collecting who never submitted, starting the sandboxes…"
+	}
 	if grading {
 		return fmt.Sprintf("Grading %s: %d of %d students %s", g.name, done, total, bar(done, total, 20))
 	}
