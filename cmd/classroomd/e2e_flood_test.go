@@ -85,7 +85,11 @@ func TestFloodsDoNotKeepAStudentOut(t *testing.T) {
 	}
 	after := rssKiB(t, srv.cmd.Process.Pid)
 	t.Logf("server RSS %d KiB before the floods, %d KiB during them", before, after)
-	if after-before > 64<<10 {
-		t.Errorf("the floods grew the server by %d KiB", after-before)
+	limit := 64 << 10
+	if raceEnabled() {
+		limit *= 8 // the race detector's shadow memory: 5-10x
+	}
+	if after-before > limit {
+		t.Errorf("the floods grew the server by %d KiB (the bound is %d KiB)", after-before, limit)
 	}
 }

@@ -518,8 +518,8 @@ func TestZeroSizedTerminalStillDraws(t *testing.T) {
 	s := openScreenSized(t, c, 0, 0, "")
 	s.waitFor(t, "alice", "welcome.py")
 	s.sess.WindowChange(0, 0) // must be ignored, not collapse the screen
-	s.sess.WindowChange(30, 100)
-	s.waitFor(t, "d delete") // the help line only has room for this past 80 columns
+	s.sess.WindowChange(30, 130)
+	s.waitFor(t, "d delete") // the help line only has room for this well past 80 columns
 	s.stdin.Write([]byte("q"))
 	if err := s.sess.Wait(); err != nil {
 		t.Error(err)
