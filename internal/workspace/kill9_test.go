@@ -92,14 +92,28 @@ func TestKill9NeverTearsASaveAndLosesOnlyTheLastMoments(t *testing.T) {
 		}
 		// Let it save and type for a random while, then kill -9 it.
 		lines := make(chan string, 1<<16)
+		saving := make(chan struct{}) // closed at the child's first save
 		go func() {
 			sc := bufio.NewScanner(stdout)
+			first := true
 			for sc.Scan() {
 				lines <- sc.Text()
+				if first && strings.HasPrefix(sc.Text(), "saved ") {
+					first = false
+					close(saving)
+				}
 			}
 			close(lines)
 		}()
-		time.Sleep(time.Duration(100+r.IntN(400)) * time.Millisecond)
+		// A -race child takes a while to start: the random moment counts
+		// from its first save.
+		select {
+		case <-saving:
+		case <-time.After(60 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("round %d: the child did not save within 60 s", round)
+		}
+		time.Sleep(time.Duration(r.IntN(400)) * time.Millisecond)
 		killed := time.Now()
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
