@@ -27,11 +27,15 @@ type Classroom interface {
 
 // Answers of the classroom's commands.
 type (
+	// seq orders the answers: an answer to an older question (the first
+	// load, racing an event's) must not undo a newer one.
 	newsMsg struct {
+		seq  uint64
 		list []store.Announcement
 		err  error
 	}
 	helpStatusMsg struct {
+		seq uint64
 		st  classroom.HelpStatus
 		err error
 	}
@@ -70,17 +74,21 @@ func (m *Model) waitClass() tea.Cmd {
 
 func (m *Model) loadNews() tea.Cmd {
 	c, ctx := m.opts.Classroom, m.ctx
+	m.newsAsked++
+	seq := m.newsAsked
 	return func() tea.Msg {
 		list, err := c.Current(ctx)
-		return newsMsg{list, err}
+		return newsMsg{seq, list, err}
 	}
 }
 
 func (m *Model) loadHelp() tea.Cmd {
 	c, ctx := m.opts.Classroom, m.ctx
+	m.helpAsked++
+	seq := m.helpAsked
 	return func() tea.Msg {
 		st, err := c.MyRequest(ctx)
-		return helpStatusMsg{st, err}
+		return helpStatusMsg{seq, st, err}
 	}
 }
 
@@ -101,6 +109,10 @@ func (m *Model) classMsg(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		return tea.Batch(cmds...), true
 	case newsMsg:
+		if msg.seq < m.newsShown {
+			return nil, true
+		}
+		m.newsShown = msg.seq
 		if msg.err == nil {
 			if len(msg.list) > len(m.news) {
 				m.notice = "" // the banner is what matters now
@@ -110,6 +122,10 @@ func (m *Model) classMsg(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		return nil, true
 	case helpStatusMsg:
+		if msg.seq < m.helpShown {
+			return nil, true
+		}
+		m.helpShown = msg.seq
 		if msg.err == nil {
 			m.helpStatus = msg.st
 			if m.dlg != nil && m.dlg.kind == dlgHelpQueued {
@@ -131,6 +147,7 @@ func (m *Model) classMsg(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		m.dlg = nil
 		m.helpStatus.Place = msg.place
+		m.helpShown = m.helpAsked // a load already under way predates the request
 		m.say(fmt.Sprintf("You are number %d in the help queue. %s shows your place, or withdraws the request.",
 			msg.place, m.keys.Workspace.AskHelp.Help().Key), false)
 		return m.loadHelp(), true
@@ -140,6 +157,7 @@ func (m *Model) classMsg(msg tea.Msg) (tea.Cmd, bool) {
 			return nil, true
 		}
 		m.say("Your help request was withdrawn.", false)
+		m.helpShown = m.helpAsked
 		return m.loadHelp(), true
 	}
 	return nil, false
@@ -189,11 +207,12 @@ func (m *Model) dismissNews() tea.Cmd {
 	}
 	a := m.news[0]
 	m.news = m.news[1:]
+	m.newsShown = m.newsAsked // a load already under way still lists a
 	m.layout()
-	c, ctx := m.opts.Classroom, m.ctx
+	c, ctx, seq := m.opts.Classroom, m.ctx, m.newsShown
 	return func() tea.Msg {
 		if err := c.Dismiss(ctx, a.ID); err != nil {
-			return newsMsg{err: err}
+			return newsMsg{seq: seq, err: err}
 		}
 		return nil
 	}

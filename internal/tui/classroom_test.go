@@ -46,6 +46,9 @@ func (c *fakeClass) Dismiss(_ context.Context, id int64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.dismissed = append(c.dismissed, id)
+	// As the hub does: the other views (and this one, whose load may have
+	// raced the dismissal) read the announcements again.
+	go func() { c.events <- classroom.Event{Dismissed: []string{"alice"}} }()
 	return nil
 }
 func (c *fakeClass) RequestHelp(_ context.Context, q string) (int, error) {

@@ -159,8 +159,12 @@ type Model struct {
 	classStop  func()
 	news       []store.Announcement
 	helpStatus classroom.HelpStatus
-	watchers   []workspace.Watcher
-	exitText   string
+	// Counters of the classroom's questions asked and answers shown
+	// (classroom.go): a late answer to an older question is dropped.
+	newsAsked, newsShown uint64
+	helpAsked, helpShown uint64
+	watchers             []workspace.Watcher
+	exitText             string
 
 	// A professor's console and live view of a student (see consolemode.go).
 	mode mode
