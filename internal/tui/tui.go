@@ -80,6 +80,12 @@ type Options struct {
 	SSHHost string
 	SSHPort int
 
+	// Graphics is the terminal's protocol for figures when it is known
+	// (a browser's xterm.js): "auto" or "" detects it from the terminal,
+	// else "blocks", "kitty", "iterm2", "sixel" or "off" (figure.Protocol).
+	// The student's own setting, when not auto, wins.
+	Graphics string
+
 	// ChangePassword checks the current password and stores the next one;
 	// its error is shown to the student as a sentence. It runs in a command,
 	// off the event loop, as it may be slow (bcrypt, a database write). Nil

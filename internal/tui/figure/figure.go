@@ -104,7 +104,7 @@ func Draw(f figures.Figure, w, rows int) []string {
 	switch f.State {
 	case figures.Ready:
 		if f.Image != nil {
-			return Blocks(f.Image, w, rows)
+			return HalfBlocks(f.Image, w, rows)
 		}
 	case figures.Pending:
 		note = fmt.Sprintf("[drawing the figure ~/%s…]", f.Path)
@@ -118,10 +118,10 @@ func Draw(f figures.Figure, w, rows int) []string {
 	return lines
 }
 
-// Blocks draws img in half blocks into rows lines of exactly w cells,
+// HalfBlocks draws img in half blocks into rows lines of exactly w cells,
 // scaled to fit w×2·rows pixels keeping its aspect (a half block is about
 // square), on the left.
-func Blocks(img *image.RGBA, w, rows int) []string {
+func HalfBlocks(img *image.RGBA, w, rows int) []string {
 	pic := figures.Scale(img, w, rows*2)
 	pw, ph := pic.Bounds().Dx(), pic.Bounds().Dy()
 	lines := make([]string, rows)

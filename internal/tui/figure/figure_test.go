@@ -28,7 +28,7 @@ func twoTone(w, h int) *image.RGBA {
 }
 
 func TestBlocks(t *testing.T) {
-	lines := Blocks(twoTone(40, 40), 30, 10) // fits 20×20 pixels: 20 cells by 10 rows
+	lines := HalfBlocks(twoTone(40, 40), 30, 10) // fits 20×20 pixels: 20 cells by 10 rows
 	if len(lines) != 10 {
 		t.Fatalf("%d lines", len(lines))
 	}
