@@ -17,7 +17,8 @@
 // Views ask Get for what to draw.
 //
 // Limits, stated plainly: the store keeps the last Keep figures whose
-// scaled pixels fit in MaxBytes; an older figure's rows say it is no longer
+// scaled pixels and files (kept for terminals that draw pixels) fit in
+// MaxBytes; an older figure's rows say it is no longer
 // kept (the PNG stays in ~/figures). At most MaxPending figures wait to be
 // decoded per workspace; beyond that, and beyond the flood limit (a burst
 // of FloodBurst, then one every FloodEvery), a figure is not drawn and the
@@ -88,6 +89,10 @@ type Figure struct {
 	Image *image.RGBA
 	// Width and Height are the PNG's own size, when Ready.
 	Width, Height int
+	// PNG is the file as read, when Ready: views whose terminal draws
+	// pixels (kitty, iTerm2, sixel) send or decode it at full resolution.
+	// It is shared: never modify it.
+	PNG []byte
 	// Message is why it was refused, a sentence for the student.
 	Message string
 }
@@ -105,7 +110,7 @@ type Options struct {
 	OnChange func() // called, with no lock held, when a figure's state changed
 
 	Keep       int           // figures kept (0: DefaultKeep)
-	MaxBytes   int64         // their scaled pixels' bytes (0: DefaultMaxBytes)
+	MaxBytes   int64         // their scaled pixels' and files' bytes (0: DefaultMaxBytes)
 	MaxPending int           // waiting to be decoded (0: DefaultMaxPending)
 	FloodBurst int           // shown at once (0: DefaultFloodBurst)
 	FloodEvery time.Duration // then one per (0: DefaultFloodEvery)
@@ -229,6 +234,7 @@ func (s *Store) bytesLocked() int64 {
 		if f.Image != nil {
 			n += int64(len(f.Image.Pix))
 		}
+		n += int64(len(f.PNG))
 	}
 	return n
 }
@@ -249,26 +255,26 @@ func (s *Store) decode(id uint64, rel string) {
 	select {
 	case s.o.Slots.ch <- struct{}{}:
 	case <-s.stop:
-		s.finish(id, nil, 0, 0, "")
+		s.finish(id, nil, nil, 0, 0, "")
 		return
 	}
-	img, w, h, err := load(s.o.Home, rel)
+	img, data, w, h, err := load(s.o.Home, rel)
 	<-s.o.Slots.ch
 	msg := ""
 	if err != nil {
 		msg = fmt.Sprintf("figure ~/%s not drawn: %v", rel, err)
 	}
-	s.finish(id, img, w, h, msg)
+	s.finish(id, img, data, w, h, msg)
 }
 
-func (s *Store) finish(id uint64, img *image.RGBA, w, h int, msg string) {
+func (s *Store) finish(id uint64, img *image.RGBA, data []byte, w, h int, msg string) {
 	s.mu.Lock()
 	s.pending--
 	f, ok := s.figs[id]
 	if ok && f.State == Pending {
 		switch {
 		case img != nil:
-			f.State, f.Image, f.Width, f.Height = Ready, img, w, h
+			f.State, f.Image, f.PNG, f.Width, f.Height = Ready, img, data, w, h
 		case msg != "":
 			f.State, f.Message = Refused, msg
 		default:
@@ -323,33 +329,34 @@ var (
 	errTooManyPixels = fmt.Errorf("it has more than %d million pixels", MaxPixels>>20)
 )
 
-// load reads, checks, decodes and scales one figure.
-func load(home *files.Home, rel string) (*image.RGBA, int, int, error) {
+// load reads, checks, decodes and scales one figure; it returns the file
+// too.
+func load(home *files.Home, rel string) (*image.RGBA, []byte, int, int, error) {
 	if home == nil {
-		return nil, 0, 0, errors.New("no home")
+		return nil, nil, 0, 0, errors.New("no home")
 	}
 	data, err := home.ReadLimited(rel, MaxFileBytes)
 	if err != nil {
 		if errors.Is(err, files.ErrTooLarge) {
-			return nil, 0, 0, fmt.Errorf("it is larger than %s", files.FormatSize(MaxFileBytes))
+			return nil, nil, 0, 0, fmt.Errorf("it is larger than %s", files.FormatSize(MaxFileBytes))
 		}
-		return nil, 0, 0, err
+		return nil, nil, 0, 0, err
 	}
 	if !bytes.HasPrefix(data, pngMagic) {
-		return nil, 0, 0, errNotPNG
+		return nil, nil, 0, 0, errNotPNG
 	}
 	cfg, err := png.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return nil, 0, 0, errNotPNG
+		return nil, nil, 0, 0, errNotPNG
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
-		return nil, 0, 0, errTooManyPixels
+		return nil, nil, 0, 0, errTooManyPixels
 	}
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("it is not a readable PNG image (%v)", err)
+		return nil, nil, 0, 0, fmt.Errorf("it is not a readable PNG image (%v)", err)
 	}
-	return Scale(img, MaxWidth, MaxHeight), cfg.Width, cfg.Height, nil
+	return Scale(img, MaxWidth, MaxHeight), data, cfg.Width, cfg.Height, nil
 }
 
 // Scale returns img scaled down (never up) to fit w×h, keeping its aspect,

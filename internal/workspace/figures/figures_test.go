@@ -188,9 +188,10 @@ func TestFloodLimited(t *testing.T) {
 }
 
 func TestMemoryBound(t *testing.T) {
-	per := int64(MaxWidth * MaxHeight * 4)
+	data := pngOf(t, 640, 480)
+	per := int64(MaxWidth*MaxHeight*4 + len(data)) // the scaled pixels and the file, kept for pixel protocols
 	f := newFixture(t, Options{Keep: 10, MaxBytes: 3 * per, FloodBurst: 100, MaxPending: 100})
-	f.write(t, "figures/a.png", pngOf(t, 640, 480))
+	f.write(t, "figures/a.png", data)
 	var ids []uint64
 	for range 8 {
 		id, _ := f.store.Show("figures/a.png")
@@ -208,6 +209,9 @@ func TestMemoryBound(t *testing.T) {
 		if got := f.store.Get(id).State; got != want {
 			t.Errorf("figure %d: %v, want %v", i, got, want)
 		}
+	}
+	if got := f.store.Get(ids[len(ids)-1]).PNG; !bytes.Equal(got, data) {
+		t.Errorf("a ready figure keeps its file for pixel protocols: %d bytes, want %d", len(got), len(data))
 	}
 	// And by count.
 	g := newFixture(t, Options{Keep: 2, FloodBurst: 100, MaxPending: 100})
