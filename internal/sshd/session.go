@@ -181,8 +181,7 @@ func (s *Server) runTUI(sess ssh.Session) {
 	sshHost, sshPort := s.sshAddress(sess)
 	model := tui.New(tui.Options{
 		Username: u.Username, FullName: u.FullName, Role: string(u.Role), Workspace: ws, Transport: Transport(sess.Context()),
-		Graphics: bridgedGraphics(Transport(sess.Context()), sess.Environ()),
-		SSHHost: sshHost, SSHPort: sshPort,
+		SSHHost: sshHost, SSHPort: sshPort, Graphics: bridgedGraphics(Transport(sess.Context()), sess.Environ()),
 		Classroom: class, Desk: desk, Assignments: assignments, Office: office,
 		MustChangePassword: u.MustChangePassword,
 		ChangePassword: func(current, next string) error {
