@@ -97,7 +97,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	c.SetReadLimit(maxMessage)
 	b := &bridgeConn{
 		srv: s, ws: c, token: s.token(r), user: sess.User.Username, session: sess.ID,
-		remote: net.TCPAddrFromAddrPort(remote),
+		remote: net.TCPAddrFromAddrPort(remote), graphics: pageGraphics(r.URL.Query().Get("graphics")),
 	}
 	b.run()
 }
@@ -110,8 +110,29 @@ type bridgeConn struct {
 	user    string
 	session int64
 	remote  *net.TCPAddr
+	// graphics is how the page draws figures (see pageGraphics).
+	graphics string
 
 	flow flow
+}
+
+// GraphicsEnv is the variable the bridge sets on its SSH session to say how
+// the page draws figures (#15): "iterm2" when the page loaded xterm.js's
+// image addon (it shows iTerm2's inline images, OSC 1337, the PNG itself),
+// "blocks" when it did not. The SSH server believes it on bridged
+// connections only; the TUI's view then draws figures that way rather than
+// asking the terminal (xterm.js answers no image query the TUI asks).
+const GraphicsEnv = "CLASSROOMD_GRAPHICS"
+
+// pageGraphics is what the page says it can draw (?graphics= on /ws), one
+// of the TUI's own names, or "blocks" for anything else (an old page, a
+// forged value): block pictures need nothing of the terminal.
+func pageGraphics(v string) string {
+	switch v {
+	case "iterm2", "sixel", "blocks", "off":
+		return v
+	}
+	return "blocks"
 }
 
 // run bridges until either side ends, then closes both with a reason the page
@@ -126,7 +147,7 @@ func (b *bridgeConn) run() {
 		b.close(websocket.StatusPolicyViolation, "the page must send its terminal size first")
 		return
 	}
-	client, sess, stdin, outputs, err := b.dial(cols, rows)
+	client, sess, stdin, outputs, err := b.dial(cols, rows, b.graphics)
 	if err != nil {
 		log.Error("bridge: ssh session failed", "err", err)
 		b.close(websocket.StatusInternalError, "the workspace could not be opened; the page tries again by itself")
@@ -239,9 +260,10 @@ func parseResize(typ websocket.MessageType, data []byte) (cols, rows int, ok boo
 	return min(cols, maxCols), min(rows, maxRows), true
 }
 
-// dial opens the SSH session: a pty of the browser's size, true colour, and the
-// workspace (the shell request). outputs are its stdout and stderr.
-func (b *bridgeConn) dial(cols, rows int) (*gossh.Client, *gossh.Session, io.WriteCloser, []io.Reader, error) {
+// dial opens the SSH session: a pty of the browser's size, true colour, the
+// page's way of drawing figures, and the workspace (the shell request).
+// outputs are its stdout and stderr.
+func (b *bridgeConn) dial(cols, rows int, graphics string) (*gossh.Client, *gossh.Session, io.WriteCloser, []io.Reader, error) {
 	conn, cfg, err := b.srv.opts.Dial(b.user, b.remote, b.session)
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -262,6 +284,9 @@ func (b *bridgeConn) dial(cols, rows int) (*gossh.Client, *gossh.Session, io.Wri
 	}
 	// xterm.js draws 24-bit colour; OpenSSH clients rarely say so, the bridge does.
 	if err := sess.Setenv("COLORTERM", "truecolor"); err != nil {
+		return fail(err)
+	}
+	if err := sess.Setenv(GraphicsEnv, graphics); err != nil {
 		return fail(err)
 	}
 	stdin, err := sess.StdinPipe()

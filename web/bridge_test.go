@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -53,6 +54,42 @@ func TestBridgeRefusals(t *testing.T) {
 	p.send([]byte{msgInput, 'x'})
 	if code := p.closeStatus(); code != websocket.StatusPolicyViolation {
 		t.Errorf("input before the size: closed with %d, want %d", code, websocket.StatusPolicyViolation)
+	}
+}
+
+// The page says how it draws figures; the bridge passes on one of the TUI's
+// names, and "blocks" for anything else (#15).
+func TestBridgeSaysHowThePageDrawsFigures(t *testing.T) {
+	f := newFixture(t, nil)
+	browser := f.login()
+	for _, c := range []struct{ query, want string }{
+		{"graphics=iterm2", "iterm2"},
+		{"", "blocks"},                         // a page from before figures
+		{"graphics=kitty", "blocks"},           // xterm.js has no kitty graphics
+		{"graphics=iterm2%0Aevil=1", "blocks"}, // not a name
+		{"graphics=ITERM2", "blocks"},          // names are exact
+		{"graphics=" + strings.Repeat("x", 5000), "blocks"},
+	} {
+		_, before, _, _ := f.ssh.snapshot()
+		ws, _, err := f.dialWSQuery(browser, f.http.URL, c.query)
+		if err != nil {
+			t.Fatalf("/ws?%s: %v", c.query, err)
+		}
+		p := &page{t: t, ws: ws}
+		p.send(resizeMsg(80, 24))
+		p.send([]byte("\x00ready"))
+		p.readOutput("ready") // the session is open, its env sent
+		ws.CloseNow()
+		_, envs, _, _ := f.ssh.snapshot()
+		var got []string
+		for _, e := range envs[len(before):] {
+			if v, ok := strings.CutPrefix(e, GraphicsEnv+"="); ok {
+				got = append(got, v)
+			}
+		}
+		if !slices.Equal(got, []string{c.want}) {
+			t.Errorf("/ws?%.40s: the bridge sent %s=%q, want %q", c.query, GraphicsEnv, got, c.want)
+		}
 	}
 }
 

@@ -167,6 +167,11 @@ func (f *fixture) cookie(c *http.Client) *http.Cookie {
 
 // dialWS opens /ws as the page does, with c's cookie and origin.
 func (f *fixture) dialWS(c *http.Client, origin string) (*websocket.Conn, *http.Response, error) {
+	return f.dialWSQuery(c, origin, "")
+}
+
+// dialWSQuery is dialWS with a query string ("graphics=iterm2").
+func (f *fixture) dialWSQuery(c *http.Client, origin, query string) (*websocket.Conn, *http.Response, error) {
 	h := http.Header{}
 	if origin != "" {
 		h.Set("Origin", origin)
@@ -178,7 +183,11 @@ func (f *fixture) dialWS(c *http.Client, origin string) (*websocket.Conn, *http.
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitDeadline)
 	defer cancel()
-	return websocket.Dial(ctx, "ws"+strings.TrimPrefix(f.http.URL, "http")+"/ws", &websocket.DialOptions{HTTPHeader: h})
+	u := "ws" + strings.TrimPrefix(f.http.URL, "http") + "/ws"
+	if query != "" {
+		u += "?" + query
+	}
+	return websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: h})
 }
 
 // page is the browser end of a bridge.
