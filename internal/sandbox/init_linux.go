@@ -40,6 +40,7 @@ type initConfig struct {
 	HomeReadOnly bool
 	HasCourse    bool
 	CoursePath   string
+	Files        map[string]string // Spec.Files, written under EtcFilesDir
 	Pty          bool
 	// Rootless: the daemon is not root. Our uid inside is the student's
 	// (the only one mapped), we hold our capabilities as ambient ones, and

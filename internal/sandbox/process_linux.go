@@ -239,6 +239,7 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 		HomeReadOnly: p.homeRO,
 		HasCourse:    course != nil,
 		CoursePath:   s.CourseDir,
+		Files:        s.Files,
 		Pty:          p.pty != nil,
 		Limits:       s.Limits,
 		Rootless:     rootless,

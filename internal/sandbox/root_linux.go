@@ -290,6 +290,16 @@ func buildEtc(cfg *initConfig, etc string) error {
 			return err
 		}
 	}
+	// Spec.Files (validated names): read-only once the root is.
+	for name, content := range cfg.Files {
+		dst := filepath.Join(etc, strings.TrimPrefix(EtcFilesDir, "/etc/"), filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst, []byte(content), 0o444); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -36,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -111,6 +112,11 @@ type Spec struct {
 	// entry here replaces a default of the same name. Nothing of the
 	// caller's own environment is passed on.
 	Env []string
+	// Files are small read-only files the sandbox shows under EtcFilesDir:
+	// a path relative to it (slash-separated, no "..") to its content, at
+	// most MaxEtcFilesBytes in all. The REPL puts the matplotlib backend
+	// there, for every Python a student starts (see internal/workspace/repl).
+	Files map[string]string
 	// Rows and Cols are the initial pty size (0 means 24x80).
 	Rows, Cols uint16
 	Limits     Limits
@@ -133,6 +139,14 @@ type Spec struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 }
+
+// EtcFilesDir is where Spec.Files appear inside the sandbox: in its /etc,
+// which is generated for each sandbox and read-only, like the root around it.
+const EtcFilesDir = "/etc/classroomd"
+
+// MaxEtcFilesBytes bounds Spec.Files' contents together (they travel in the
+// init's configuration and live in the sandbox root's small tmpfs).
+const MaxEtcFilesBytes = 256 << 10
 
 // DefaultQuotaCheckEvery is how often a running sandbox's home is measured
 // when Spec.QuotaCheckEvery is 0.
@@ -186,7 +200,38 @@ func (s *Spec) validate() error {
 	if s.Command != nil && (len(s.Command) == 0 || s.Command[0] == "") {
 		return fmt.Errorf("sandbox: empty command")
 	}
+	total := 0
+	for name, content := range s.Files {
+		if !validFileName(name) {
+			return fmt.Errorf("sandbox: %q is not a file name under %s", name, EtcFilesDir)
+		}
+		total += len(name) + len(content)
+	}
+	if total > MaxEtcFilesBytes {
+		return fmt.Errorf("sandbox: the files for %s take %d bytes, more than %d", EtcFilesDir, total, MaxEtcFilesBytes)
+	}
 	return nil
+}
+
+// validFileName accepts a relative, slash-separated path of plain names
+// (letters, digits, ".", "_", "-"; none "." or ".."), at most 8 deep.
+func validFileName(name string) bool {
+	parts := strings.Split(name, "/")
+	if len(parts) > 8 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || p == "." || p == ".." || len(p) > 100 {
+			return false
+		}
+		for i := 0; i < len(p); i++ {
+			c := p[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // validUsername repeats the accounts rule ([a-z][a-z0-9._-]*, at most 32)

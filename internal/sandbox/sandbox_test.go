@@ -41,6 +41,12 @@ func TestSpecValidation(t *testing.T) {
 		"upper":         func(s *Spec) { s.Username = "Alice" },
 		"no home":       func(s *Spec) { s.Home = "" },
 		"empty command": func(s *Spec) { s.Command = []string{""} },
+		"file up":       func(s *Spec) { s.Files = map[string]string{"../passwd": "x"} },
+		"file absolute": func(s *Spec) { s.Files = map[string]string{"/etc/passwd": "x"} },
+		"file dot":      func(s *Spec) { s.Files = map[string]string{"a/./b": "x"} },
+		"file empty":    func(s *Spec) { s.Files = map[string]string{"": "x"} },
+		"file newline":  func(s *Spec) { s.Files = map[string]string{"a\nb": "x"} },
+		"files too big": func(s *Spec) { s.Files = map[string]string{"big": strings.Repeat("x", MaxEtcFilesBytes)} },
 	} {
 		s := base
 		mod(&s)
@@ -181,6 +187,30 @@ for p in ["/course/mine.py", "/course/lesson1.py", "/usr/evil", "/etc/passwd", "
 	}
 	if _, err := os.Stat(filepath.Join(course, "mine.py")); err == nil {
 		t.Fatal("a file appeared in the course folder")
+	}
+}
+
+// Spec.Files appear under /etc/classroomd, read-only, for every program
+// (the REPL's matplotlib backend lives there, #15).
+func TestFilesReadOnly(t *testing.T) {
+	needSandbox(t)
+	s := testSpec(t, "alice", aliceUID)
+	s.Files = map[string]string{"python/mod.py": "VALUE = 42\n", "note": "hello"}
+	r := python(t, s, `
+import os, sys
+sys.path.insert(0, "/etc/classroomd/python")
+import mod
+print("value", mod.VALUE, open("/etc/classroomd/note").read())
+for p in ["/etc/classroomd/python/mod.py", "/etc/classroomd/new.py", "/etc/classroomd/python/new.py"]:
+    try:
+        open(p, "a").write("x")
+        print(p, "WROTE")
+    except OSError as e:
+        print(p, type(e).__name__)
+`)
+	t.Log(r.stdout, r.stderr)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "value 42 hello") || strings.Contains(r.stdout, "WROTE") {
+		t.Fatalf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
 
