@@ -99,6 +99,12 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict means a unique value (username, key fingerprint) is already taken.
 	ErrConflict = errors.New("already exists")
+	// ErrDiskFull means a write failed because the disk holding the
+	// database is full; it succeeds again once there is room.
+	ErrDiskFull = errors.New("the disk holding the database is full: free space on it (the data dir's disk) and try again")
+	// ErrUnwritable means the database reads but takes no writes (its file
+	// or file system became read-only, or the disk fails).
+	ErrUnwritable = errors.New("the database cannot be written (its file or file system is read-only, or the disk fails): check the data dir's disk and permissions")
 )
 
 // Store is the persistence interface. Every method is safe for concurrent use,

@@ -15,7 +15,7 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time, limit int) (in
 	res, err := s.db.ExecContext(ctx, `DELETE FROM audit_log WHERE id IN
 		(SELECT id FROM audit_log WHERE at < ? ORDER BY at, id LIMIT ?)`, micros(before), limit)
 	if err != nil {
-		return 0, fmt.Errorf("prune audit log before %s: %w", before.UTC().Format(time.RFC3339), err)
+		return 0, fmt.Errorf("prune audit log before %s: %w", before.UTC().Format(time.RFC3339), faultErr(err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
@@ -32,7 +32,7 @@ func (s *Store) PruneLoginFailures(ctx context.Context, before time.Time, limit 
 	res, err := s.db.ExecContext(ctx, `DELETE FROM login_failures WHERE (scope, key) IN
 		(SELECT scope, key FROM login_failures WHERE last_failure < ? LIMIT ?)`, micros(before), limit)
 	if err != nil {
-		return 0, fmt.Errorf("prune login failures before %s: %w", before.UTC().Format(time.RFC3339), err)
+		return 0, fmt.Errorf("prune login failures before %s: %w", before.UTC().Format(time.RFC3339), faultErr(err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {

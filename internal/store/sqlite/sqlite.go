@@ -86,11 +86,19 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Ping checks that the database file can be read.
+// Ping checks that the database takes a write, not only that it reads: a
+// file that became unwritable under the server (a file system remounted
+// read-only after errors, an immutable file, a full disk) still answers
+// SELECT, and logins (which record themselves and count failures), the help
+// queue and the audit log would then fail one by one. The probe rewrites the
+// one row of store_probe with the time: a commit of one page to the WAL, not
+// synced (synchronous=NORMAL), at most once a second from the SSH banner's
+// check plus each /readyz. An UPDATE that writes the same bytes would not do:
+// SQLite skips writing a cell that did not change.
 func (s *Store) Ping(ctx context.Context) error {
-	var one int
-	if err := s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("ping sqlite database: %w", err)
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO store_probe (id, checked_at) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`, micros(time.Now())); err != nil {
+		return fmt.Errorf("ping sqlite database: %w", mapErr(err))
 	}
 	return nil
 }
@@ -278,7 +286,7 @@ func (s *Store) ImportUsers(ctx context.Context, rows []store.UserImport) (store
 	res := store.ImportResult{}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return store.ImportResult{}, fmt.Errorf("import users: %w", err)
+		return store.ImportResult{}, fmt.Errorf("import users: %w", faultErr(err))
 	}
 	defer tx.Rollback()
 	now := micros(time.Now())
@@ -321,7 +329,7 @@ func (s *Store) ImportUsers(ctx context.Context, rows []store.UserImport) (store
 		res.Created = append(res.Created, r.Username)
 	}
 	if err := tx.Commit(); err != nil {
-		return store.ImportResult{}, fmt.Errorf("import users: commit: %w", err)
+		return store.ImportResult{}, fmt.Errorf("import users: commit: %w", faultErr(err))
 	}
 	return res, nil
 }
@@ -404,7 +412,7 @@ func (s *Store) RemovePublicKey(ctx context.Context, username, fingerprint strin
 	res, err := s.db.ExecContext(ctx, `DELETE FROM ssh_keys
 		WHERE fingerprint = ? AND user_id = (SELECT id FROM users WHERE username = ?)`, fingerprint, username)
 	if err != nil {
-		return fmt.Errorf("remove key %s of %q: %w", fingerprint, username, err)
+		return fmt.Errorf("remove key %s of %q: %w", fingerprint, username, faultErr(err))
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("remove key %s of %q: %w", fingerprint, username, err)
@@ -433,7 +441,7 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target, remote, outcome, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		micros(at), e.Actor, e.Action, e.Target, e.Remote, e.Outcome, e.Detail); err != nil {
-		return fmt.Errorf("append audit %s: %w", e.Action, err)
+		return fmt.Errorf("append audit %s: %w", e.Action, faultErr(err))
 	}
 	return nil
 }
@@ -494,7 +502,7 @@ func (s *Store) RecordLoginFailure(ctx context.Context, scope, key string, at ti
 		RETURNING count, last_failure`,
 		scope, key, micros(at), micros(at.Add(-window))).Scan(&count, &last)
 	if err != nil {
-		return store.FailureCount{}, fmt.Errorf("record login failure %s %q: %w", scope, key, err)
+		return store.FailureCount{}, fmt.Errorf("record login failure %s %q: %w", scope, key, faultErr(err))
 	}
 	return store.FailureCount{Count: count, Last: fromMicros(last)}, nil
 }
@@ -520,7 +528,7 @@ func (s *Store) LoginFailures(ctx context.Context, scope, key string, now time.T
 // ClearLoginFailures forgets a counter; clearing a missing one is not an error.
 func (s *Store) ClearLoginFailures(ctx context.Context, scope, key string) error {
 	if _, err := s.db.ExecContext(ctx, "DELETE FROM login_failures WHERE scope = ? AND key = ?", scope, key); err != nil {
-		return fmt.Errorf("clear login failures %s %q: %w", scope, key, err)
+		return fmt.Errorf("clear login failures %s %q: %w", scope, key, faultErr(err))
 	}
 	return nil
 }
@@ -536,6 +544,24 @@ func mapErr(err error) error {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return fmt.Errorf("%w (%v)", store.ErrConflict, err)
 		}
+	}
+	return faultErr(err)
+}
+
+// faultErr names a write that failed on the disk rather than on the data:
+// a full disk, or a file or file system that takes no writes (a read-only
+// remount, an immutable file, an I/O error), so that callers can say so.
+func faultErr(err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	// Extended codes carry the primary one in their low byte.
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_FULL:
+		return fmt.Errorf("%w (%v)", store.ErrDiskFull, err)
+	case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR:
+		return fmt.Errorf("%w (%v)", store.ErrUnwritable, err)
 	}
 	return err
 }

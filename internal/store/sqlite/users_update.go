@@ -16,7 +16,7 @@ func (s *Store) UpdateUser(ctx context.Context, username string, ch store.UserUp
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return store.User{}, store.User{}, fmt.Errorf("update user %q: %w", username, err)
+		return store.User{}, store.User{}, fmt.Errorf("update user %q: %w", username, faultErr(err))
 	}
 	defer tx.Rollback()
 	const query = "SELECT " + userColumns + " FROM users u WHERE u.username = ?"
@@ -45,7 +45,7 @@ func (s *Store) UpdateUser(ctx context.Context, username string, ch store.UserUp
 		return store.User{}, store.User{}, fmt.Errorf("update user %q: %w", username, mapErr(err))
 	}
 	if err := tx.Commit(); err != nil {
-		return store.User{}, store.User{}, fmt.Errorf("update user %q: commit: %w", username, err)
+		return store.User{}, store.User{}, fmt.Errorf("update user %q: commit: %w", username, faultErr(err))
 	}
 	return before, after, nil
 }

@@ -26,7 +26,7 @@ func (s *Store) CreateWebSession(ctx context.Context, ws *store.WebSession) erro
 	if err = mapErr(err); errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("create web session for %q: user %w", ws.Username, err)
 	} else if err != nil {
-		return fmt.Errorf("create web session for %q: %w", ws.Username, err)
+		return fmt.Errorf("create web session for %q: %w", ws.Username, faultErr(err))
 	}
 	ws.CreatedAt = fromMicros(micros(ws.CreatedAt))
 	ws.LastSeenAt = fromMicros(micros(ws.LastSeenAt))
@@ -56,7 +56,7 @@ func (s *Store) TouchWebSession(ctx context.Context, id int64, seen, expires tim
 	res, err := s.db.ExecContext(ctx, `UPDATE web_sessions SET last_seen_at = max(last_seen_at, ?1), expires_at = ?2
 		WHERE id = ?3 AND expires_at > ?1`, micros(seen), micros(expires), id)
 	if err != nil {
-		return fmt.Errorf("touch web session %d: %w", id, err)
+		return fmt.Errorf("touch web session %d: %w", id, faultErr(err))
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("touch web session %d: %w", id, err)
@@ -69,7 +69,7 @@ func (s *Store) TouchWebSession(ctx context.Context, id int64, seen, expires tim
 // DeleteWebSession removes one session.
 func (s *Store) DeleteWebSession(ctx context.Context, id int64) error {
 	if _, err := s.db.ExecContext(ctx, "DELETE FROM web_sessions WHERE id = ?", id); err != nil {
-		return fmt.Errorf("delete web session %d: %w", id, err)
+		return fmt.Errorf("delete web session %d: %w", id, faultErr(err))
 	}
 	return nil
 }
@@ -79,7 +79,7 @@ func (s *Store) DeleteUserWebSessions(ctx context.Context, username string, exce
 	res, err := s.db.ExecContext(ctx, `DELETE FROM web_sessions
 		WHERE user_id = (SELECT id FROM users WHERE username = ?) AND id <> ?`, username, except)
 	if err != nil {
-		return 0, fmt.Errorf("delete web sessions of %q: %w", username, err)
+		return 0, fmt.Errorf("delete web sessions of %q: %w", username, faultErr(err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
@@ -92,7 +92,7 @@ func (s *Store) DeleteUserWebSessions(ctx context.Context, username string, exce
 func (s *Store) DeleteExpiredWebSessions(ctx context.Context, now time.Time) (int, error) {
 	res, err := s.db.ExecContext(ctx, "DELETE FROM web_sessions WHERE expires_at <= ?", micros(now))
 	if err != nil {
-		return 0, fmt.Errorf("delete expired web sessions: %w", err)
+		return 0, fmt.Errorf("delete expired web sessions: %w", faultErr(err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
