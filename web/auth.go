@@ -34,6 +34,9 @@ const (
 	msgWrong       = "That username and password do not match. Check both (passwords are case-sensitive) and try again."
 	msgSlowed      = "That username and password do not match. After several wrong passwords each new try waits a little longer, so take your time."
 	msgUnavailable = "Signing in is not possible just now. Try again in a minute; if it keeps happening, tell your professor."
+	// msgStoreDown answers a login that failed on the store (down, or
+	// taking no writes): why, and that those already working are not hit.
+	msgStoreDown = "Signing in is not possible just now: the server cannot use its database. Anyone already signed in can keep working. Try again in a minute; if it keeps happening, tell your professor."
 	msgTooMany     = "Too many sign-in attempts from your network. Wait a minute, then try again."
 	msgForeign     = "This sign-in form was sent from another site. Open this server's own address and sign in there."
 	msgSignedOut   = "You are signed out. Close this tab on a shared computer."
@@ -145,7 +148,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return // the browser went away
 	case err != nil || res.Reason == "error":
 		s.log.Error("web login failed", "user", accounts.Printable(username), "remote", remote.String(), "err", err)
-		d.Error = msgUnavailable
+		d.Error = msgStoreDown
 		s.pages.render(w, "login.html", http.StatusServiceUnavailable, d)
 		return
 	case !res.OK:

@@ -37,18 +37,29 @@ const storeTimeout = 5 * time.Second
 func (s *Service) LoginPassword(ctx context.Context, username, password, remote string) (LoginResult, error) {
 	start := time.Now()
 	res, err := s.verifyPassword(ctx, username, password, remote, "login.password")
-	s.metrics.PasswordLogin(loginOutcome(res, err), time.Since(start))
 	if err != nil || !res.OK {
+		s.metrics.PasswordLogin(loginOutcome(res, err), time.Since(start))
 		return res, err
 	}
 	// The password was right: what follows is recorded even if the client
 	// hangs up now (else its earlier failures would still slow the next login).
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
+	// A login the store cannot record is refused: the store reads but takes
+	// no writes (SQLite's file became read-only, its disk is full), so
+	// neither this login nor a wrong password could be counted or audited.
+	if err := s.store.RecordLogin(ctx, res.User.Username, s.now()); err != nil {
+		s.log.Error("login refused: it could not be recorded", "user", res.User.Username, "err", err)
+		s.audit(ctx, Actor{Name: res.User.Username, Remote: remote}, "login.password", res.User.Username, "error", "the login could not be recorded")
+		res = LoginResult{Delay: res.Delay, Reason: "error"}
+		s.metrics.PasswordLogin(loginOutcome(res, nil), time.Since(start))
+		return res, nil
+	}
+	s.metrics.PasswordLogin(loginOutcome(res, nil), time.Since(start))
 	if err := s.store.ClearLoginFailures(ctx, store.ScopeUser, res.User.Username); err != nil {
 		s.log.Warn("could not reset login failures", "user", res.User.Username, "err", err)
 	}
-	s.afterLogin(ctx, res.User, password)
+	s.rehash(ctx, res.User, password)
 	s.audit(ctx, Actor{Name: res.User.Username, Remote: remote}, "login.password", res.User.Username, "ok", heldBack("", res.Delay))
 	return res, nil
 }
@@ -174,15 +185,9 @@ func (s *Service) recordFailure(ctx context.Context, name, ip string) {
 	}
 }
 
-// afterLogin records the login and upgrades a hash of another cost (for example one
-// imported from an older system) to the configured cost, now that the password is known.
-func (s *Service) afterLogin(ctx context.Context, u store.User, password string) {
-	if err := s.store.RecordLogin(ctx, u.Username, s.now()); err != nil {
-		s.log.Warn("could not record last login", "user", u.Username, "err", err)
-	}
-	if password == "" {
-		return
-	}
+// rehash upgrades a hash of another cost (for example one imported from an
+// older system) to the configured cost, now that the password is known.
+func (s *Service) rehash(ctx context.Context, u store.User, password string) {
 	if cost, err := bcrypt.Cost([]byte(u.PasswordHash)); err == nil && cost != s.cost {
 		hash, err := HashPassword(password, s.cost)
 		if err == nil {
@@ -218,7 +223,9 @@ func (s *Service) RecordKeyLogin(ctx context.Context, username, fingerprint, rem
 		s.log.Warn("key login for a user that vanished", "user", username, "err", err)
 		return
 	}
-	s.afterLogin(ctx, u, "")
+	if err := s.store.RecordLogin(ctx, u.Username, s.now()); err != nil {
+		s.log.Warn("could not record last login", "user", u.Username, "err", err)
+	}
 	s.metrics.KeyLogin()
 	s.audit(ctx, Actor{Name: username, Remote: remote}, "login.publickey", username, "ok", fingerprint)
 }

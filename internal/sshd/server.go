@@ -49,8 +49,10 @@ type Options struct {
 	// records nothing.
 	Metrics *metrics.Metrics
 	// StorePing, when set, is asked (at most once a second) before a
-	// login whether the store answers; while it does not, clients are told
-	// so in the SSH banner.
+	// login whether the store answers and takes a write; while it does not,
+	// clients are told so in the SSH banner and logins are refused (a login
+	// that cannot be recorded, or a wrong password that cannot be counted,
+	// must not pass).
 	StorePing func(context.Context) error
 	// CourseDir is the course folder professors see read-only at /course
 	// over SFTP ("" or missing: not shown).
@@ -178,6 +180,11 @@ func (s *Server) passwordAuth(ctx ssh.Context, password string) bool {
 	if bridged(ctx) != nil {
 		return false // the bridge logs in with its key only
 	}
+	if s.storeCheck.refuses() {
+		s.logFor(ctx).Warn("login refused: the store is down", "user", accounts.Printable(ctx.User()),
+			"remote", ctx.RemoteAddr().String(), "method", "password")
+		return false
+	}
 	res, err := s.opts.Accounts.LoginPassword(ctx, ctx.User(), password, ctx.RemoteAddr().String())
 	if err != nil {
 		return false // the client went away while throttled
@@ -201,6 +208,9 @@ func (s *Server) passwordAuth(ctx ssh.Context, password string) bool {
 func (s *Server) publicKeyAuth(ctx ssh.Context, key ssh.PublicKey) bool {
 	if ok, handled := s.bridgeKeyAuth(ctx, key); handled {
 		return ok
+	}
+	if s.storeCheck.refuses() {
+		return false // as for a password: the login could not be recorded
 	}
 	fp := gossh.FingerprintSHA256(key)
 	if !s.opts.Accounts.KeyLoginAllowed(ctx, ctx.User(), fp) {

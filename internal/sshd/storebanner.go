@@ -9,10 +9,12 @@ import (
 )
 
 // storeDownBanner is what an SSH client shows, before it asks for the
-// password, while the server cannot reach its database: a login would fail
-// (the password cannot be checked), and the student should know why rather
-// than take it for a wrong password.
-const storeDownBanner = "classroomd cannot reach its database right now, so logins fail until it is back.\r\n" +
+// password, while the server cannot reach its database or write to it
+// (the store's Ping writes: SQLite's file may read but take no writes): a
+// login is refused then (it could be neither checked nor recorded, nor a
+// wrong password counted), and the student should know why rather than take
+// it for a wrong password.
+const storeDownBanner = "classroomd cannot reach its database right now, or cannot write to it, so logins fail until it is back.\r\n" +
 	"Students already logged in can keep working. Try again in a minute; if it lasts, tell your teacher.\r\n"
 
 // storeCheck asks the store whether it answers, at most once a second
@@ -49,9 +51,14 @@ func (c *storeCheck) stale() {
 	c.mu.Unlock()
 }
 
+// refuses reports whether logins are refused now: the store is down.
+func (c *storeCheck) refuses() bool {
+	return c != nil && c.ping != nil && c.isDown()
+}
+
 // banner is the SSH banner: empty unless the store is down.
 func (c *storeCheck) banner(ssh.Context) string {
-	if c == nil || c.ping == nil || !c.isDown() {
+	if !c.refuses() {
 		return ""
 	}
 	return storeDownBanner
