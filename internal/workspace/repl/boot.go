@@ -3,8 +3,11 @@ package repl
 import (
 	_ "embed"
 	"encoding/json"
+	"maps"
 	"strconv"
+	"strings"
 
+	"github.com/classroomd/classroomd/internal/sandbox"
 	"github.com/classroomd/classroomd/python"
 )
 
@@ -19,13 +22,31 @@ var bootPy string
 // of the student's runs (so no file in the home can stand in for it).
 const figuresBackend = "module://" + python.FiguresModule
 
+// figuresDir is where every Python in the sandbox finds the backend: the
+// REPL gives the sandbox the module as a read-only file there and puts the
+// folder on PYTHONPATH. A program the student starts from Python
+// (`subprocess.run(["python3", "demo.py"])`, `os.system`) inherits
+// MPLBACKEND and PYTHONPATH, so its plt.show() draws in the pane too: its
+// marker comes through the same pty. (For such a program a file named
+// classroomd_figures.py in its own folder comes first on sys.path and
+// would stand in for the backend: it can only fool that student's own
+// figures, which the server checks anyway.)
+const figuresDir = sandbox.EtcFilesDir + "/python"
+
+// withFiguresBackend is files (the sandbox's, not modified) with the
+// backend's module added under figuresDir.
+func withFiguresBackend(files map[string]string) map[string]string {
+	out := make(map[string]string, len(files)+1)
+	maps.Copy(out, files)
+	out[strings.TrimPrefix(figuresDir, sandbox.EtcFilesDir+"/")+"/"+python.FiguresModule+".py"] = python.FiguresBackend
+	return out
+}
+
 // bootCode is what `python3 -c` runs: an import hook that makes the figures
 // backend importable from the embedded source (first on sys.meta_path, so
-// no file in the home stands in for it), then boot.py. The backend, and
-// matplotlib with it, is imported only when matplotlib asks for it: a
-// start that plots nothing pays nothing. (A python3 the student starts
-// from Python, with subprocess, inherits MPLBACKEND but not the hook: its
-// matplotlib cannot find the backend. See #15.)
+// no file in the home stands in for it, even one beside the file run with
+// F5), then boot.py. The backend, and matplotlib with it, is imported only
+// when matplotlib asks for it: a start that plots nothing pays nothing.
 var bootCode = `def _classroomd_figures(name, src):
     import sys
     import importlib.util

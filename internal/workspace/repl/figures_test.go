@@ -211,3 +211,43 @@ func TestFigureFromMatplotlib(t *testing.T) {
 		t.Fatalf("the path is not under the figure:\n%s", scr)
 	}
 }
+
+// TestFigureFromPrograms: a program run with F5 (python3 -i FILE), and a
+// program that Python starts itself (python3 demo.py in a subprocess, as a
+// student's script or os.system does), both find the backend (MPLBACKEND
+// and the read-only module on PYTHONPATH) and draw in the pane: their
+// markers come through the same pty. The figures take the program's name.
+func TestFigureFromPrograms(t *testing.T) {
+	needSandbox(t)
+	plot := "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()\nprint('done', __file__.rsplit('/', 1)[-1])\n"
+	cfg := testConfig(t, map[string]string{"demo.py": plot, "sub.py": plot}).withSize(80, 24)
+	r := New(cfg)
+	t.Cleanup(func() { r.Close() })
+	figs := &fakeFigures{}
+	r.SetFigures(figs)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := r.Run(ctx, "demo.py"); err != nil { // F5
+		t.Fatal(err)
+	}
+	waitPrompt(t, r, "done demo.py")
+	typeIn(t, r, "import subprocess, sys; subprocess.run([sys.executable, 'sub.py']).returncode\r")
+	waitPrompt(t, r, "done sub.py")
+	typeIn(t, r, "import os; os.system('python3 sub.py')\r")
+	waitPrompt(t, r, "[figure saved: ~/figures/sub-2.png]")
+	if got := fmt.Sprint(figs.names); got != "[figures/demo-1.png figures/sub-1.png figures/sub-2.png]" {
+		t.Fatalf("figures shown %s, want demo-1, sub-1 and sub-2:\n%s", got, text(r))
+	}
+	for _, name := range []string{"demo-1.png", "sub-1.png", "sub-2.png"} {
+		b, err := os.ReadFile(filepath.Join(cfg.Spec.Home, "figures", name))
+		if err != nil || !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
+			t.Errorf("~/figures/%s is not a PNG: %v", name, err)
+		}
+	}
+	if s := text(r); strings.Contains(s, "Error") || strings.Contains(s, "Traceback") {
+		t.Errorf("an error on the screen:\n%s", s)
+	}
+	if scr := r.RenderPlain(80, 24); len(scr.Figures) == 0 {
+		t.Errorf("no figure rows on the screen:\n%s", scr)
+	}
+}

@@ -492,7 +492,8 @@ func (r *REPL) start(file, banner string, status Status) error {
 	spec := r.cfg.Spec
 	spec.Stdin, spec.Stdout, spec.Stderr = nil, nil, nil
 	spec.Cols, spec.Rows = uint16(r.cols), uint16(r.rows)
-	spec.Env = append(slices.Clip(r.cfg.Spec.Env), "PYTHON_BASIC_REPL=1", "MPLBACKEND="+figuresBackend)
+	spec.Env = append(slices.Clip(r.cfg.Spec.Env), "PYTHON_BASIC_REPL=1", "MPLBACKEND="+figuresBackend, "PYTHONPATH="+figuresDir)
+	spec.Files = withFiguresBackend(r.cfg.Spec.Files)
 	spec.Command = []string{r.cfg.Python, "-q", "-i", "-c", bootCode}
 	if file != "" {
 		spec.Command = append(spec.Command, file)
