@@ -4,6 +4,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -75,7 +76,7 @@ func (m *Model) dialogHelp() []key.Binding {
 	case dlgQuickOpen:
 		return k.DialogHelp(key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")), d.Up, d.Down)
 	case dlgRename:
-		return k.DialogHelp(key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "rename/move")))
+		return k.DialogHelp(key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "rename/move")), k.Form.Clear)
 	case dlgDelete:
 		yes := key.NewBinding(key.WithKeys(d.Yes.Keys()...), key.WithHelp(d.Yes.Help().Key, "delete"))
 		return []key.Binding{yes, d.No}
@@ -104,10 +105,15 @@ func (m *Model) dialogKey(msg tea.KeyPressMsg) tea.Cmd {
 			return m.accept()
 		case key.Matches(msg, d.Delete):
 			if dl.input != "" {
-				r := []rune(dl.input)
-				dl.input = string(r[:len(r)-1])
+				// One character, or one byte that is not UTF-8: the
+				// rest of a hostile name keeps its real bytes.
+				_, n := utf8.DecodeLastRuneInString(dl.input)
+				dl.input = dl.input[:len(dl.input)-n]
 				dl.changed()
 			}
+		case key.Matches(msg, m.keys.Form.Clear):
+			dl.input = ""
+			dl.changed()
 		case key.Matches(msg, d.Up):
 			dl.sel = max(dl.sel-1, 0)
 		case key.Matches(msg, d.Down):
@@ -235,7 +241,16 @@ func (m *Model) dialogView(w, h int) string {
 	addWrapped(dl.text, m.theme.Label.Render)
 	if dl.takesText() {
 		add("")
-		add(" " + m.theme.Input.Render("> "+termtext.Safe(dl.input)) + m.theme.Cursor.Render(" "))
+		// Wrapped, not cut: a long name (up to 255 bytes, more once
+		// escaped) is shown whole while it is being renamed.
+		in := strings.Split(ansi.Hardwrap("> "+termtext.Name(dl.input), max(w-2, 1), true), "\n")
+		for i, l := range in {
+			l = " " + m.theme.Input.Render(l)
+			if i == len(in)-1 {
+				l += m.theme.Cursor.Render(" ")
+			}
+			add(l)
+		}
 	}
 	if dl.err != "" {
 		add("")
@@ -249,7 +264,7 @@ func (m *Model) dialogView(w, h int) string {
 			from = dl.sel - room + 1
 		}
 		for i := from; i < len(dl.hit) && len(lines) < h; i++ {
-			row := termtext.Pad(termtext.Fit("  "+termtext.Safe(dl.hit[i]), w), w)
+			row := termtext.Pad(termtext.Fit("  "+termtext.Name(dl.hit[i]), w), w)
 			if i == dl.sel {
 				row = m.theme.Selected.Render(row)
 			}

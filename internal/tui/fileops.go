@@ -73,7 +73,7 @@ func (m *Model) fileKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 			return nil, true
 		}
 		m.dlg = &dialog{kind: dlgRename, title: "Rename or move", dir: rel, input: rel,
-			text: "New path of " + termtext.Safe(rel) + ", from your home folder: change the name to rename it, " +
+			text: "New path of " + termtext.Name(rel) + ", from your home folder: change the name to rename it, " +
 				"the folders before it to move it (ending with / keeps the name)."}
 		return nil, true
 	case key.Matches(msg, t.Duplicate):
@@ -87,9 +87,9 @@ func (m *Model) fileKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 				return fileOpMsg{err: err}
 			}
 			if workspace.InCourse(rel) {
-				return fileOpMsg{done: "Copied " + termtext.Safe(rel) + " into your home folder as " + termtext.Safe(to) + ": this copy is yours to change.", reveal: to}
+				return fileOpMsg{done: "Copied " + termtext.Name(rel) + " into your home folder as " + termtext.Name(to) + ": this copy is yours to change.", reveal: to}
 			}
-			return fileOpMsg{done: "Duplicated " + termtext.Safe(rel) + " as " + termtext.Safe(to) + ".", reveal: to}
+			return fileOpMsg{done: "Duplicated " + termtext.Name(rel) + " as " + termtext.Name(to) + ".", reveal: to}
 		}, true
 	case key.Matches(msg, t.Delete):
 		if !ok {
@@ -121,7 +121,7 @@ func (m *Model) targetDir() (dir, where string) {
 	}
 	where = "your home folder"
 	if dir != filetree.Root {
-		where = termtext.Safe(dir) + "/"
+		where = termtext.Name(dir) + "/"
 	}
 	return dir, where
 }
@@ -135,7 +135,7 @@ func (m *Model) askDelete(msg describedMsg) {
 		m.say(sentence(msg.err), true)
 		return
 	}
-	name, s := termtext.Safe(msg.rel), msg.sum
+	name, s := termtext.Name(msg.rel), msg.sum
 	var q string
 	switch {
 	case s.Symlink:
@@ -151,7 +151,7 @@ func (m *Model) askDelete(msg describedMsg) {
 	var unsaved []string
 	for _, f := range m.ws.Files() {
 		if under(f.Path(), msg.rel) && f.Buf.Modified() {
-			unsaved = append(unsaved, termtext.Safe(f.Path()))
+			unsaved = append(unsaved, termtext.Name(f.Path()))
 		}
 	}
 	if len(unsaved) > 0 {
@@ -167,7 +167,7 @@ func (m *Model) deleteNow(rel string) tea.Cmd {
 		if err := ws.Delete(rel); err != nil {
 			return fileOpMsg{err: err}
 		}
-		return fileOpMsg{done: "Deleted " + termtext.Safe(rel) + "."}
+		return fileOpMsg{done: "Deleted " + termtext.Name(rel) + "."}
 	}
 }
 
@@ -185,7 +185,7 @@ func (m *Model) create(dir, name string, folder bool) tea.Cmd {
 		if err := home.NewFolder(rel); err != nil {
 			return fileOpMsg{err: err}
 		}
-		return fileOpMsg{done: "Created the folder " + termtext.Safe(rel) + "/.", reveal: rel}
+		return fileOpMsg{done: "Created the folder " + termtext.Name(rel) + "/.", reveal: rel}
 	}
 }
 
@@ -198,7 +198,7 @@ func (m *Model) renameTo(rel, typed string) tea.Cmd {
 	keepName := strings.HasSuffix(typed, "/")
 	to := path.Clean(strings.TrimPrefix(typed, "./"))
 	if typed == "" || to == "." || to == "/" {
-		m.dlg.err = "Type the new path, for example lab1/" + termtext.Safe(path.Base(rel)) + "."
+		m.dlg.err = "Type the new path, for example lab1/" + termtext.Name(path.Base(rel)) + "."
 		return nil
 	}
 	if keepName {
@@ -222,7 +222,7 @@ func (m *Model) renameTo(rel, typed string) tea.Cmd {
 		if path.Dir(to) != path.Dir(rel) {
 			verb = "Moved "
 		}
-		return fileOpMsg{done: verb + termtext.Safe(rel) + " to " + termtext.Safe(to) + ".", reveal: to, from: rel}
+		return fileOpMsg{done: verb + termtext.Name(rel) + " to " + termtext.Name(to) + ".", reveal: to, from: rel}
 	}
 }
 

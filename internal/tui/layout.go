@@ -246,7 +246,7 @@ func (m *Model) tabBar(w int) string {
 	}
 	labels := make([]string, len(m.tabs))
 	for i, t := range m.tabs {
-		name := termtext.Safe(baseName(t.file.Path()))
+		name := termtext.Name(baseName(t.file.Path()))
 		if t.file.Buf.Modified() {
 			name += " ●"
 		}

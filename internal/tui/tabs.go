@@ -82,7 +82,7 @@ func (m *Model) save(t *tab, close bool) tea.Cmd {
 		return nil
 	}
 	if t.file.ReadOnly {
-		m.say(termtext.Safe(t.file.Path())+" is read-only: it cannot be saved here.", true)
+		m.say(termtext.Name(t.file.Path())+" is read-only: it cannot be saved here.", true)
 		return nil
 	}
 	ws, f := m.ws, t.file
@@ -95,8 +95,8 @@ func (m *Model) closeTab(t *tab) tea.Cmd {
 		return nil
 	}
 	if t.file.Buf.Modified() {
-		m.dlg = &dialog{kind: dlgCloseTab, tab: t, title: "Close " + termtext.Safe(baseName(t.file.Path())),
-			text: termtext.Safe(t.file.Path()) + " has unsaved changes. Save them, or discard them?"}
+		m.dlg = &dialog{kind: dlgCloseTab, tab: t, title: "Close " + termtext.Name(baseName(t.file.Path())),
+			text: termtext.Name(t.file.Path()) + " has unsaved changes. Save them, or discard them?"}
 		return nil
 	}
 	m.dropTab(t, false)
@@ -197,9 +197,9 @@ func (m *Model) workspaceMsg(msg tea.Msg) (tea.Cmd, bool) {
 		m.cur = len(m.tabs) - 1
 		m.setFocus(paneEditor)
 		if msg.file.ReadOnly {
-			m.say(termtext.Safe(msg.path)+" is read-only: you can read and copy it, not change it.", false)
+			m.say(termtext.Name(msg.path)+" is read-only: you can read and copy it, not change it.", false)
 		} else if msg.file.Buf.Modified() {
-			m.say(termtext.Safe(msg.path)+" has unsaved changes (recovered): ctrl+s saves them.", false)
+			m.say(termtext.Name(msg.path)+" has unsaved changes (recovered): ctrl+s saves them.", false)
 		}
 		return tea.Batch(refresh, t.ed.Init()), true
 	case savedMsg:
@@ -207,7 +207,7 @@ func (m *Model) workspaceMsg(msg tea.Msg) (tea.Cmd, bool) {
 			m.say(sentence(msg.err), true)
 			return nil, true
 		}
-		m.say("Saved "+termtext.Safe(msg.file.Path())+".", false)
+		m.say("Saved "+termtext.Name(msg.file.Path())+".", false)
 		if msg.close {
 			for _, t := range m.tabs {
 				if t.file == msg.file {
@@ -280,7 +280,7 @@ func openError(rel string, err error) string {
 	if errors.As(err, &fe) {
 		return sentence(err)
 	}
-	return "Could not open " + termtext.Safe(rel) + ": " + strings.TrimSuffix(termtext.Safe(err.Error()), ".") + "."
+	return "Could not open " + termtext.Name(rel) + ": " + strings.TrimSuffix(termtext.Safe(err.Error()), ".") + "."
 }
 
 // saveAll saves every file with unsaved changes, then quits; on the first
@@ -309,7 +309,7 @@ func (m *Model) nextRecovered() {
 	r := m.recovered[0]
 	m.recovered = m.recovered[1:]
 	m.dlg = &dialog{kind: dlgRecover, rec: r, title: "Recover unsaved changes",
-		text: "Unsaved changes to " + termtext.Safe(r.Path) + " from " + r.SavedAt.Format("2006-01-02 15:04") +
+		text: "Unsaved changes to " + termtext.Name(r.Path) + " from " + r.SavedAt.Format("2006-01-02 15:04") +
 			" were kept when your last session ended. Recover them (the file opens with them, unsaved), or discard them?"}
 }
 

@@ -971,7 +971,7 @@ func (m *Model) editorStatus() string {
 		return "No file open: enter on a file, ctrl+p to find one, ctrl+n for a new one."
 	}
 	line, col := t.ed.Position()
-	s := termtext.Safe(t.file.Path())
+	s := termtext.Name(t.file.Path())
 	if t.file.Buf.Modified() {
 		s += " ● unsaved"
 	}
@@ -998,11 +998,11 @@ func reason(rel string, err error) string {
 	if rel == filetree.Root || rel == "" {
 		return why
 	}
-	return termtext.Safe(rel) + "/: " + why
+	return termtext.Name(rel) + "/: " + why
 }
 
 func describe(e files.Entry, rel string) string {
-	name := termtext.Safe(rel)
+	name := termtext.Name(rel)
 	switch {
 	case e.IsDir:
 		return name + "/ · folder"

@@ -243,10 +243,10 @@ func (b *browser) view(m *Model, w, h int) string {
 func (b *browser) describe() string {
 	if b.ed != nil {
 		line, col := b.ed.Position()
-		return fmt.Sprintf("%s · Ln %d, Col %d · read-only; esc goes back to the folder.", termtext.Safe(b.file), line, col)
+		return fmt.Sprintf("%s · Ln %d, Col %d · read-only; esc goes back to the folder.", termtext.Name(b.file), line, col)
 	}
 	if rel, err := b.tree.Err(); err != nil {
-		return "Could not list " + termtext.Safe(rel) + ": " + sentence(err)
+		return "Could not list " + termtext.Name(rel) + ": " + sentence(err)
 	}
 	if b.tree.Loading() {
 		return "Listing " + termtext.Safe(b.student) + "'s files…"
@@ -256,9 +256,9 @@ func (b *browser) describe() string {
 	}
 	if e, rel, ok := b.tree.Selected(); ok {
 		if e.IsDir {
-			return termtext.Safe(rel) + "/ · folder"
+			return termtext.Name(rel) + "/ · folder"
 		}
-		return termtext.Safe(rel) + " · " + files.FormatSize(e.Size) + " · modified " + e.ModTime.Format("2006-01-02 15:04")
+		return termtext.Name(rel) + " · " + files.FormatSize(e.Size) + " · modified " + e.ModTime.Format("2006-01-02 15:04")
 	}
 	return ""
 }

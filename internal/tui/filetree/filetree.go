@@ -509,7 +509,7 @@ func (m Model) drawRow(n *node, selected bool) string {
 	default:
 		prefix += "  "
 	}
-	label := termtext.Safe(n.entry.Name)
+	label := termtext.Name(n.entry.Name)
 	style := m.theme.File
 	switch {
 	case n == m.course:

@@ -280,7 +280,7 @@ func (m *Model) View() string {
 	ew, eh, rw, rh := m.sizes()
 	where := "no file open"
 	if m.file != nil {
-		where = termtext.Safe(m.file.Path())
+		where = termtext.Name(m.file.Path())
 	}
 	lines = append(lines, m.paneTitle(termtext.Safe(m.o.Student)+"'s editor: "+where, m.place.Pane == "editor", ew))
 	if m.ed != nil {

@@ -1,0 +1,168 @@
+package main
+
+// Hostile names and bytes (#16 case 5), over real OpenSSH: files whose names
+// hold terminal escapes, bidi overrides, invalid UTF-8 or 255 bytes in a
+// student's home; a roster name with an override; Python printing escapes;
+// a 2 MB paste. What each terminal receives is read byte for byte.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const (
+	hostileStudent  = "mallory"
+	hostilePassword = "escape artist 1984"
+	hostileProf     = "percy"
+	hostileProfPass = "watching closely 77"
+)
+
+// hostileFiles are created in the student's home before they log in, as a
+// program of theirs (or an SFTP client) could name them.
+var hostileFiles = []struct {
+	name  string // on disk
+	shown string // in the file list and the status line
+}{
+	{"\x1b]0;PWNED-TITLE\x07title.py", `\x1b]0;PWNED-TITLE\atitle.py`},
+	{"\x1b]52;c;UFdORUQ=\x07clip.py", `\x1b]52;c;UFdORUQ=\aclip.py`},
+	{"\x1b[2J\x1b[Hclear.py", `\x1b[2J\x1b[Hclear.py`},
+	{"gnp.\u202ecod.py", `gnp.\u202ecod.py`},
+	{"\u2066isolate\u2069.py", `\u2066isolate\u2069.py`},
+	{"bad\xff\xfeutf8.py", `bad\xff\xfeutf8.py`},
+	{"\u009b31mc1.py", `\u009b31mc1.py`},
+	{strings.Repeat("L", 251) + ".py", strings.Repeat("L", 251) + ".py"},
+}
+
+// forbidden are byte strings that must never reach a terminal: the hostile
+// names' escapes, as the names hold them.
+var forbidden = map[string]string{
+	"a window title from a name":    "\x1b]0;PWNED",
+	"a clipboard write (OSC 52)":    "\x1b]52;",
+	"a screen erase from a name":    "\x1b[2J\x1b[Hclear",
+	"a right-to-left override":      "\u202e",
+	"a left-to-right isolate":       "\u2066",
+	"a pop directional isolate":     "\u2069",
+	"an invalid byte":               "\xff\xfe",
+	"a C1 CSI":                      "\u009b",
+	"a window title from Python":    "PY-TITLE",
+	"a clipboard write from Python": "UFlDTElQ",
+}
+
+func TestHostileNamesAndBytes(t *testing.T) {
+	h := newHarness(t)
+	b := backend{dataDir: t.TempDir(), uidBase: 370000}
+	// The CLI refuses control characters in a name; an override reaches the
+	// roster (imported, or added before it was refused).
+	h.cli(t, cliOpts{stdin: hostilePassword + "\n"}, append([]string{"user", "add", hostileStudent, "--name", "Mal \u202eyrol", "--password-stdin"}, b.flags()...)...).mustSucceed(t)
+	h.cli(t, cliOpts{stdin: hostileProfPass + "\n"}, append([]string{"user", "add", hostileProf, "--role", "professor", "--password-stdin"}, b.flags()...)...).mustSucceed(t)
+	home := filepath.Join(b.dataDir, "homes", hostileStudent)
+	uid := homeOwner(t, b, hostileStudent)
+	for _, f := range hostileFiles {
+		p := filepath.Join(home, f.name)
+		if err := os.WriteFile(p, []byte("print('hi')\n"), 0o644); err != nil {
+			t.Fatalf("create %q: %v", f.name, err)
+		}
+		if err := os.Chown(p, uid, uid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := h.startServer(t, b)
+	o := sshOpts{knownHosts: filepath.Join(t.TempDir(), "known_hosts")}
+
+	stu := h.vtLogin(t, srv, o, "mallory's terminal", hostileStudent, hostilePassword, 120, 40)
+	defer noEscapes(t, stu)
+	// Every name is listed, escaped so it can be told apart; the long one
+	// is cut with an ellipsis, within the file list.
+	stu.waitUntil("list every hostile name, escaped", func(sc vtScreen) bool {
+		for _, f := range hostileFiles[:len(hostileFiles)-1] {
+			if !rowWith(sc, f.shown) {
+				return false
+			}
+		}
+		return rowWith(sc, "LLLLLLLLLL…│") && sc.contains("welcome.py")
+	})
+
+	// The status line names the selected file as the list does; the
+	// rename dialog shows the long name whole, and renames it.
+	long := hostileFiles[len(hostileFiles)-1]
+	selectFile(stu, long.shown)
+	stu.typ("m")
+	sc := stu.waitScreen("Rename or move")
+	if n := strings.Count(strings.Join(sc.text, ""), "L"); n < 2*251 {
+		t.Errorf("the rename dialog does not show the 255-byte name whole (in its sentence and its field): %d of its %d Ls on the screen\n%s", n, 251, sc)
+	}
+	stu.typ("\x15renamed-long.py\r") // ctrl+u clears the field
+	waitFile(t, home, "renamed-long.py", long.name)
+
+	// Renamed and deleted through the keys, by their real bytes.
+	for i, f := range hostileFiles[:len(hostileFiles)-1] {
+		selectFile(stu, f.shown)
+		if i%2 == 0 {
+			stu.typ("m")
+			stu.waitUntil("open the rename dialog with the escaped name", flatShows("Rename or move", "> "+f.shown))
+			to := fmt.Sprintf("renamed-%d.py", i)
+			stu.typ("\x15" + to + "\r")
+			waitFile(t, home, to, f.name)
+		} else {
+			stu.typ("d")
+			stu.waitUntil("ask before deleting, with the escaped name", flatShows("Delete "+f.shown))
+			stu.typ("y")
+			waitFile(t, home, "", f.name)
+		}
+	}
+	quitTerm(t, stu)
+}
+
+// noEscapes checks that nothing forbidden reached a terminal.
+func noEscapes(t *testing.T, c *vtTerm) {
+	raw := c.rawTail(1 << 30)
+	for what, esc := range forbidden {
+		if strings.Contains(raw, esc) {
+			t.Errorf("%s was sent %s (%q)", c.name, what, esc)
+		}
+	}
+}
+
+// selectFile moves the file list's cursor (from the top, one row at a
+// time) until the status line names shown.
+func selectFile(c *vtTerm, shown string) {
+	c.t.Helper()
+	want := " " + shown
+	want = want[:min(len(want), 60)]
+	c.typ("g")
+	sc, _ := waitSettled(c)
+	for range len(hostileFiles) + 3 {
+		status := sc.text[sc.rows-2]
+		if strings.HasPrefix(status, want) {
+			return
+		}
+		c.typ("j")
+		sc = c.waitUntil("move to the next file", func(sc vtScreen) bool { return sc.text[sc.rows-2] != status })
+	}
+	c.t.Fatalf("%s: no file in the list is %q\n%s", c.name, shown, c.screen())
+}
+
+// waitFile waits until the home holds present (unless empty) and no longer
+// holds gone.
+func waitFile(t *testing.T, home, present, gone string) {
+	t.Helper()
+	ok := waitFor(screenDeadline, nil, func() bool {
+		_, errGone := os.Lstat(filepath.Join(home, gone))
+		if present == "" {
+			return os.IsNotExist(errGone)
+		}
+		_, errNew := os.Lstat(filepath.Join(home, present))
+		return errNew == nil && os.IsNotExist(errGone)
+	})
+	if !ok {
+		es, _ := os.ReadDir(home)
+		var names []string
+		for _, e := range es {
+			names = append(names, fmt.Sprintf("%q", e.Name()))
+		}
+		t.Fatalf("within %s the home did not get %q in place of %q; it holds %s", screenDeadline, present, gone, strings.Join(names, ", "))
+	}
+}
