@@ -841,7 +841,23 @@ func contentDisposition(name string) string {
 	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, url.PathEscape(name))
 }
 
+// figurePath says whether rel names a figure: a .png directly in ~/figures,
+// where python/classroomd_figures.py saves them (the same rule as the
+// workspace's figure store).
+func figurePath(rel string) bool {
+	name, ok := strings.CutPrefix(rel, "figures/")
+	return ok && name != "" && !strings.Contains(name, "/") && strings.HasSuffix(name, ".png") && !strings.HasPrefix(name, ".")
+}
+
+// pngSignature starts every PNG file.
+const pngSignature = "\x89PNG\r\n\x1a\n"
+
 // handleDownload sends a file, or a folder as a zip: GET /files/download?path=P.
+// With inline=1 it shows a figure in the browser instead (#15: a click on a
+// figure in the page opens it in a tab): only a PNG in ~/figures, checked
+// by its first bytes and sent as image/png, so that no file a student
+// names figures/x.png can become a page of this site (nosniff and the CSP,
+// set for every answer, hold the browser to that type).
 func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	sess, err := s.transferSession(r, false)
 	if err != nil {
@@ -851,6 +867,11 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	rel, err := cleanRel(r.URL.Query().Get("path"))
 	if err != nil {
 		http.Error(w, err.Error(), statusOf(err))
+		return
+	}
+	inline := r.URL.Query().Get("inline") == "1"
+	if inline && !figurePath(rel) {
+		http.Error(w, "Only a figure (a .png file in ~/figures) opens in the browser; download other files with the Download button.", http.StatusBadRequest)
 		return
 	}
 	user, remote := sess.User.Username, s.clientAddr(r).String()
@@ -868,6 +889,9 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 		h.Set("Cache-Control", "no-store")
 		rc := http.NewResponseController(w)
 		out := &deadlineWriter{w: w, rc: rc, idle: writeTimeout}
+		if inline && ans.Kind != "file" {
+			return failf(http.StatusBadRequest, "%s is a folder, not a figure.", capital(rel))
+		}
 		if ans.Kind == "file" {
 			f, err := sc.Open(remotePath(wd, rel))
 			if err != nil {
@@ -875,6 +899,18 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 			}
 			defer f.Close()
 			h.Set("Content-Type", "application/octet-stream")
+			if inline {
+				var sig [len(pngSignature)]byte
+				if _, err := io.ReadFull(f, sig[:]); err != nil || string(sig[:]) != pngSignature {
+					h.Del("Content-Disposition")
+					return failf(http.StatusUnsupportedMediaType, "%s is not a PNG image; download it with the Download button instead.", capital(rel))
+				}
+				if _, err := f.Seek(0, io.SeekStart); err != nil {
+					return sftpError(err, rel, "download")
+				}
+				h.Set("Content-Type", "image/png")
+				h.Set("Content-Disposition", "inline"+strings.TrimPrefix(contentDisposition(ans.Name), "attachment"))
+			}
 			h.Set("Content-Length", strconv.FormatInt(ans.Size, 10))
 			started = true
 			if _, err := f.WriteTo(out); err != nil {

@@ -4,6 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"net/http"
 	"net/url"
@@ -90,7 +93,13 @@ func (tf *transferFixture) upload(c *http.Client, dir, name string, body []byte,
 
 func (tf *transferFixture) download(c *http.Client, rel string, hdr map[string]string) (*http.Response, []byte) {
 	tf.t.Helper()
-	req, _ := http.NewRequest("GET", tf.http.URL+"/files/download?"+url.Values{"path": {rel}}.Encode(), nil)
+	return tf.downloadQuery(c, url.Values{"path": {rel}}, hdr)
+}
+
+func (tf *transferFixture) downloadQuery(c *http.Client, q url.Values, hdr map[string]string) (*http.Response, []byte) {
+	tf.t.Helper()
+	rel := q.Get("path")
+	req, _ := http.NewRequest("GET", tf.http.URL+"/files/download?"+q.Encode(), nil)
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
@@ -489,5 +498,76 @@ func TestTransferConnectionEnds(t *testing.T) {
 	waitUntil(t, "Close to end the connection", func() bool { return tf.ssh.live.Load() == 0 })
 	if code, msg := tf.upload(tf.alice, ".", "d.txt", []byte("d"), nil); code != http.StatusServiceUnavailable || !strings.Contains(msg, "restarting") {
 		t.Errorf("an upload after Close: %d %q, want 503 saying the server restarts", code, msg)
+	}
+}
+
+// A figure opens in the browser (#15): a PNG in ~/figures, as image/png,
+// inline, never cached, never sniffed; nothing else does.
+func TestFigureOpensInline(t *testing.T) {
+	tf := newTransferFixture(t, nil)
+	var buf bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	img.Set(3, 4, color.RGBA{R: 31, G: 119, B: 180, A: 255})
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	figure := buf.String()
+	tf.write("figures/python-1.png", figure)
+	tf.write("figures/page.png", "<html><script>alert(1)</script>")
+	tf.write("figures/sub/x.png", figure)
+	tf.write("notes.png", figure)
+	tf.write("figures/folder.png/x", "x")
+	inline := func(rel string) (*http.Response, []byte) {
+		return tf.downloadQuery(tf.alice, url.Values{"path": {rel}, "inline": {"1"}}, map[string]string{"Sec-Fetch-Site": "same-origin"})
+	}
+
+	resp, body := inline("figures/python-1.png")
+	if resp.StatusCode != http.StatusOK || string(body) != figure {
+		t.Fatalf("the figure: %d, %d bytes, want 200 and its %d bytes", resp.StatusCode, len(body), len(figure))
+	}
+	for h, want := range map[string]string{
+		"Content-Type": "image/png", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+		"Content-Disposition": `inline; filename="python-1.png"; filename*=UTF-8''python-1.png`,
+	} {
+		if got := resp.Header.Get(h); got != want {
+			t.Errorf("the figure's %s = %q, want %q", h, got, want)
+		}
+	}
+
+	for _, c := range []struct {
+		rel    string
+		status int
+		says   string
+	}{
+		{"figures/page.png", http.StatusUnsupportedMediaType, "not a PNG"},
+		{"figures/sub/x.png", http.StatusBadRequest, "Only a figure"},
+		{"notes.png", http.StatusBadRequest, "Only a figure"},
+		{"figures/.python-1.png.9.tmp", http.StatusBadRequest, "Only a figure"},
+		{"figures/folder.png", http.StatusBadRequest, "folder"},
+		{"figures/gone.png", http.StatusNotFound, "does not exist"},
+		{"figures/../figures/python-1.png", http.StatusBadRequest, ".."},
+	} {
+		resp, body := inline(c.rel)
+		if resp.StatusCode != c.status || !strings.Contains(string(body), c.says) {
+			t.Errorf("inline %s: %d %q, want %d saying %q", c.rel, resp.StatusCode, body, c.status, c.says)
+		}
+		if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "image/") || strings.HasPrefix(ct, "text/html") {
+			t.Errorf("inline %s refused as %s", c.rel, ct)
+		}
+		if strings.Contains(string(body), "<script>") {
+			t.Errorf("inline %s: the refusal carries the file: %q", c.rel, body)
+		}
+	}
+	if resp, _ := tf.downloadQuery(nil, url.Values{"path": {"figures/python-1.png"}, "inline": {"1"}}, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a figure without a sign-in: %d, want 401", resp.StatusCode)
+	}
+	if resp, _ := tf.downloadQuery(tf.alice, url.Values{"path": {"figures/python-1.png"}, "inline": {"1"}}, map[string]string{"Sec-Fetch-Site": "cross-site"}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a figure asked for by another site: %d, want 403", resp.StatusCode)
+	}
+	// Without inline=1 the file list's Download still saves it, as any file.
+	resp, body = tf.download(tf.alice, "figures/page.png", nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/octet-stream" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") || string(body) != "<html><script>alert(1)</script>" {
+		t.Errorf("download of figures/page.png: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"))
 	}
 }

@@ -165,9 +165,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // contentSecurityPolicy allows this origin's own files and nothing else: no
-// inline script, no plugin, no framing. Inline styles are allowed because
-// xterm.js sizes its rows and colours with <style> elements it creates.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+// inline script, no eval, no plugin, no framing. Inline styles are allowed
+// because xterm.js sizes its rows and colours with <style> elements it
+// creates. 'wasm-unsafe-eval' lets a script of ours compile WebAssembly (and
+// nothing else: eval and new Function stay refused): the image addon decodes
+// figures' base64 with a small module it carries inside addon-image.js.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; " +
 	"img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 

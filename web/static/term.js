@@ -49,6 +49,21 @@
   } catch (e) {
     // No WebGL here: xterm.js draws with the DOM renderer.
   }
+  // Figures (#15): the image addon draws iTerm2's inline images (OSC 1337),
+  // which the workspace sends a view that says it can show them (graphics=
+  // on /ws). Its limits are the server's own for a figure (4 MiB, 16 Mpx).
+  // Without it (no WebAssembly, say) the workspace draws block pictures.
+  let graphics = 'blocks';
+  let images = null;
+  try {
+    images = new ImageAddon.ImageAddon({
+      pixelLimit: 16 << 20, iipSizeLimit: 4 << 20, storageLimit: 64, sixelSupport: false,
+    });
+    term.loadAddon(images);
+    graphics = 'iterm2';
+  } catch (e) {
+    images = null;
+  }
   fit.fit();
   term.focus();
 
@@ -88,7 +103,7 @@
     clearTimeout(retryTimer);
     hideOverlay();
     if (attempt === 0 && state !== 'reconnecting') setStatus('connecting');
-    const sock = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
+    const sock = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws?graphics=' + graphics);
     sock.binaryType = 'arraybuffer';
     ws = sock;
     closeCode = 0;
@@ -418,12 +433,86 @@
     fitFrame = requestAnimationFrame(() => fit.fit());
   }).observe($('terminal'));
 
+  // ---- figures: a click opens the PNG in a tab of its own ----
+
+  // The Python pane names each figure on the line after its picture:
+  // "[figure saved: ~/figures/NAME-N.png]" (python/classroomd_figures.py).
+  const FIGURE_NAME = /~\/(figures\/[A-Za-z0-9_.-]+\.png)\b/g;
+
+  function figureURL(rel) {
+    return '/files/download?inline=1&path=' + encodeURIComponent(rel);
+  }
+
+  function openFigure(rel) {
+    window.open(figureURL(rel), '_blank', 'noopener');
+  }
+
+  // The named path is a link (it is text: the workspace names it whatever
+  // the terminal can draw).
+  term.registerLinkProvider({
+    provideLinks(y, callback) {
+      const line = term.buffer.active.getLine(y - 1);
+      if (!line) return callback(undefined);
+      const text = line.translateToString(true);
+      const links = [];
+      for (const m of text.matchAll(FIGURE_NAME)) {
+        // Cells and characters line up here: the names are ASCII, and
+        // nothing wide comes before them on the pane's line in practice.
+        links.push({
+          range: { start: { x: m.index + 1, y }, end: { x: m.index + m[0].length, y } },
+          text: m[0],
+          activate: () => openFigure(m[1]),
+        });
+      }
+      callback(links.length ? links : undefined);
+    },
+  });
+
+  // figureAt names the figure whose picture covers the buffer cell (x, y):
+  // the first name below it, on one of the lines that follow the picture.
+  function figureAt(x, y) {
+    if (!images || !images.getImageAtBufferCell(x, y)) return '';
+    const buf = term.buffer.active;
+    for (let i = y; i < Math.min(buf.length, y + 64); i++) {
+      const line = buf.getLine(i);
+      if (!line) break;
+      const text = line.translateToString(true);
+      FIGURE_NAME.lastIndex = 0;
+      const m = FIGURE_NAME.exec(text);
+      if (m) return m[1];
+    }
+    return '';
+  }
+
+  // bufferCell is the buffer cell under a mouse event.
+  function bufferCell(ev) {
+    const screen = term.element && term.element.querySelector('.xterm-screen');
+    if (!screen) return null;
+    const r = screen.getBoundingClientRect();
+    const col = Math.floor((ev.clientX - r.left) / (r.width / term.cols));
+    const row = Math.floor((ev.clientY - r.top) / (r.height / term.rows));
+    if (col < 0 || row < 0 || col >= term.cols || row >= term.rows) return null;
+    return { x: col, y: term.buffer.active.viewportY + row };
+  }
+
+  // Clicks on a picture open it (the workspace gets the click too: it only
+  // moves the focus to the Python pane).
+  $('terminal').addEventListener('click', (ev) => {
+    const cell = bufferCell(ev);
+    const rel = cell && figureAt(cell.x, cell.y);
+    if (rel) openFigure(rel);
+  }, true);
+
   // ---- for tests and the curious ----
 
   window.classroomd = {
     term,
     state: () => state,
     renderer: () => renderer,
+    graphics: () => graphics,
+    images: () => images,
+    figureAt,
+    figureURL,
     // text returns the screen as lines of plain text.
     text: () => {
       const buf = term.buffer.active;
