@@ -215,6 +215,15 @@ func shown(rel string) string {
 	return rel
 }
 
+// subject is shown(rel) at the start of a sentence: a path keeps its case
+// (a capital would name another file: figures/a.png is not Figures/a.png).
+func subject(rel string) string {
+	if rel == "." {
+		return "Your home folder"
+	}
+	return rel
+}
+
 // ---- the SSH connections ----
 
 // transferConns are the browser sessions' SSH connections for transfers.
@@ -397,7 +406,7 @@ func sftpError(err error, rel, doing string) error {
 		msg := statusMessage(se)
 		switch se.FxCode() {
 		case sftp.ErrSSHFxNoSuchFile:
-			return failf(http.StatusNotFound, "%s does not exist (any more?). Look at the file list and try again.", capital(shown(rel)))
+			return failf(http.StatusNotFound, "%s does not exist (any more?). Look at the file list and try again.", subject(rel))
 		case sftp.ErrSSHFxPermissionDenied:
 			if msg != "" && !strings.EqualFold(msg, "permission denied") {
 				return failf(http.StatusForbidden, "%s", sentenceOf(msg))
@@ -410,7 +419,7 @@ func sftpError(err error, rel, doing string) error {
 		}
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return failf(http.StatusNotFound, "%s does not exist (any more?). Look at the file list and try again.", capital(shown(rel)))
+		return failf(http.StatusNotFound, "%s does not exist (any more?). Look at the file list and try again.", subject(rel))
 	}
 	return fmt.Errorf("%s %s: %w", doing, rel, err)
 }
@@ -524,7 +533,7 @@ func (s *Server) handlePlan(w http.ResponseWriter, r *http.Request) {
 			return sftpError(err, dir, "upload into")
 		}
 		if !fi.IsDir() {
-			return failf(http.StatusBadRequest, "%s is not a folder; choose a folder to upload into.", capital(shown(dir)))
+			return failf(http.StatusBadRequest, "%s is not a folder; choose a folder to upload into.", subject(dir))
 		}
 		if st, err := sc.StatVFS(remotePath(wd, dir)); err == nil {
 			free := int64(min(st.Bavail*st.Frsize, 1<<62))
@@ -770,7 +779,7 @@ func (s *Server) describe(sc *sftp.Client, wd, rel, user string) (infoAnswer, []
 	if !fi.IsDir() {
 		ans.Kind, ans.Size = "file", fi.Size()
 		if !fi.Mode().IsRegular() {
-			ans.Error = capital(shown(rel)) + " is not a regular file; it cannot be downloaded."
+			ans.Error = subject(rel) + " is not a regular file; it cannot be downloaded."
 		} else if fi.Size() > s.maxDownload() {
 			ans.Error = fmt.Sprintf("%s is %s, more than the %s a download may be. Copy it with scp or sftp instead.",
 				rel, humanBytes(fi.Size()), humanBytes(s.maxDownload()))
@@ -806,12 +815,12 @@ func (s *Server) describe(sc *sftp.Client, wd, rel, user string) (infoAnswer, []
 		}
 		if len(entries) > s.maxZipEntries() {
 			ans.Error = fmt.Sprintf("%s holds more than %d files and folders, more than a download may. Download its folders one at a time.",
-				capital(shown(rel)), s.maxZipEntries())
+				subject(rel), s.maxZipEntries())
 			return ans, nil, nil
 		}
 		if ans.Size > s.maxDownload() {
 			ans.Error = fmt.Sprintf("%s holds more than %s, more than a download may be. Download its folders one at a time, or use scp or sftp.",
-				capital(shown(rel)), humanBytes(s.maxDownload()))
+				subject(rel), humanBytes(s.maxDownload()))
 			return ans, nil, nil
 		}
 	}
@@ -890,7 +899,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		out := &deadlineWriter{w: w, rc: rc, idle: writeTimeout}
 		if inline && ans.Kind != "file" {
-			return failf(http.StatusBadRequest, "%s is a folder, not a figure.", capital(rel))
+			return failf(http.StatusBadRequest, "%s is a folder, not a figure.", rel)
 		}
 		if ans.Kind == "file" {
 			f, err := sc.Open(remotePath(wd, rel))
@@ -903,7 +912,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 				var sig [len(pngSignature)]byte
 				if _, err := io.ReadFull(f, sig[:]); err != nil || string(sig[:]) != pngSignature {
 					h.Del("Content-Disposition")
-					return failf(http.StatusUnsupportedMediaType, "%s is not a PNG image; download it with the Download button instead.", capital(rel))
+					return failf(http.StatusUnsupportedMediaType, "%s is not a PNG image; download it with the Download button instead.", rel)
 				}
 				if _, err := f.Seek(0, io.SeekStart); err != nil {
 					return sftpError(err, rel, "download")

@@ -544,7 +544,7 @@ func TestFigureOpensInline(t *testing.T) {
 		{"notes.png", http.StatusBadRequest, "Only a figure"},
 		{"figures/.python-1.png.9.tmp", http.StatusBadRequest, "Only a figure"},
 		{"figures/folder.png", http.StatusBadRequest, "folder"},
-		{"figures/gone.png", http.StatusNotFound, "does not exist"},
+		{"figures/gone.png", http.StatusNotFound, "figures/gone.png does not exist"}, // its own case, not "Figures/"
 		{"figures/../figures/python-1.png", http.StatusBadRequest, ".."},
 	} {
 		resp, body := inline(c.rel)
