@@ -113,6 +113,39 @@ func TestHostileNamesAndBytes(t *testing.T) {
 			waitFile(t, home, "", f.name)
 		}
 	}
+
+	if os.Geteuid() != 0 && os.Getenv("CI") != "true" {
+		quitTerm(t, stu)
+		t.Skip("Python runs in a sandbox, which the rest of this test expects as root")
+	}
+	// The professor's console lists mallory, the override in her name
+	// shown as an escape.
+	prof := h.vtLogin(t, srv, o, "percy's terminal", hostileProf, hostileProfPass, profCols, profRows)
+	defer noEscapes(t, prof)
+	prof.waitUntil("list mallory with her name escaped", func(sc vtScreen) bool { return rowWith(sc, hostileStudent, `Mal \u202eyrol`) })
+
+	// Python prints a window title, a clipboard write, an override and
+	// a blob of every byte; each marker is built at run time, so the echo
+	// of the line typed does not hold it.
+	stu.typ(keyF4)
+	stu.waitScreen(">>>")
+	stu.typ(`print("\x1b]0;PY-" + "TITLE\x07\x1b]52;c;UFlD" + "TElQ\x07\u202eRTL" + "-OUT\u2066")` + "\r")
+	stu.waitScreen("RTL-OUT", ">>>")
+	stu.typ(`import os; os.write(1, bytes(range(256)) * 8 + b"\x1b]52;c;UFlD" + b"TElQ" + b"\x1b[" + b"\x1bP" + b"\x90"); print()` + "\r")
+	stu.typ(`print("still" + "-alive")` + "\r")
+	stu.waitScreen("still-alive", ">>>")
+
+	// The professor watches mallory: her output, and what she types next.
+	prof.typ("2")
+	prof.waitUntil("show mallory on the Live page", func(sc vtScreen) bool { return rowWith(sc, hostileStudent) })
+	openLiveView(prof, hostileStudent)
+	prof.waitScreen("Watching "+hostileStudent, "still-alive")
+	stu.typ(`print("\x1b]0;PY-" + "TITLE\x07\u202e" + "AGAIN")` + "\r")
+	prof.waitScreen("AGAIN")
+	stu.waitScreen("AGAIN", ">>>")
+	prof.typ(keyEsc)
+	prof.waitUntil("leave the live view", func(sc vtScreen) bool { return !sc.contains("Watching " + hostileStudent) })
+	quitTerm(t, prof)
 	quitTerm(t, stu)
 }
 

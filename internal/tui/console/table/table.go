@@ -3,8 +3,9 @@
 // narrow one), sorted by any column, filtered by typing, with a cursor that
 // stays on its row when the rows are replaced (a refresh every second).
 //
-// Every cell is made safe for the terminal here (termtext.Safe): names,
-// questions and audit details come from users. Enter on a row sends a
+// Every cell is made safe for the terminal here (termtext.Name, so that a
+// hidden override or escape shows as one): names, questions and audit
+// details come from users. Enter on a row sends a
 // ChosenMsg naming the table and the row.
 package table
 
@@ -639,11 +640,11 @@ func (m Model) row(r Row, selected bool) string {
 	return line
 }
 
-// safe is termtext.Safe, quicker for printable ASCII (the common case).
+// safe is termtext.Name, quicker for printable ASCII (the common case).
 func safe(s string) string {
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] >= 0x7f {
-			return termtext.Safe(s)
+			return termtext.Name(s)
 		}
 	}
 	return s

@@ -220,3 +220,25 @@ func BenchmarkSetRowsAndView200(b *testing.B) {
 		_ = m.View()
 	}
 }
+
+// A cell from a user (a roster name, an audit detail) that holds an escape,
+// an override or bytes that are not UTF-8 is drawn as characters only, its
+// hidden parts shown as escapes so the professor sees them.
+func TestHostileCellsShowEscaped(t *testing.T) {
+	rows := []Row{{ID: "m", Cells: []Cell{
+		{Text: "mallory"}, {Text: "Mal \u202eyrol"}, {Text: "m@example.edu"}, {Text: "1", Num: 1},
+		{Text: "\x1b]0;PWNED\x07 \xff"},
+	}}}
+	view := newTable(150, 5, rows).View()
+	for _, bad := range []string{"\u202e", "\x1b]0;", "\x07", "\xff"} {
+		if strings.Contains(view, bad) {
+			t.Errorf("the table drew %q as it is", bad)
+		}
+	}
+	plain := ansi.Strip(view)
+	for _, want := range []string{`Mal \u202eyrol`, `\x1b]0;PWNED\a \xff`} {
+		if !strings.Contains(plain, want) {
+			t.Errorf("the table does not show %q:\n%s", want, plain)
+		}
+	}
+}
