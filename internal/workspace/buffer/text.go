@@ -97,9 +97,11 @@ func prevBoundary(line string, col int) int {
 	if col <= 0 {
 		return 0
 	}
-	// An ASCII character always starts a cluster of its own (lines hold
-	// no CR LF pair, the one exception).
-	if line[col-1] < utf8.RuneSelf {
+	// An ASCII character after an ASCII one (or at the start) starts a
+	// cluster of its own (lines hold no CR LF pair, the one exception).
+	// After anything else it may not: a prepended mark (U+0600...) joins
+	// the letter that follows it into one character.
+	if line[col-1] < utf8.RuneSelf && (col == 1 || line[col-2] < utf8.RuneSelf) {
 		return col - 1
 	}
 	prev := 0
