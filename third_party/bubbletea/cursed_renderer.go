@@ -336,6 +336,17 @@ func (s *cursedRenderer) flush(closing bool) error {
 	incremental := !s.starting && !closing && !s.pendingErase && view.AltScreen &&
 		s.lastView != nil && s.lastView.AltScreen && frameArea == s.cellbuf.Bounds() && s.lastLines != nil
 
+	// classroomd patch: the overlay (View.Overlay) is drawn again after a
+	// full redraw, which erases it, or when it changed; the last one is
+	// erased first when it changed and the screen is not erased anyway.
+	redrawn := s.starting || s.pendingErase || frameArea != s.cellbuf.Bounds() ||
+		s.lastView == nil || s.lastView.AltScreen != view.AltScreen
+	var overlayErase string
+	overlayChanged := s.lastView == nil || s.lastView.Overlay != view.Overlay
+	if overlayChanged && !redrawn {
+		overlayErase = s.lastView.OverlayErase
+	}
+
 	// We're no longer starting.
 	s.starting = false
 	s.pendingErase = false
@@ -536,6 +547,9 @@ func (s *cursedRenderer) flush(closing bool) error {
 	}
 
 	// Render and queue changes to the screen buffer.
+	if overlayErase != "" { // classroomd patch
+		_, _ = s.scr.WriteString(overlayErase)
+	}
 	touched := touchedRows(s.cellbuf.Touched, s.touchedRows[:0])
 	s.scr.Render(s.cellbuf.RenderBuffer)
 	s.touchedRows = touched
@@ -556,6 +570,9 @@ func (s *cursedRenderer) flush(closing bool) error {
 		if x >= s.width-1 {
 			s.scr.MoveTo(0, y)
 		}
+	}
+	if view.Overlay != "" && !closing && (overlayChanged || redrawn) { // classroomd patch
+		_, _ = s.scr.WriteString(view.Overlay)
 	}
 
 	if err := s.scr.Flush(); err != nil {
@@ -926,6 +943,7 @@ func viewEquals(a, b *View) bool {
 		a.ReportFocus != b.ReportFocus ||
 		a.MouseMode != b.MouseMode ||
 		a.WindowTitle != b.WindowTitle ||
+		a.Overlay != b.Overlay || // classroomd patch
 		a.ForegroundColor != b.ForegroundColor ||
 		a.BackgroundColor != b.BackgroundColor ||
 		a.KeyboardEnhancements != b.KeyboardEnhancements {

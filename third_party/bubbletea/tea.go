@@ -142,6 +142,18 @@ type View struct {
 	// terminal.
 	WindowTitle string
 
+	// Overlay is drawn over the frame (classroomd patch): raw bytes, such
+	// as an image in a terminal's pixel protocol (sixel, iTerm2), that are
+	// not cells. The renderer writes them after the frame's cells whenever
+	// they differ from the last view's, or the screen was drawn again in
+	// full (which erased them). OverlayErase undoes the last Overlay: when
+	// Overlay changes, the last view's OverlayErase is written before the
+	// frame's cells, so the old image is gone before the text moves. Both
+	// must leave the cursor and the pen as they found them (save and
+	// restore the cursor), and the erase must leave the cells as the last
+	// frame had them (an image drawn over blank cells is erased to blanks).
+	Overlay, OverlayErase string
+
 	// ProgressBar when not nil, shows a progress bar in the terminal's
 	// progress bar section. Support depends on the terminal.
 	ProgressBar *ProgressBar
