@@ -2,10 +2,18 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/vt"
+	"github.com/creack/pty"
 )
 
 const figPassword = "scatter plots all day 7"
@@ -76,4 +84,196 @@ func colours(sc vtScreen) int {
 		}
 	}
 	return len(seen)
+}
+
+// imageTerminal is a test terminal that claims an image protocol: its
+// environment, and the answers it gives to the queries it sees.
+type imageTerminal struct {
+	name    string
+	env     []string // TERM=… and more (sent with SendEnv)
+	sendEnv string   // ssh's -o SendEnv=…, or ""
+	answers map[string]string
+}
+
+// The test clients of #15: each answers as its kind of terminal does.
+var imageTerminals = []imageTerminal{
+	{name: "kitty", env: []string{"TERM=xterm-kitty"}, answers: map[string]string{
+		"\x1b_Gi=31,": "\x1b_Gi=31;OK\x1b\\",
+		"\x1b[>0q":    "\x1bP>|kitty(0.39.1)\x1b\\",
+		"\x1b[16t":    "\x1b[6;20;10t",
+	}},
+	{name: "iTerm2", env: []string{"TERM=xterm-256color", "LC_TERMINAL=iTerm2", "LC_TERMINAL_VERSION=3.5.11"}, sendEnv: "LC_TERMINAL*"},
+	{name: "sixel", env: []string{"TERM=xterm-256color"}, answers: map[string]string{
+		"\x1b[c":   "\x1b[?62;4;22c", // DA1 with 4: sixel (x/vt answers too, without it)
+		"\x1b[16t": "\x1b[6;18;9t",
+	}},
+}
+
+// vtLoginAs is vtLogin for a terminal of kind k: its environment, and its
+// answers written back as each query appears in the output.
+func (h *harness) vtLoginAs(t *testing.T, srv *server, o sshOpts, k imageTerminal, user, password string, cols, rows int) *vtTerm {
+	t.Helper()
+	extra := []string{"-tt", "-e", "none"}
+	if k.sendEnv != "" {
+		extra = append(extra, "-o", "SendEnv="+k.sendEnv)
+	}
+	cmd := exec.Command(sshClientPath, sshArgs(srv, o, user, extra...)...)
+	cmd.Env = append(h.sshEnv(password), k.env...)
+	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: uint16(cols), Rows: uint16(rows)})
+	if err != nil {
+		t.Fatalf("start ssh on a pty: %v", err)
+	}
+	c := &vtTerm{
+		t: t, name: k.name + " terminal", cmd: cmd, ptmx: ptmx,
+		exited: make(chan struct{}), readDone: make(chan struct{}), replyDone: make(chan struct{}),
+		emu: vt.NewEmulator(cols, rows), received: time.Now(),
+	}
+	go func() {
+		c.exitErr = cmd.Wait()
+		close(c.exited)
+	}()
+	go c.readOutputAnswering(k.answers)
+	go c.copyReplies()
+	t.Cleanup(c.close)
+	return c
+}
+
+// readOutputAnswering is readOutput, answering each query in answers as
+// it appears (a query split across reads is found too).
+func (c *vtTerm) readOutputAnswering(answers map[string]string) {
+	defer close(c.readDone)
+	buf := make([]byte, 32<<10)
+	var tail []byte // the last bytes read, for queries split across reads
+	for {
+		n, err := c.ptmx.Read(buf)
+		if n > 0 {
+			c.mu.Lock()
+			c.raw.Write(buf[:n])
+			c.emu.Write(buf[:n])
+			c.received = time.Now()
+			c.mu.Unlock()
+			seen := append(tail, buf[:n]...)
+			for q, a := range answers {
+				// A query counts once: where it ends within this read.
+				for i := 0; ; {
+					j := bytes.Index(seen[i:], []byte(q))
+					if j < 0 {
+						break
+					}
+					if i+j+len(q) > len(tail) {
+						_, _ = io.WriteString(c.ptmx, a)
+					}
+					i += j + len(q)
+				}
+			}
+			tail = append(tail[:0], seen[max(0, len(seen)-16):]...)
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// 9d. Figures (#15) in terminals that claim a protocol, over OpenSSH: a
+// kitty terminal (its TERM, XTVERSION and an OK to the graphics query)
+// gets the PNG once with a virtual placement and the figure's rows as
+// U+10EEEE placeholder cells in true colour; an iTerm2 terminal (its
+// LC_TERMINAL, sent by SendEnv LC_*) gets an OSC 1337 inline image; a sixel
+// terminal (a 4 in DA1) gets a DCS sixel image, each drawn with the
+// cursor saved and restored. Each plots in a wide terminal, where the
+// Python pane has the whole height.
+func (s *scenario) figuresInPixels(t *testing.T) {
+	if os.Geteuid() != 0 && os.Getenv("CI") != "true" {
+		t.Skip("Python runs in a sandbox, which this test expects as root")
+	}
+	h, o := s.h, sshOpts{knownHosts: s.knownHosts}
+	h.cli(t, cliOpts{stdin: figPassword + "\n"}, append([]string{"user", "add", "pix", "--password-stdin"}, s.b.flags()...)...).mustSucceed(t)
+	for i, k := range imageTerminals {
+		t.Run(k.name, func(t *testing.T) {
+			term := h.vtLoginAs(t, s.srv, o, k, "pix", figPassword, 200, 60)
+			term.waitScreen("welcome.py")
+			name := fmt.Sprintf("figures/python-%d.png", i+1)
+			term.typ(keyF4)
+			term.waitScreen(">>>")
+			term.typ(fmt.Sprintf("import matplotlib.pyplot as plt; plt.figure(); plt.plot([1,3,2]); plt.show()  # %s\r", k.name))
+			term.waitScreen("[figure saved: ~/" + name + "]")
+			png, err := os.ReadFile(filepath.Join(s.b.dataDir, "homes", "pix", name))
+			if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+				t.Fatalf("~/%s is not a PNG: %v", name, err)
+			}
+			switch k.name {
+			case "kitty":
+				term.waitUntil("show the figure as kitty placeholders in true colour", func(sc vtScreen) bool {
+					return placeholderCells(sc) >= 100
+				})
+				raw := term.rawTail(1 << 30)
+				if !strings.Contains(raw, "\x1b_Ga=T,U=1,f=100,t=d,") {
+					t.Errorf("no kitty transmission with a virtual placement (a=T,U=1,f=100)")
+				}
+				if n := strings.Count(raw, "\x1b_Ga=T,"); n != 1 {
+					t.Errorf("the PNG was transmitted %d times, want once", n)
+				}
+				if !strings.Contains(raw, "\x1b[38;2;") {
+					t.Errorf("placeholders without a true-colour foreground (the image id)")
+				}
+			case "iTerm2":
+				// Placed with the cursor saved, restored after it.
+				img := term.waitRaw("an OSC 1337 inline image", regexp.MustCompile("\x1b7\x1b\\[[0-9]+;[0-9]+H\x1b\\]1337;File=inline=1;[^\a]*\a\x1b8"))
+				if !strings.Contains(img, ";width=") || !strings.Contains(img, ";height=20;preserveAspectRatio=1") {
+					t.Errorf("the inline image is not sized in cells: %q", img[:min(len(img), 120)])
+				}
+			case "sixel":
+				img := term.waitRaw("a sixel image", regexp.MustCompile("\x1b7\x1b\\[[0-9]+;[0-9]+H\x1bP0;1q[^\x1b]*\x1b\\\\\x1b8"))
+				if !strings.Contains(img, "#0;2;") { // a palette
+					t.Errorf("the sixel has no palette: %q", img[:min(len(img), 120)])
+				}
+			}
+			raw := term.rawTail(1 << 30)
+			if strings.Contains(raw, "\x1b]7708") {
+				t.Errorf("the terminal was sent the figure marker")
+			}
+			if k.name != "kitty" && strings.Contains(raw, "\x1b_G") {
+				t.Errorf("a %s terminal was sent kitty graphics", k.name)
+			}
+			if k.name != "sixel" && strings.Contains(raw, "\x1bP0;1q") {
+				t.Errorf("a %s terminal was sent a sixel", k.name)
+			}
+			if k.name != "iTerm2" && strings.Contains(raw, "\x1b]1337") {
+				t.Errorf("a %s terminal was sent an iTerm2 image", k.name)
+			}
+			// The answers were read as answers: none shows as typed text.
+			sc := term.screen()
+			for _, leak := range []string{"62;4", "kitty(", "OK", "6;20"} {
+				if sc.contains(leak) {
+					t.Errorf("an answer leaked into the screen as text: %q\n%s", leak, sc)
+				}
+			}
+			term.typ(keyF2)
+			term.typ("q")
+		})
+	}
+}
+
+// waitRaw waits until the output matches re, and returns the match.
+func (c *vtTerm) waitRaw(what string, re *regexp.Regexp) string {
+	c.t.Helper()
+	var found string
+	if !waitFor(screenDeadline, c.exited, func() bool { found = re.FindString(c.rawTail(1 << 30)); return found != "" }) {
+		c.t.Fatalf("%s: no %s in the output\n%s\nraw tail: %q", c.name, what, c.screen(), c.rawTail(2000))
+	}
+	return found
+}
+
+// placeholderCells counts the cells holding kitty's image placeholder
+// with a true-colour foreground.
+func placeholderCells(sc vtScreen) int {
+	n := 0
+	for _, row := range sc.cells {
+		for _, c := range row {
+			if strings.HasPrefix(c.Content, "\U0010EEEE") && c.Style.Fg != nil {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -111,6 +111,7 @@ func (h *harness) runBackend(t *testing.T, b backend) {
 		{"two_logins_share_the_repl", env.sharedREPL},
 		{"start_of_class_keeps_typed_keys", env.startOfClass},
 		{"figures_drawn_in_half_blocks", env.figures},
+		{"figures_in_pixel_protocols", env.figuresInPixels},
 		{"resize_redraws_cleanly", env.resizeRedraw},
 		{"console_shows_the_roster", env.consoleRoster},
 		{"console_live_view_and_control", env.consoleLiveView},

@@ -178,6 +178,8 @@ type Model struct {
 	live *liveview.Model
 
 	asg *assignpanel.Model // the assignment panel, once opened (assignments.go)
+
+	figs figureState // how figures are drawn here (figures.go)
 }
 
 // tab is one open file in this view: its own editor (its own cursor) over
@@ -356,9 +358,15 @@ func (m *Model) openForm(cancellable bool) {
 func (m *Model) say(text string, isErr bool) { m.notice, m.noticeErr = text, isErr }
 
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	_, cmd := m.update(msg)
+	handled, cmd := m.figureMsg(msg) // figures.go
+	if !handled {
+		var c tea.Cmd
+		_, c = m.update(msg)
+		cmd = tea.Batch(cmd, c)
+	}
 	if m.ws != nil {
 		m.notePlace()
+		cmd = tea.Batch(cmd, m.repl.Transmit()) // kitty images the pane is about to show
 	}
 	if m.ws != nil && m.treeStarted {
 		// The folders shown may have changed (one opened, or listed).
@@ -753,6 +761,7 @@ func (m *Model) View() tea.View {
 	}
 	v := tea.NewView(m.render())
 	v.AltScreen = true
+	v.Overlay, v.OverlayErase = m.figureOverlay() // figures.go
 	v.WindowTitle = "classroomd: " + termtext.Safe(m.opts.Username)
 	if m.ws != nil {
 		v.MouseMode = tea.MouseModeCellMotion

@@ -102,6 +102,7 @@ type Workspace struct {
 	NextTab     key.Binding
 	PrevTab     key.Binding
 	Assignments key.Binding // the assignment panel (assignments.go)
+	Figures     key.Binding // how this terminal draws figures (figures.go)
 }
 
 // REPL holds the keys the REPL pane explains; they are Python's (the pane
@@ -256,6 +257,7 @@ func Default() KeyMap {
 			// F11 is the one function key left; some terminals and browsers
 			// take it for full screen, hence ctrl+o (outside Python).
 			Assignments: key.NewBinding(key.WithKeys("f11", "ctrl+o"), key.WithHelp("F11", "assignments")),
+			Figures:     key.NewBinding(key.WithKeys("ctrl+f4"), key.WithHelp("ctrl+F4", "figures")),
 		},
 		REPL: REPL{
 			Interrupt: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "interrupt")),
@@ -531,6 +533,7 @@ func (k KeyMap) REPLGroup() Group {
 		{Binding: r.Restart, Desc: "start Python again once it ended"},
 		{Binding: key.NewBinding(key.WithKeys("shift+pgup"), key.WithHelp("shift+pgup/dn", "scroll")), Desc: "earlier output (the wheel too)"},
 		{Binding: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r…", "Python's")), Desc: "Python's (readline) in this pane"},
+		{Binding: k.Workspace.Figures, Desc: "how plt.show() figures are drawn here: auto, blocks, kitty, iterm2, sixel, off"},
 	}}
 }
 

@@ -14,8 +14,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -65,13 +67,18 @@ type shared struct {
 	viewKey viewKey
 	view    string
 
-	figures *figure.Drawer // nil: the REPL has no figure store
+	figures *figure.Drawer  // nil: the REPL has no figure store
+	painter *figure.Painter // this view's protocol (nil with figures)
+	wake    chan struct{}   // the painter has an image ready
+	painted atomic.Uint64   // counts the images made ready
 }
 
 type viewKey struct {
 	version                 uint64
 	width, height, back     int
 	focused, starting, seen bool
+	painted                 uint64
+	proto                   figure.Protocol
 }
 
 // Model is the pane. Keep only the latest copy returned by Update, and call
@@ -93,11 +100,18 @@ type Model struct {
 // life). Call Init to follow the REPL and Close when done.
 func New(ctx context.Context, r REPL, km keys.KeyMap, th theme.Theme) Model {
 	ch, cancel := r.Subscribe()
-	s := &shared{ch: ch, cancel: cancel}
+	s := &shared{ch: ch, cancel: cancel, wake: make(chan struct{}, 1)}
 	// The figures of plt.show(), drawn over the rows the REPL reserved.
 	if fr, ok := r.(interface{ FigureStore() repl.Figures }); ok {
 		if src, ok := fr.FigureStore().(figure.Source); ok {
 			s.figures = figure.NewDrawer(src)
+			s.painter = figure.NewPainter(s.figures, func() {
+				s.painted.Add(1)
+				select {
+				case s.wake <- struct{}{}:
+				default:
+				}
+			}, rand.Uint32())
 		}
 	}
 	return Model{r: r, ctx: ctx, keys: km, theme: th, s: s}
@@ -105,6 +119,10 @@ func New(ctx context.Context, r REPL, km keys.KeyMap, th theme.Theme) Model {
 
 // lines are a screen's lines with its figures drawn.
 func (m Model) lines(s repl.Screen, w int) []string {
+	if m.s.painter != nil {
+		m.s.painter.Lines(s.Lines, s.Figures, w)
+		return s.Lines
+	}
 	m.s.figures.Overlay(s.Lines, s.Figures, w)
 	return s.Lines
 }
@@ -115,8 +133,12 @@ func (m Model) Init() tea.Cmd { return m.wait() }
 func (m Model) wait() tea.Cmd {
 	s := m.s
 	return func() tea.Msg {
-		if _, ok := <-s.ch; !ok {
-			return nil // closed: by Close, or the REPL ended
+		select {
+		case _, ok := <-s.ch:
+			if !ok {
+				return nil // closed: by Close, or the REPL ended
+			}
+		case <-s.wake:
 		}
 		return ChangedMsg{owner: s}
 	}
@@ -124,7 +146,12 @@ func (m Model) wait() tea.Cmd {
 
 // Close stops following the REPL: the waiting command returns. It is safe
 // to call more than once.
-func (m Model) Close() { m.s.once.Do(m.s.cancel) }
+func (m Model) Close() {
+	m.s.once.Do(func() {
+		m.s.cancel()
+		m.s.painter.Close()
+	})
+}
 
 // SetSize sets the cells the pane draws into.
 func (m *Model) SetSize(width, height int) {
@@ -191,6 +218,12 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, m.wait()
 	case StartedMsg:
 		m.starting = false
+		return m, nil
+	case SentMsg:
+		if msg.owner == m.s {
+			m.s.painter.Confirm(msg.sent)
+			m.s.painted.Add(1) // drawn again, with the images' cells
+		}
 		return m, nil
 	case tea.KeyPressMsg:
 		if !m.focused {
@@ -392,7 +425,8 @@ func (m Model) View() string {
 		return ""
 	}
 	key := viewKey{version: m.r.Version(), width: w, height: h, back: m.back,
-		focused: m.focused, starting: m.starting, seen: true}
+		focused: m.focused, starting: m.starting, seen: true,
+		painted: m.s.painted.Load(), proto: m.s.painter.Protocol()}
 	if key == m.s.viewKey {
 		return m.s.view
 	}
@@ -460,4 +494,81 @@ func wrap(text string, w int) string {
 		out = append(out, line)
 	}
 	return strings.Join(out, "\n")
+}
+
+// SetGraphics sets the protocol this view draws figures with, and the
+// terminal's cell size in pixels (0: unknown).
+func (m *Model) SetGraphics(p figure.Protocol, cellW, cellH int) {
+	m.s.painter.SetProtocol(p, cellW, cellH)
+}
+
+// Graphics is the protocol this view draws figures with.
+func (m Model) Graphics() figure.Protocol { return m.s.painter.Protocol() }
+
+// shown is the REPL's screen as View draws it, and the pane's row where
+// its first line is.
+func (m Model) shown() (s repl.Screen, top int, ok bool) {
+	w, h := m.width, m.height
+	if w <= 0 || h <= 0 {
+		return repl.Screen{}, 0, false
+	}
+	top = len(m.banner())
+	if m.back > 0 && h > 1 {
+		top++
+		return m.r.RenderBack(w, h-top, m.back, false), top, h-top > 0
+	}
+	h -= top
+	if h <= 0 {
+		return repl.Screen{}, 0, false
+	}
+	st := m.r.State()
+	why := Why(st, m.keys.REPL.Restart.Help().Key)
+	if st.Status == repl.Running || why == "" {
+		return m.r.Render(w, h), top, true
+	}
+	msg := len(strings.Split(wrap(why, w), "\n"))
+	if st.Status != repl.NotStarted && h > msg {
+		return m.r.Render(w, h-msg), top, true
+	}
+	return repl.Screen{}, 0, false
+}
+
+// SentMsg says that a Transmit's bytes were written: its figures show.
+type SentMsg struct {
+	owner *shared
+	sent  []figure.Sent
+}
+
+// Transmit returns the command that sends the terminal the kitty images
+// the pane is about to show (nil when none): the bytes go out before the
+// frame, and the cells show the images once they did (SentMsg).
+func (m Model) Transmit() tea.Cmd {
+	if m.s.painter.Protocol() != figure.Kitty {
+		return nil
+	}
+	s, _, ok := m.shown()
+	if !ok || len(s.Figures) == 0 {
+		return nil
+	}
+	seq, sent := m.s.painter.Transmit(s.Figures, m.width)
+	if seq == "" {
+		return nil
+	}
+	owner := m.s
+	return tea.Sequence(tea.Raw(seq), func() tea.Msg { return SentMsg{owner: owner, sent: sent} })
+}
+
+// Overlay returns the pixel images (iTerm2, sixel) of the figures the pane
+// shows whole, the pane's first row being the terminal's row top and its
+// first column left in a terminal height rows high, and the sequence that
+// erases them (see figure.Painter.Overlay).
+func (m Model) Overlay(left, top, height int) (draw, erase string) {
+	if m.s.painter == nil || !m.s.painter.Protocol().Pixels() {
+		return "", ""
+	}
+	s, off, ok := m.shown()
+	if !ok {
+		return "", ""
+	}
+	return m.s.painter.Overlay(s.Figures, m.width, left, top+off, height)
 }

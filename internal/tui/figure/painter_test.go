@@ -1,0 +1,152 @@
+package figure
+
+import (
+	"bytes"
+	"image/png"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/classroomd/classroomd/internal/workspace/figures"
+	"github.com/classroomd/classroomd/internal/workspace/repl"
+)
+
+// oneFigure is a Source with one ready figure (id 7), w×h pixels.
+type oneFigure struct{ f figures.Figure }
+
+func (o oneFigure) Get(id uint64) figures.Figure {
+	if id == o.f.ID {
+		return o.f
+	}
+	return figures.Figure{ID: id, State: figures.Gone}
+}
+
+func readyFigure(t *testing.T, w, h int) oneFigure {
+	t.Helper()
+	img := twoTone(w, h)
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return oneFigure{figures.Figure{ID: 7, Path: "figures/a.png", State: figures.Ready,
+		Image: figures.Scale(img, figures.MaxWidth, figures.MaxHeight), Width: w, Height: h, PNG: b.Bytes()}}
+}
+
+// rowsOf is a figure of n rows whose first row is screen line at.
+func rowsOf(id uint64, at, n int) []repl.FigureRow {
+	var rows []repl.FigureRow
+	for i := range n {
+		rows = append(rows, repl.FigureRow{Line: at + i, ID: id, Row: i, Rows: n})
+	}
+	return rows
+}
+
+func blank(n, w int) []string {
+	lines := make([]string, n)
+	for i := range lines {
+		lines[i] = strings.Repeat(" ", w)
+	}
+	return lines
+}
+
+func TestKittyPlaceholdersAfterTheTransmission(t *testing.T) {
+	src := readyFigure(t, 64, 48)
+	p := NewPainter(NewDrawer(src), nil, 3)
+	defer p.Close()
+	p.SetProtocol(Kitty, 0, 0)
+	rows := rowsOf(7, 2, 5)
+
+	seq, sent := p.Transmit(rows, 40)
+	if !strings.HasPrefix(seq, "\x1b_Ga=T,U=1,f=100,t=d,i=") || !strings.Contains(seq, ",c=40,r=5,q=2,") {
+		t.Fatalf("transmission %q", seq[:min(len(seq), 80)])
+	}
+	if again, _ := p.Transmit(rows, 40); again != "" {
+		t.Errorf("sent twice: %q", again)
+	}
+	lines := blank(10, 40)
+	p.Lines(lines, rows, 40)
+	if strings.Contains(lines[2], "\U0010EEEE") {
+		t.Errorf("placeholders before the transmission was written")
+	}
+	p.Confirm(sent)
+	lines = blank(10, 40)
+	p.Lines(lines, rows, 40)
+	kid := p.kittyID(7)
+	for i := 2; i < 7; i++ {
+		if n := strings.Count(lines[i], "\U0010EEEE"); n != 40 {
+			t.Errorf("row %d: %d placeholders, want 40", i, n)
+		}
+		if !strings.HasPrefix(lines[i], "\x1b[38;2;") {
+			t.Errorf("row %d does not set the image id as a true colour: %q", i, lines[i][:20])
+		}
+	}
+	if kid>>16 == 0 || kid&0xFFFF != 7 {
+		t.Errorf("image id %#x", kid)
+	}
+	// Narrower: only a new placement, not the PNG again.
+	seq, _ = p.Transmit(rows, 30)
+	if !strings.HasPrefix(seq, "\x1b_Ga=p,U=1,") || strings.Contains(seq, "f=100") {
+		t.Errorf("a new size sends %q", seq)
+	}
+}
+
+func TestITerm2OverlayOnlyWhenWhollyOnScreen(t *testing.T) {
+	src := readyFigure(t, 64, 48)
+	p := NewPainter(NewDrawer(src), nil, 3)
+	defer p.Close()
+	p.SetProtocol(ITerm2, 0, 0)
+
+	draw, erase := p.Overlay(rowsOf(7, 2, 5), 40, 10, 3, 30)
+	if !strings.HasPrefix(draw, "\x1b7\x1b[6;11H\x1b]1337;File=inline=1;") || !strings.HasSuffix(draw, "\a\x1b8") {
+		t.Errorf("draw %q", draw[:min(len(draw), 60)])
+	}
+	if !strings.Contains(draw, "width=40;height=5") {
+		t.Errorf("not sized in cells: %q", draw[:80])
+	}
+	if strings.Count(erase, "\x1b[40X") != 5 || !strings.HasPrefix(erase, "\x1b7") || !strings.HasSuffix(erase, "\x1b8") {
+		t.Errorf("erase %q", erase)
+	}
+	// Its last rows scrolled off the pane: not drawn.
+	if d, _ := p.Overlay(rowsOf(7, 2, 5)[:3], 40, 10, 3, 30); d != "" {
+		t.Errorf("a partly shown figure was drawn")
+	}
+	// Reaching the terminal's last row: not drawn.
+	if d, _ := p.Overlay(rowsOf(7, 2, 5), 40, 10, 3, 10); d != "" {
+		t.Errorf("drawn on the last row")
+	}
+	p.SetProtocol(Blocks, 0, 0)
+	if d, e := p.Overlay(rowsOf(7, 2, 5), 40, 10, 3, 30); d != "" || e != "" {
+		t.Errorf("blocks draw an overlay")
+	}
+}
+
+func TestSixelEncodedOffTheRenderPath(t *testing.T) {
+	src := readyFigure(t, 64, 48)
+	woke := make(chan struct{}, 4)
+	p := NewPainter(NewDrawer(src), func() { woke <- struct{}{} }, 3)
+	defer p.Close()
+	p.SetProtocol(Sixel, 9, 18)
+	rows := rowsOf(7, 0, 4)
+	if d, _ := p.Overlay(rows, 20, 0, 1, 30); d != "" {
+		t.Fatalf("a sixel drawn before it was encoded")
+	}
+	lines := blank(4, 20)
+	p.Lines(lines, rows, 20)
+	if !strings.Contains(lines[0], "drawing the figure") {
+		t.Errorf("while encoding the row says %q", lines[0])
+	}
+	select {
+	case <-woke:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the encoding never finished")
+	}
+	d, _ := p.Overlay(rows, 20, 0, 1, 30)
+	if !strings.Contains(d, "\x1bP0;1q\"1;1;") || !strings.HasSuffix(d, "\x1b\\\x1b8") {
+		t.Fatalf("sixel %q", d[:min(len(d), 60)])
+	}
+	// 20×4 cells of 9×18 pixels: 180×72 at most, the 64×48 image scaled up? no:
+	// never up, so 64×48.
+	if !strings.Contains(d, "\"1;1;64;48") {
+		t.Errorf("raster %q", d[:min(len(d), 40)])
+	}
+}
