@@ -20,9 +20,11 @@ import (
 
 // figureState is the root model's part of it.
 type figureState struct {
-	detect    figure.Detector
-	chosen    figure.Protocol // the student's choice (Auto: none)
-	trueColor bool            // the profile was forced to true colour (kitty)
+	detect       figure.Detector
+	chosen       figure.Protocol // the student's choice (Auto: none)
+	used         figure.Protocol // what this view draws with
+	cellW, cellH int
+	trueColor    bool // the profile was forced to true colour (kitty)
 }
 
 // figureMsg handles the messages figures need; handled reports whether
@@ -34,6 +36,9 @@ func (m *Model) figureMsg(msg tea.Msg) (handled bool, cmd tea.Cmd) {
 	switch msg := msg.(type) {
 	case replpane.SentMsg:
 		m.repl, cmd = m.repl.Update(msg)
+		if m.live != nil {
+			cmd = tea.Batch(cmd, m.live.Update(msg))
+		}
 		return true, cmd
 	case tea.EnvMsg:
 		// Every view asks, even one the client's choice decides: the
@@ -71,6 +76,7 @@ func (m *Model) applyFigures() tea.Cmd {
 		}
 	}
 	cw, ch := m.figs.detect.CellSize()
+	m.figs.used, m.figs.cellW, m.figs.cellH = p, cw, ch
 	m.repl.SetGraphics(p, cw, ch)
 	if p == figure.Kitty && !m.figs.trueColor {
 		// Kitty's placeholders carry the image id in their colour: a
@@ -105,10 +111,29 @@ func describeProtocol(chosen, used figure.Protocol) string {
 	return string(chosen)
 }
 
+// figuresAfter runs after each message: the kitty images the Python pane
+// (or the live view of a student's) is about to show go out before the
+// frame, and a live view draws as this terminal does.
+func (m *Model) figuresAfter() tea.Cmd {
+	if m.ws == nil {
+		return nil
+	}
+	if m.live != nil {
+		m.live.SetGraphics(m.figs.used, m.figs.cellW, m.figs.cellH)
+		if m.mode == modeLive {
+			return m.live.Transmit()
+		}
+	}
+	return m.repl.Transmit()
+}
+
 // figureOverlay is the pixel images (iTerm2, sixel) to draw over the
-// frame, and how to erase them: only while the Python pane shows and
-// nothing covers it.
+// frame, and how to erase them: only while the Python pane (or a live
+// view's) shows and nothing covers it.
 func (m *Model) figureOverlay() (draw, erase string) {
+	if m.ws != nil && m.mode == modeLive && m.live != nil && !m.formOpen {
+		return m.live.Overlay(1, m.height) // under the header
+	}
 	r := m.lay.repl
 	if m.ws == nil || m.helpOpen || m.formOpen || m.dlg != nil || m.mode != modeWorkspace || m.assignmentsOpen() || r.w == 0 {
 		return "", ""

@@ -366,7 +366,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	if m.ws != nil {
 		m.notePlace()
-		cmd = tea.Batch(cmd, m.repl.Transmit()) // kitty images the pane is about to show
+		cmd = tea.Batch(cmd, m.figuresAfter()) // kitty images about to show (figures.go)
 	}
 	if m.ws != nil && m.treeStarted {
 		// The folders shown may have changed (one opened, or listed).
@@ -756,6 +756,7 @@ func (m *Model) View() tea.View {
 		v.WindowTitle = "classroomd console: " + termtext.Safe(m.opts.Username)
 		if m.mode == modeLive {
 			v.Cursor = m.liveCursor()
+			v.Overlay, v.OverlayErase = m.figureOverlay() // figures.go
 		}
 		return v
 	}

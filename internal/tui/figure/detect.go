@@ -38,8 +38,9 @@ const kittyQueryID = 31
 // kittyQuery asks kitty whether it draws images sent in the escape itself.
 const kittyQuery = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\"
 
-// Default cell size in pixels, until the terminal says.
-const defaultCellW, defaultCellH = 10, 20
+// Default cell size in pixels, until the terminal says (smallish: a sixel
+// sized for cells smaller than the real ones stays within its rows).
+const defaultCellW, defaultCellH = 8, 16
 
 // Detector follows one terminal's answers. It is a value owned by one
 // view's model (not safe for concurrent use).

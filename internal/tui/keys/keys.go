@@ -514,6 +514,7 @@ func (k KeyMap) WorkspaceGroup() Group {
 		{Binding: w.RestartREPL, Desc: "a fresh Python (when a program is stuck)"},
 		{Binding: w.AskHelp, Desc: "ask your professor for help (join the queue)"},
 		{Binding: w.Assignments, Desc: "your assignments: due time, check, submit, results"},
+		{Binding: w.Figures, Desc: "draw figures as auto/blocks/kitty/iterm2/sixel/off"},
 		{Binding: w.Dismiss, Desc: "dismiss the announcement on top"},
 		{Binding: w.Save, Desc: "save the file"},
 		{Binding: w.QuickOpen, Desc: "open a file by typing part of its name"},
@@ -533,7 +534,6 @@ func (k KeyMap) REPLGroup() Group {
 		{Binding: r.Restart, Desc: "start Python again once it ended"},
 		{Binding: key.NewBinding(key.WithKeys("shift+pgup"), key.WithHelp("shift+pgup/dn", "scroll")), Desc: "earlier output (the wheel too)"},
 		{Binding: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r…", "Python's")), Desc: "Python's (readline) in this pane"},
-		{Binding: k.Workspace.Figures, Desc: "how plt.show() figures are drawn here: auto, blocks, kitty, iterm2, sixel, off"},
 	}}
 }
 

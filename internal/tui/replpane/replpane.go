@@ -555,7 +555,38 @@ func (m Model) Transmit() tea.Cmd {
 		return nil
 	}
 	owner := m.s
-	return tea.Sequence(tea.Raw(seq), func() tea.Msg { return SentMsg{owner: owner, sent: sent} })
+	var cmds []tea.Cmd
+	for _, piece := range pieces(seq, transmitPiece) {
+		cmds = append(cmds, tea.Raw(piece))
+	}
+	cmds = append(cmds, func() tea.Msg { return SentMsg{owner: owner, sent: sent} })
+	return tea.Sequence(cmds...)
+}
+
+// transmitPiece bounds the bytes of one write of a kitty transmission: the
+// frames of keys typed meanwhile go out between the pieces, so a figure
+// does not hold up this student's echo for a whole image.
+const transmitPiece = 16 << 10
+
+// pieces cuts seq, a run of escape sequences each ending in ST, into
+// pieces of at most about n bytes, each whole sequences.
+func pieces(seq string, n int) []string {
+	var out []string
+	for len(seq) > n {
+		cut := strings.LastIndex(seq[:n], "\x1b\\")
+		if cut < 0 {
+			cut = strings.Index(seq, "\x1b\\") // one sequence longer than n
+			if cut < 0 {
+				break
+			}
+		}
+		out = append(out, seq[:cut+2])
+		seq = seq[cut+2:]
+	}
+	if seq != "" {
+		out = append(out, seq)
+	}
+	return out
 }
 
 // Overlay returns the pixel images (iTerm2, sixel) of the figures the pane

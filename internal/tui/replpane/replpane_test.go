@@ -286,3 +286,16 @@ func TestKeysWhileStartingAndWhatPythonDoes(t *testing.T) {
 		}
 	}
 }
+
+func TestTransmissionPiecesAreWholeSequences(t *testing.T) {
+	seq := strings.Repeat("\x1b_Gm=1;"+strings.Repeat("A", 4096)+"\x1b\\", 10)
+	ps := pieces(seq, 16<<10)
+	if len(ps) < 3 || strings.Join(ps, "") != seq {
+		t.Fatalf("%d pieces, joined equal: %v", len(ps), strings.Join(ps, "") == seq)
+	}
+	for i, p := range ps {
+		if len(p) > 16<<10 || !strings.HasPrefix(p, "\x1b_G") || !strings.HasSuffix(p, "\x1b\\") {
+			t.Errorf("piece %d: %d bytes, %q…%q", i, len(p), p[:4], p[len(p)-2:])
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/classroomd/classroomd/internal/tui/editor"
+	"github.com/classroomd/classroomd/internal/tui/figure"
 	"github.com/classroomd/classroomd/internal/tui/keys"
 	"github.com/classroomd/classroomd/internal/tui/replpane"
 	"github.com/classroomd/classroomd/internal/tui/termtext"
@@ -225,7 +226,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		var cmd tea.Cmd
 		*m.ed, cmd = m.ed.Update(msg)
 		return cmd
-	case replpane.ChangedMsg, replpane.StartedMsg:
+	case replpane.ChangedMsg, replpane.StartedMsg, replpane.SentMsg:
 		var cmd tea.Cmd
 		m.repl, cmd = m.repl.Update(msg)
 		return cmd
@@ -346,4 +347,24 @@ func (m *Model) Cursor() *tea.Cursor {
 		}
 	}
 	return nil // the editor draws its own cursor
+}
+
+// SetGraphics sets the protocol the professor's terminal draws the
+// student's figures with (the professor's, as for their own workspace).
+func (m *Model) SetGraphics(p figure.Protocol, cellW, cellH int) { m.repl.SetGraphics(p, cellW, cellH) }
+
+// Transmit is the student's Python pane's kitty images this view is about
+// to show (see replpane.Model.Transmit).
+func (m *Model) Transmit() tea.Cmd { return m.repl.Transmit() }
+
+// Overlay is the pixel images (iTerm2, sixel) of the student's figures
+// this view shows whole, the view's first row being the terminal's row
+// top in a terminal height rows high, and how to erase them.
+func (m *Model) Overlay(top, height int) (draw, erase string) {
+	_, eh, _, rh := m.sizes()
+	if rh <= 0 {
+		return "", ""
+	}
+	// Below the title row, the editor's title and rows, Python's title.
+	return m.repl.Overlay(0, top+1+1+eh+1, height)
 }
