@@ -23,7 +23,7 @@ func TestFigureSettingCycles(t *testing.T) {
 		t.Errorf("ctrl+F4 reached the Python pane")
 	}
 	d.press(tea.KeyPressMsg{Code: tea.KeyF1})
-	if !strings.Contains(d.screen(), "ctrl+F4") || !strings.Contains(d.screen(), "draw figures as auto/blocks/kitty/iterm2/sixel/off") {
+	if !strings.Contains(d.screen(), "ctrl+F4") || !strings.Contains(d.screen(), "figures: auto, blocks, kitty, iterm2, sixel, off") {
 		t.Errorf("the full help does not explain ctrl+F4:\n%s", d.screen())
 	}
 }

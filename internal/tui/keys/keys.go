@@ -514,7 +514,7 @@ func (k KeyMap) WorkspaceGroup() Group {
 		{Binding: w.RestartREPL, Desc: "a fresh Python (when a program is stuck)"},
 		{Binding: w.AskHelp, Desc: "ask your professor for help (join the queue)"},
 		{Binding: w.Assignments, Desc: "your assignments: due time, check, submit, results"},
-		{Binding: w.Figures, Desc: "draw figures as auto/blocks/kitty/iterm2/sixel/off"},
+		{Binding: w.Figures, Desc: "figures: auto, blocks, kitty, iterm2, sixel, off"},
 		{Binding: w.Dismiss, Desc: "dismiss the announcement on top"},
 		{Binding: w.Save, Desc: "save the file"},
 		{Binding: w.QuickOpen, Desc: "open a file by typing part of its name"},
