@@ -39,8 +39,9 @@ func webLogin(t *testing.T, srv *server, user, password string) (int, string) {
 // (TestStoreGoesAwayUnderAClass): alice, already working, keeps running
 // Python and saving; bob's new login is refused within seconds and told
 // why, over SSH and on the web page; /readyz says 503; alice's help request
-// fails with a sentence on her screen and is counted as a store error;
-// once the file is writable, bob logs in with no restart.
+// fails with a sentence on her screen and is counted as a store error, as
+// does the professor's announcement; once the file is writable, bob logs
+// in and the announcement goes out, with no restart.
 func TestSQLiteFileBecomesUnwritableUnderAClass(t *testing.T) {
 	testkit.NeedRoot(t, "making the database file immutable")
 	h := newHarness(t)
@@ -48,8 +49,14 @@ func TestSQLiteFileBecomesUnwritableUnderAClass(t *testing.T) {
 	for _, u := range []string{"alice", "bob"} {
 		h.cli(t, cliOpts{stdin: "rabbit hole 42\n"}, append([]string{"user", "add", u, "--password-stdin"}, b.flags()...)...).mustSucceed(t)
 	}
+	h.cli(t, cliOpts{stdin: "rabbit hole 42\n"}, append([]string{"user", "add", "carol", "--role", "professor", "--password-stdin"}, b.flags()...)...).mustSucceed(t)
 	srv, metricsAddr := startOpsServer(t, h, b)
 	o := sshOpts{knownHosts: filepath.Join(t.TempDir(), "known_hosts")}
+
+	prof := h.vtLogin(t, srv, o, "carol's console", "carol", "rabbit hole 42", profCols, profRows)
+	prof.waitUntil("show the console's Students page", func(sc vtScreen) bool { return strings.Contains(sc.text[0], "1 Students") })
+	prof.typ("4")
+	prof.waitUntil("show the Announcements page", pageLoaded("When", "Who", "Text", "State"))
 
 	alice := h.tty(t, srv, o, "alice", "rabbit hole 42")
 	alice.waitFor("welcome.py", 1)
@@ -66,7 +73,9 @@ func TestSQLiteFileBecomesUnwritableUnderAClass(t *testing.T) {
 	for attempt := 1; ; attempt++ {
 		start := time.Now()
 		r = h.ssh(t, srv, o, "bob", "rabbit hole 42")
-		if took := time.Since(start); took > 15*time.Second {
+		took := time.Since(start)
+		t.Logf("attempt %d: bob's login refused in %v", attempt, took.Round(time.Millisecond))
+		if took > 15*time.Second {
 			t.Errorf("attempt %d: the refused login took %v", attempt, took)
 		}
 		if r.code != 255 {
@@ -80,10 +89,12 @@ func TestSQLiteFileBecomesUnwritableUnderAClass(t *testing.T) {
 		}
 	}
 
+	start := time.Now()
 	if code, page := webLogin(t, srv, "bob", "rabbit hole 42"); code != http.StatusServiceUnavailable ||
 		!strings.Contains(page, "the server cannot use its database") {
 		t.Errorf("web login with the database unwritable: %d, want 503 with a sentence saying why\n%s", code, page)
 	}
+	t.Logf("the web login was answered in %v", time.Since(start).Round(time.Millisecond))
 
 	resp, err := http.Get("http://" + srv.httpAddr + "/readyz")
 	if err != nil {
@@ -117,6 +128,12 @@ func TestSQLiteFileBecomesUnwritableUnderAClass(t *testing.T) {
 		t.Errorf("the failed help request is not counted as a store error on /metrics")
 	}
 
+	// The professor's announcement needs the store too: it fails, and says so.
+	prof.typ("n")
+	prof.waitScreen("New announcement", ">")
+	prof.typ("Lab ends at five\r")
+	prof.waitScreen("Could not send the announcement")
+
 	// Writable again: logins work, with no restart.
 	restore()
 	if !waitFor(30*time.Second, srv.done, func() bool {
@@ -127,6 +144,11 @@ func TestSQLiteFileBecomesUnwritableUnderAClass(t *testing.T) {
 	if code, page := webLogin(t, srv, "bob", "rabbit hole 42"); code != http.StatusSeeOther {
 		t.Errorf("web login once the database was writable: %d\n%s", code, page)
 	}
+	// And so does the announcement, sent again.
+	prof.typ("n")
+	prof.waitScreen("New announcement", ">")
+	prof.typ("Lab ends at five\r")
+	prof.waitUntil("list the announcement as active", func(sc vtScreen) bool { return rowWith(sc, "carol", "Lab ends at five", "active") })
 	alice.typ(keyCtrlQ)
 	srv.stop(t)
 }
