@@ -212,6 +212,11 @@ func (s *Server) runTUI(sess ssh.Session) {
 	// and gathers what changes within 1/FPS s into one frame: at its
 	// maximum, 120, a burst of output costs at most 120 frames a second.
 	opts = append(opts, tea.WithFPS(maxFPS))
+	// A frame the rate allows is written by the event loop itself, one
+	// hand-off sooner. A client that stops reading then holds up only its
+	// own session's loop, and only once SSH's window (2 MB from OpenSSH)
+	// is full, until the connection closes (at the latest --idle-timeout).
+	opts = append(opts, tea.WithInlineFrames())
 	p := tea.NewProgram(model, opts...)
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -152,6 +152,17 @@ func WithFPS(fps int) ProgramOption {
 	}
 }
 
+// WithInlineFrames lets the event loop write a frame itself, when the frame
+// rate allows, instead of handing it to the renderer's goroutine: a key's
+// echo is then written one goroutine hand-off sooner. A write that blocks
+// (a client that stopped reading) then holds up the program's event loop,
+// so use it where the output's writes are bounded (classroomd patch).
+func WithInlineFrames() ProgramOption {
+	return func(p *Program) {
+		p.inlineFrames = true
+	}
+}
+
 // WithColorProfile sets the color profile that the program will use. This is
 // useful when you want to force a specific color profile. By default, Bubble
 // Tea will try to detect the terminal's color profile from environment

@@ -570,6 +570,12 @@ type Program struct {
 	// second, instead of on a ticker that wakes every program fps times a
 	// second even when nothing changed).
 	flushReq chan struct{}
+	pace     framePacer
+	// inlineFrames lets the event loop write a frame itself when the rate
+	// allows (classroomd patch; off until the output's writes may block the
+	// loop, see WithInlineFrames).
+	inlineFrames bool
+	frameMu      sync.Mutex
 
 	// once is used to stop the renderer.
 	once sync.Once
@@ -933,6 +939,10 @@ func (p *Program) eventLoop(model Model, cmds chan Cmd) (Model, error) {
 func (p *Program) render(model Model) {
 	if p.renderer != nil {
 		p.renderer.render(model.View()) // send view to renderer
+		if p.inlineFrames && p.pace.askInline() {
+			p.writeFrame() // classroomd patch: no hand-off on the key's path
+			return
+		}
 		p.requestFlush()
 	}
 }
@@ -1475,8 +1485,7 @@ func (p *Program) Printf(template string, args ...any) {
 // beyond that are gathered into one frame written when the rate allows. An
 // idle program never wakes.
 func (p *Program) startRenderer() {
-	framerate := time.Second / time.Duration(p.fps)
-	const frameBurst = 4
+	p.pace.reset(time.Second / time.Duration(p.fps))
 
 	// Since the renderer can be restarted after a stop, we need to reset
 	// the done channel and its corresponding sync.Once.
@@ -1485,46 +1494,97 @@ func (p *Program) startRenderer() {
 	// Start the renderer.
 	p.renderer.start()
 	go func() {
-		next := time.NewTimer(framerate)
+		next := time.NewTimer(p.pace.interval)
 		defer next.Stop()
-		waiting := true // next is armed
-		// due is when the frames written so far would have been done at
-		// exactly fps (the generic cell rate algorithm): a frame may go at
-		// once while that is at most frameBurst-1 intervals ahead of now.
-		var due time.Time
-		flush := func() {
-			_ = p.flush()
-			_ = p.renderer.flush(false)
-			if p.renderer.takeWritten() {
-				now := time.Now()
-				if due.Before(now) {
-					due = now
-				}
-				due = due.Add(framerate)
-			}
-		}
 		for {
 			select {
 			case <-p.rendererDone:
 				return
 
 			case <-p.flushReq:
-				if waiting {
-					continue // the armed frame will include it
-				}
-				if wait := time.Until(due) - (frameBurst-1)*framerate; wait > 0 {
-					next.Reset(wait)
-					waiting = true
+				if wait, ok := p.pace.ask(); !ok {
+					if wait > 0 {
+						next.Reset(wait)
+					}
 					continue
 				}
-				flush()
+				p.writeFrame()
 
 			case <-next.C:
-				waiting = false
-				flush()
+				p.pace.disarm()
+				p.writeFrame()
 			}
 		}
 	}()
+}
+
+// writeFrame writes what changed since the last frame, and counts it
+// against the rate if anything was written (classroomd patch).
+func (p *Program) writeFrame() {
+	p.frameMu.Lock() // the event loop's and the renderer's frames go whole, in order
+	defer p.frameMu.Unlock()
+	_ = p.flush()
+	_ = p.renderer.flush(false)
+	if p.renderer.takeWritten() {
+		p.pace.wrote()
+	}
+}
+
+// framePacer keeps frames at most 1/interval a second on average, with
+// bursts of frameBurst (the generic cell rate algorithm), shared by the
+// event loop, which writes a frame itself when the rate allows (a key's
+// echo then needs no hand-off to another goroutine), and the renderer
+// goroutine, which writes the frames that had to wait (classroomd patch).
+type framePacer struct {
+	mu       sync.Mutex
+	interval time.Duration
+	due      time.Time // when the frames so far would be done at exactly the rate
+	armed    bool      // the renderer's timer will write the next frame
+}
+
+const frameBurst = 4
+
+func (f *framePacer) reset(interval time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.interval, f.due, f.armed = interval, time.Time{}, true // the first timer
+}
+
+// ask reports whether a frame may be written now; if not, and no timer is
+// armed yet, wait is how long the renderer must wait (it arms its timer).
+func (f *framePacer) ask() (wait time.Duration, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.armed {
+		return 0, false // the armed frame will include it
+	}
+	if w := time.Until(f.due) - (frameBurst-1)*f.interval; w > 0 {
+		f.armed = true
+		return w, false
+	}
+	return 0, true
+}
+
+// askInline is ask for the event loop: it never arms a timer.
+func (f *framePacer) askInline() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !f.armed && time.Until(f.due)-(frameBurst-1)*f.interval <= 0
+}
+
+func (f *framePacer) disarm() {
+	f.mu.Lock()
+	f.armed = false
+	f.mu.Unlock()
+}
+
+func (f *framePacer) wrote() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if now := time.Now(); f.due.Before(now) {
+		f.due = now
+	}
+	f.due = f.due.Add(f.interval)
 }
 
 // stopRenderer stops the renderer.

@@ -60,7 +60,10 @@ type Emulator struct {
 
 	// I/O pipes.
 	pr *io.PipeReader
-	pw *io.PipeWriter
+	// pw takes the terminal's input (keys, pastes, replies): the pipe read
+	// by Read, or what SetInputWriter gave (classroomd patch).
+	pw   io.Writer
+	pipe *io.PipeWriter
 
 	// The GL and GR character set identifiers.
 	gl, gr  int
@@ -101,7 +104,8 @@ func NewEmulator(w, h int) *Emulator {
 		HandlePm:  t.handlePm,
 		HandleSos: t.handleSos,
 	})
-	t.pr, t.pw = io.Pipe()
+	t.pr, t.pipe = io.Pipe()
+	t.pw = t.pipe
 	t.resetModes()
 	t.tabstops = uv.DefaultTabStops(w)
 	t.registerDefaultHandlers()
@@ -286,7 +290,7 @@ func (e *Emulator) Close() error {
 	}
 
 	e.closed = true
-	return e.pw.CloseWithError(io.EOF) //nolint:wrapcheck
+	return e.pipe.CloseWithError(io.EOF) //nolint:wrapcheck
 }
 
 // Write writes data to the terminal output buffer.
@@ -311,6 +315,15 @@ func (e *Emulator) Write(p []byte) (n int, err error) {
 // WriteString writes a string to the terminal output buffer.
 func (e *Emulator) WriteString(s string) (n int, err error) {
 	return e.Write([]byte(s))
+}
+
+// SetInputWriter sends the terminal's input (keys, pastes and the replies
+// to the program's queries, in order) to w instead of the pipe that Read
+// reads (classroomd patch): the caller then needs no goroutine reading
+// Read, and a key costs no hand-off. w is called with the emulator's
+// caller's locks held, so it must not block.
+func (e *Emulator) SetInputWriter(w io.Writer) {
+	e.pw = w
 }
 
 // InputPipe returns the terminal's input pipe.

@@ -9,10 +9,10 @@ import (
 	uv "github.com/charmbracelet/ultraviolet"
 )
 
-// Input travels one way: a view's keys, as bytes, into the emulator's reply
-// stream (SendKey encodes them there, honouring the modes the program set,
-// such as application cursor keys), where the reply goroutine queues them
-// with the emulator's own answers, in order, for the writer goroutine. The
+// Input travels one way: a view's keys, as bytes, through the emulator
+// (SendKey encodes them, honouring the modes the program set, such as
+// application cursor keys) into the input queue, with the emulator's own
+// answers, in order, for the writer goroutine (inputQueue). The
 // keys reach Python exactly as typed: ctrl+c is \x03, which the pty's line
 // discipline turns into SIGINT for Python's process group (KeyboardInterrupt),
 // and ctrl+d is \x04 (end of input: Python exits at an empty prompt).
@@ -90,16 +90,28 @@ func (r *REPL) Write(p []byte) (int, error) {
 	if bytes.ContainsAny(p, "\r\n") {
 		r.workingLocked()
 	}
-	pipe := r.term.pipe
+	// Into the same queue as SendKey's keys and the emulator's replies, in
+	// order.
+	r.queueInput(p)
 	r.mu.Unlock()
 	r.touch()
-	// Through the reply stream, so that it keeps its order with SendKey.
-	return pipe.Write(p)
+	return len(p), nil
 }
 
+// MaxPaste is the largest paste Python is given: what its input queue
+// holds (maxInput) before input is dropped. Larger pastes are the view's
+// to refuse.
+const MaxPaste = maxInput
+
 // Paste types text as a paste: bracketed (so that Python's readline takes
-// it as one piece) when the program asked for bracketed paste.
+// it as one piece) when the program asked for bracketed paste. Control
+// characters other than tab and line breaks are left out, as careful
+// terminals do with what they paste: in a pty they are commands, not text
+// (^Z stops Python, ^\ kills it with a core dump, ^C interrupts it, and an
+// ESC [ 201 ~ in the text would end the bracketed paste early, typing the
+// rest as keys).
 func (r *REPL) Paste(text string) error {
+	text = pasteText(text)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.takesKeysLocked() {
@@ -133,4 +145,23 @@ func (r *REPL) notRunningLocked() error {
 		return ErrClosed
 	}
 	return ErrNotRunning
+}
+
+// pasteText is text without the control characters a paste must not type
+// into a pty: every C0 control but tab, CR and LF, DEL, and C1.
+func pasteText(text string) string {
+	keep := func(r rune) bool {
+		return r >= 0x20 && r != 0x7f && (r < 0x80 || r >= 0xa0) || r == '\t' || r == '\r' || r == '\n'
+	}
+	for _, r := range text {
+		if !keep(r) {
+			return strings.Map(func(r rune) rune {
+				if keep(r) {
+					return r
+				}
+				return -1
+			}, text)
+		}
+	}
+	return text
 }

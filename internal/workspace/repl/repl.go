@@ -23,7 +23,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -185,7 +184,6 @@ type REPL struct {
 	mu         sync.Mutex // guards the fields below
 	closed     bool
 	term       *term // nil until the first start
-	replyDone  chan struct{}
 	cols, rows int
 	state      State
 	cur        *incarnation // the running process, if any
@@ -621,16 +619,25 @@ func (r *REPL) watchQuota(p *sandbox.Process, stop <-chan struct{}) {
 	}
 }
 
-// ensureTermLocked creates the emulator, and starts reading its replies,
-// the first time it is needed.
+// ensureTermLocked creates the emulator the first time it is needed. Its
+// input (keys encoded in its modes, pastes, and its replies to Python's
+// queries) goes straight into the input queue, in order, in the caller's
+// goroutine: a key needs no hand-off before the writer goroutine.
 func (r *REPL) ensureTermLocked(cols, rows int) {
 	if r.term != nil {
 		return
 	}
 	r.cols, r.rows = cols, rows
 	r.term = newTerm(cols, rows, r.scrollback, r.log)
-	r.replyDone = make(chan struct{})
-	go r.readReplies(r.term, r.replyDone)
+	r.term.emu.SetInputWriter(inputQueue{r})
+}
+
+// inputQueue is the emulator's input writer: it queues, never blocks.
+type inputQueue struct{ r *REPL }
+
+func (q inputQueue) Write(p []byte) (int, error) {
+	q.r.queueInput(p)
+	return len(p), nil
 }
 
 // supervise waits for a process to end, then cleans up after it and
@@ -767,24 +774,6 @@ func (b *cpuBudget) spend(d time.Duration, now time.Time) time.Duration {
 	return time.Duration(float64(-b.credit) / b.share)
 }
 
-// readReplies reads the emulator's reply stream: keys sent through it and
-// its answers to the program's queries (cursor position, device
-// attributes). It must always be read, or the emulator blocks. It never
-// blocks on anything else: it queues what it reads for the writer.
-func (r *REPL) readReplies(t *term, done chan struct{}) {
-	defer close(done)
-	buf := make([]byte, 4096)
-	for {
-		n, err := t.emu.Read(buf)
-		if n > 0 {
-			r.queueInput(buf[:n])
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
 func (r *REPL) queueInput(b []byte) {
 	r.inMu.Lock()
 	if len(r.inBuf)+len(b) > maxInput {
@@ -806,8 +795,16 @@ func (r *REPL) queueInput(b []byte) {
 // a Python that is starting has no reader yet, and keys written to its pty
 // early would be echoed by the line discipline before the prompt, then
 // again by readline.
+//
+// Input queued before the hold and not yet written was typed to the Python
+// this start replaces: it is dropped, never handed to the new one (a ctrl+c
+// typed to a stuck loop just before ctrl+F5 would interrupt the fresh
+// Python's first line).
 func (r *REPL) holdInput() {
 	r.inMu.Lock()
+	if !r.inHeld {
+		r.inBuf = nil
+	}
 	r.inHeld = true
 	r.inMu.Unlock()
 }
@@ -877,13 +874,6 @@ func (r *REPL) Close() error {
 	if inc != nil {
 		inc.proc.Close()
 		<-inc.done
-	}
-	r.mu.Lock()
-	t, replyDone := r.term, r.replyDone
-	r.mu.Unlock()
-	if t != nil {
-		t.pipe.CloseWithError(io.EOF)
-		<-replyDone
 	}
 	r.mu.Lock()
 	r.changedLocked()

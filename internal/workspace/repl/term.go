@@ -3,7 +3,6 @@ package repl
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"log/slog"
 	"runtime/debug"
 
@@ -44,7 +43,6 @@ const (
 // the program's queries, and keys) is read by the REPL's reply goroutine.
 type term struct {
 	emu  *vt.Emulator
-	pipe *io.PipeWriter // the emulator's reply stream, for keys typed as raw bytes
 	log  *slog.Logger
 
 	run    int    // length of the current run of non-ASCII bytes fed
@@ -65,11 +63,6 @@ func newTerm(cols, rows, scrollback int, log *slog.Logger) *term {
 	emu.SetScrollbackSize(scrollback)
 	t := &term{emu: emu, log: log}
 	t.resetModes()
-	pipe, ok := emu.InputPipe().(*io.PipeWriter)
-	if !ok {
-		panic("repl: the emulator's reply stream is no longer an io.Pipe; see Close")
-	}
-	t.pipe = pipe
 	t.guard()
 	return t
 }
