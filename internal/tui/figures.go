@@ -106,7 +106,7 @@ func describeProtocol(chosen, used figure.Protocol) string {
 	case "", figure.Auto:
 		return fmt.Sprintf("auto (this terminal: %s)", used)
 	case figure.Off:
-		return "off (the rows name the PNG in ~/figures)"
+		return "off, the rows name the PNG in ~/figures"
 	}
 	return string(chosen)
 }

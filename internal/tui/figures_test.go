@@ -13,7 +13,7 @@ func TestFigureSettingCycles(t *testing.T) {
 	d := drive(t, newSpace(t, nil), 120, 40)
 	ctrlF4 := tea.KeyPressMsg{Code: tea.KeyF4, Mod: tea.ModCtrl}
 	for _, want := range []string{"Figures: blocks", "Figures: kitty", "Figures: iterm2", "Figures: sixel",
-		"Figures: off (the rows name the PNG in ~/figures)", "Figures: auto (this terminal: blocks)"} {
+		"Figures: off, the rows name the PNG in ~/figures", "Figures: auto (this terminal: blocks)"} {
 		d.press(ctrlF4)
 		if st := d.status(); !strings.HasPrefix(st, want) || !strings.Contains(st, "ctrl+F4 to change") {
 			t.Errorf("status %q, want %q…", st, want)
