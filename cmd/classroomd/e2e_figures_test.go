@@ -228,6 +228,14 @@ func (s *scenario) figuresInPixels(t *testing.T) {
 					t.Errorf("the sixel has no palette: %q", img[:min(len(img), 120)])
 				}
 			}
+			if k.name != "kitty" {
+				// More output scrolls the figure partly off the pane: the
+				// image is erased, its rows blanked with the cursor saved.
+				term.typ("print('\\n'.join('scrolling %d' % i for i in range(30)))\r")
+				term.waitScreen("scrolling 29", ">>>")
+				term.waitRaw("the image erased as its figure scrolls away",
+					regexp.MustCompile("\x1b7\x1b\\[m(\x1b\\[[0-9]+;[0-9]+H\x1b\\[[0-9]+X){20}\x1b8"))
+			}
 			raw := term.rawTail(1 << 30)
 			if strings.Contains(raw, "\x1b]7708") {
 				t.Errorf("the terminal was sent the figure marker")
@@ -252,6 +260,31 @@ func (s *scenario) figuresInPixels(t *testing.T) {
 			term.typ("q")
 		})
 	}
+
+	// The professor's live view draws the student's figures as the
+	// professor's own terminal does: here kitty, while pix's terminal is
+	// a plain one that gets half blocks.
+	t.Run("live_view_in_kitty", func(t *testing.T) {
+		s.ensureConsoleCast(t)
+		pix := h.vtLogin(t, s.srv, o, "pix's plain terminal", "pix", figPassword, 200, 60)
+		pix.waitScreen("welcome.py")
+		pix.typ(keyF4)
+		pix.waitScreen(">>>")
+		pix.typ("plt.figure(); plt.plot([2,1,3]); plt.show()  # watched\r")
+		pix.waitUntil("draw the figure in half blocks", func(sc vtScreen) bool { return halfBlockRows(sc) >= 8 })
+		prof := h.vtLoginAs(t, s.srv, o, imageTerminals[0], profUser, profPassword, 200, 60)
+		prof.waitUntil("show the console", func(sc vtScreen) bool { return strings.Contains(sc.text[0], "1 Students") })
+		prof.typ("2")
+		prof.waitUntil("show the Live page with pix", func(sc vtScreen) bool { return rowWith(sc, "pix") })
+		openLiveView(prof, "pix")
+		prof.waitScreen("Watching pix (they see it)", "pix's Python")
+		prof.waitUntil("show pix's figure as kitty placeholders", func(sc vtScreen) bool { return placeholderCells(sc) >= 100 })
+		if raw := pix.rawTail(1 << 30); strings.Contains(raw, "\x1b_G") || strings.Contains(raw, "\x1b]1337") || strings.Contains(raw, "\x1bP0;1q") {
+			t.Errorf("pix's plain terminal was sent an image escape")
+		}
+		quitTerm(t, prof)
+		quitTerm(t, pix)
+	})
 }
 
 // waitRaw waits until the output matches re, and returns the match.
