@@ -7,17 +7,22 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
-	hostileStudent  = "mallory"
-	hostilePassword = "escape artist 1984"
-	hostileProf     = "percy"
-	hostileProfPass = "watching closely 77"
+	hostileStudent   = "mallory"
+	hostilePassword  = "escape artist 1984"
+	hostileProf      = "percy"
+	hostileProfPass  = "watching closely 77"
+	hostileOther     = "trent"
+	hostileOtherPass = "innocent bystander 5"
 )
 
 // hostileFiles are created in the student's home before they log in, as a
@@ -58,6 +63,7 @@ func TestHostileNamesAndBytes(t *testing.T) {
 	// roster (imported, or added before it was refused).
 	h.cli(t, cliOpts{stdin: hostilePassword + "\n"}, append([]string{"user", "add", hostileStudent, "--name", "Mal \u202eyrol", "--password-stdin"}, b.flags()...)...).mustSucceed(t)
 	h.cli(t, cliOpts{stdin: hostileProfPass + "\n"}, append([]string{"user", "add", hostileProf, "--role", "professor", "--password-stdin"}, b.flags()...)...).mustSucceed(t)
+	h.cli(t, cliOpts{stdin: hostileOtherPass + "\n"}, append([]string{"user", "add", hostileOther, "--password-stdin"}, b.flags()...)...).mustSucceed(t)
 	home := filepath.Join(b.dataDir, "homes", hostileStudent)
 	uid := homeOwner(t, b, hostileStudent)
 	for _, f := range hostileFiles {
@@ -146,7 +152,82 @@ func TestHostileNamesAndBytes(t *testing.T) {
 	prof.typ(keyEsc)
 	prof.waitUntil("leave the live view", func(sc vtScreen) bool { return !sc.contains("Watching " + hostileStudent) })
 	quitTerm(t, prof)
-	quitTerm(t, stu)
+
+	// 2 MB pasted into Python, then into the editor: refused whole, with a
+	// sentence, while another student's Python echoes what he types.
+	other := h.vtLogin(t, srv, o, "trent's terminal", hostileOther, hostileOtherPass, 100, 30)
+	defer noEscapes(t, other)
+	other.waitScreen("welcome.py")
+	other.typ(keyF4)
+	other.waitScreen(">>>")
+	huge := strings.Repeat("x = 'paste paste paste paste'\n", 2<<20/30+1)
+	pasteWhileOtherTypes(t, stu, other, huge, "That paste is 2 MiB; Python takes at most 256 KiB at once")
+	stu.typ(`print("after" + "-paste")` + "\r")
+	stu.waitScreen("after-paste", ">>>")
+
+	stu.typ(keyF2 + "\x0e") // the file list, ctrl+n
+	stu.waitScreen("New file")
+	stu.typ("pasted.py\r")
+	stu.waitScreen("pasted.py · Ln 1, Col 1")
+	pasteWhileOtherTypes(t, stu, other, huge, "That paste is 2 MiB; the editor takes at most 1 MiB at once")
+	stu.typ("\x1b[200~print('a small' + ' paste')\n\x1b[201~")
+	stu.waitScreen("pasted.py ●", "1 print('a small' + ' paste')")
+
+	// A binary blob pasted into Python (every byte but the paste's own end
+	// marker): the workspace goes on, and nothing of it commands a terminal.
+	blob := make([]byte, 64<<10)
+	rng := rand.New(rand.NewPCG(5, 16))
+	for i := range blob {
+		blob[i] = byte(rng.Uint32())
+	}
+	junk := strings.ReplaceAll(string(blob), "\x1b[201~", "")
+	stu.typ(keyF4)
+	stu.waitUntil("focus Python", func(sc vtScreen) bool { return strings.Contains(sc.text[sc.rows-1], "interrupt") })
+	stu.typ("\x1b[200~" + junk + "\x1b[201~\r") // run as a line: a SyntaxError
+	stu.typ(`print("blob" + "-survived")` + "\r")
+	stu.waitScreen("blob-survived", ">>>")
+	quitTerm(t, other)
+	stu.typ(keyCtrlQ)
+	stu.waitUntil("ask about pasted.py's unsaved changes", flatShows("1 file has unsaved changes"))
+	stu.typ("d") // discard
+	if code := stu.exit(); code != 0 {
+		t.Errorf("mallory's ssh exited %d", code)
+	}
+}
+
+// pasteWhileOtherTypes pastes text into from's terminal (bracketed) and,
+// while the paste travels, types into other's Python, whose echo must keep
+// coming; then waits for from's screen to say refusal.
+func pasteWhileOtherTypes(t *testing.T, from, other *vtTerm, text, refusal string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = io.WriteString(from.ptmx, "\x1b[200~"+text+"\x1b[201~") // not typ: no Fatal outside the test's goroutine
+	}()
+	sevens := func(sc vtScreen) int { return strings.Count(strings.Join(sc.text, ""), "7") }
+	base := sevens(other.screen())
+	start := time.Now()
+	var slowest time.Duration
+	for i := 1; ; i++ {
+		sent := time.Now()
+		other.typ("7")
+		other.waitUntil("echo a key during the paste", func(sc vtScreen) bool { return sevens(sc) >= base+i })
+		slowest = max(slowest, time.Since(sent))
+		select {
+		case <-done:
+		default:
+			if i < 1000 {
+				continue
+			}
+		}
+		break
+	}
+	sentIn := time.Since(start)
+	from.waitUntil("refuse the paste with a sentence", flatShows(refusal))
+	t.Logf("a %d-byte paste: sent in %v, refused after %v; the other student's slowest echo meanwhile %v",
+		len(text), sentIn, time.Since(start), slowest)
+	other.typ("\x15") // ctrl+u: his line is empty again
 }
 
 // noEscapes checks that nothing forbidden reached a terminal.

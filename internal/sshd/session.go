@@ -3,6 +3,7 @@ package sshd
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"runtime/debug"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/classroomd/classroomd/internal/course"
 	"github.com/classroomd/classroomd/internal/store"
 	"github.com/classroomd/classroomd/internal/tui"
+	"github.com/classroomd/classroomd/internal/tui/pasteguard"
 )
 
 // recoverMiddleware turns a panic in one session into an error for that session
@@ -198,11 +200,17 @@ func (s *Server) runTUI(sess ssh.Session) {
 		// with -tt when its stdin is not a terminal.
 		opts = append(opts, tea.WithWindowSize(defaultCols, defaultRows))
 	}
-	if sess.EmulatedPty() && s.opts.Metrics != nil {
+	if sess.EmulatedPty() {
 		// The program reads keys from and draws frames to the session
-		// itself (as MakeOptions set): through the meter instead.
-		meter := newKeystrokeMeter(sess, sess, s.opts.Metrics)
-		opts = append(opts, tea.WithInput(meter), tea.WithOutput(meter))
+		// itself (as MakeOptions set): through the meter instead, and
+		// the keys through the paste guard (a paste's size and escapes).
+		var in io.Reader = sess
+		if s.opts.Metrics != nil {
+			meter := newKeystrokeMeter(sess, sess, s.opts.Metrics)
+			in = meter
+			opts = append(opts, tea.WithOutput(meter))
+		}
+		opts = append(opts, tea.WithInput(pasteguard.New(in, 0)))
 	}
 	// The daemon's signals are not this program's: on SIGTERM the server
 	// tells each student why it stops (Bubble Tea would quit every session

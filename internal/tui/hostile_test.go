@@ -78,3 +78,32 @@ func TestBackspaceKeepsTheRealBytes(t *testing.T) {
 		t.Fatal("backspace turned the name's invalid bytes into U+FFFD")
 	}
 }
+
+// A paste larger than the pane takes is refused whole, with a sentence:
+// 2 MiB into the editor (which opens files of at most 1 MiB) and into
+// Python (whose input queue holds 256 KiB; it dropped the rest silently
+// before). A paste within the limit still lands.
+func TestLargePastesAreRefusedWithASentence(t *testing.T) {
+	needSandbox(t)
+	sp := newSpace(t, map[string]string{"big.py": "# start\n"})
+	d := drive(t, sp, 100, 30)
+	d.press(keyCtrlP)
+	d.typeText("big")
+	d.press(keyEnter)
+	d.shows("# start")
+	huge := strings.Repeat("x = 'paste paste paste paste'\n", 2<<20/30+1)
+	d.send(tea.PasteMsg{Content: huge})
+	d.shows("That paste is 2 MiB; the editor takes at most 1 MiB at once")
+	if f := sp.ws.Files(); len(f) != 1 || f[0].Buf.Modified() {
+		t.Fatalf("the refused paste changed the buffer")
+	}
+	d.send(tea.PasteMsg{Content: "y = 2\n"})
+	d.shows("y = 2")
+
+	d.press(keyF4)
+	d.inPython(">>>")
+	d.send(tea.PasteMsg{Content: huge})
+	d.shows("That paste is 2 MiB; Python takes at most 256 KiB at once")
+	d.send(tea.PasteMsg{Content: "print('small' + ' paste')\r"})
+	d.inPython("small paste")
+}

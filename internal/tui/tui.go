@@ -689,9 +689,17 @@ func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
 		}
 	case m.ws == nil:
 	case m.focus == paneEditor && m.hasTab():
+		if no := pasteRefusal(len(msg.Content), maxEditorPaste, false); no != "" {
+			m.say(no, true)
+			break
+		}
 		t := m.tabs[m.cur]
 		t.ed, cmd = t.ed.Update(msg)
 	case m.focus == paneREPL:
+		if no := pasteRefusal(len(msg.Content), maxPythonPaste, true); no != "" {
+			m.say(no, true)
+			break
+		}
 		m.repl, cmd = m.repl.Update(msg)
 	}
 	return cmd
