@@ -266,6 +266,7 @@ func (p *Painter) Transmit(rows []repl.FigureRow, w int) (seq string, sent []Sen
 		return "", nil
 	}
 	var b strings.Builder
+	p.forgetGone(&b)
 	for _, r := range rows {
 		if r.Row != 0 && r.Line != 0 {
 			continue // one look per figure: its first row, or its top on screen
@@ -293,6 +294,19 @@ func (p *Painter) Transmit(rows []repl.FigureRow, w int) (seq string, sent []Sen
 		}
 	}
 	return b.String(), sent
+}
+
+// forgetGone tells the terminal to free the images of figures the store
+// no longer keeps (their rows only name the file now), writing into b.
+func (p *Painter) forgetGone(b *strings.Builder) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id := range p.placed {
+		if f := p.src.Get(id); f.State == figures.Gone {
+			fmt.Fprintf(b, "\x1b_Ga=d,d=I,i=%d,q=2\x1b\\", p.kittyID(id))
+			delete(p.placed, id)
+		}
+	}
 }
 
 // KittyTransmit is the kitty graphics sequence that sends data (a PNG) as

@@ -2,6 +2,7 @@ package figure
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"strings"
 	"testing"
@@ -148,5 +149,37 @@ func TestSixelEncodedOffTheRenderPath(t *testing.T) {
 	// never up, so 64×48.
 	if !strings.Contains(d, "\"1;1;64;48") {
 		t.Errorf("raster %q", d[:min(len(d), 40)])
+	}
+}
+
+// goneLater is a source whose figure can be dropped.
+type goneLater struct {
+	oneFigure
+	gone bool
+}
+
+func (g *goneLater) Get(id uint64) figures.Figure {
+	if g.gone {
+		return figures.Figure{ID: id, State: figures.Gone}
+	}
+	return g.oneFigure.Get(id)
+}
+
+func TestKittyFreesFiguresNoLongerKept(t *testing.T) {
+	src := &goneLater{oneFigure: readyFigure(t, 64, 48)}
+	p := NewPainter(NewDrawer(src), nil, 3)
+	defer p.Close()
+	p.SetProtocol(Kitty, 0, 0)
+	if seq, _ := p.Transmit(rowsOf(7, 0, 5), 40); !strings.Contains(seq, "a=T,") {
+		t.Fatalf("not transmitted: %q", seq)
+	}
+	src.gone = true
+	other := rowsOf(8, 6, 5) // a newer figure on screen (not ready here)
+	seq, _ := p.Transmit(other, 40)
+	if want := fmt.Sprintf("\x1b_Ga=d,d=I,i=%d,q=2\x1b\\", p.kittyID(7)); seq != want {
+		t.Errorf("got %q, want the image freed: %q", seq, want)
+	}
+	if seq, _ := p.Transmit(other, 40); seq != "" {
+		t.Errorf("freed twice: %q", seq)
 	}
 }
