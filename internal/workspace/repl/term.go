@@ -39,11 +39,11 @@ const (
 
 // term is the terminal emulator of a REPL: the screen and scrollback that
 // outlive the Python processes that write to them. It is not safe for
-// concurrent use: the REPL's mutex guards it. Its reply stream (answers to
-// the program's queries, and keys) is read by the REPL's reply goroutine.
+// concurrent use: the REPL's mutex guards it. Its input (answers to the
+// program's queries, and keys) goes to the REPL's input queue (inputQueue).
 type term struct {
-	emu  *vt.Emulator
-	log  *slog.Logger
+	emu *vt.Emulator
+	log *slog.Logger
 
 	run    int    // length of the current run of non-ASCII bytes fed
 	panics uint64 // emulator panics recovered
