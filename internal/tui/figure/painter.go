@@ -68,6 +68,9 @@ type Painter struct {
 	queue    []sixelKey
 	running  bool
 	iterm    map[uint64]itermImage
+
+	// The last overlay made, and what it was made of (Overlay).
+	lastKey, lastDraw, lastErase string
 }
 
 type kittyPlace struct {
@@ -345,7 +348,19 @@ func (p *Painter) Overlay(rows []repl.FigureRow, w, left, top, height int) (draw
 	if !proto.Pixels() || w <= 0 {
 		return "", ""
 	}
-	var d, e strings.Builder
+	// Which images go where: the same as last time costs no copy (View is
+	// on the keystroke path; an image is tens of kilobytes).
+	type place struct {
+		f    figures.Figure
+		y    int
+		rows int
+		six  string // the sixel, encoded
+	}
+	var places []place
+	var key strings.Builder
+	p.mu.Lock()
+	fmt.Fprintf(&key, "%s %d %d %dx%d|", proto, w, left, p.cellW, p.cellH) // the cells size a sixel
+	p.mu.Unlock()
 	for _, r := range rows {
 		if r.Row != 0 || !wholeOnScreen(rows, r) {
 			continue
@@ -358,23 +373,40 @@ func (p *Painter) Overlay(rows []repl.FigureRow, w, left, top, height int) (draw
 		if !ok {
 			continue
 		}
-		var img string
+		pl := place{f: f, y: y, rows: r.Rows}
+		if proto == Sixel {
+			if pl.six = p.sixelSeq(f, w, r.Rows); pl.six == "" {
+				continue // being encoded
+			}
+		}
+		places = append(places, pl)
+		fmt.Fprintf(&key, "%d@%d+%d:%p;", f.ID, y, r.Rows, &f.PNG[0])
+	}
+	p.mu.Lock()
+	if key.String() == p.lastKey {
+		draw, erase = p.lastDraw, p.lastErase
+		p.mu.Unlock()
+		return draw, erase
+	}
+	p.mu.Unlock()
+	var d, e strings.Builder
+	for _, pl := range places {
+		img := pl.six
 		if proto == ITerm2 {
-			img = p.itermSeq(f, w, r.Rows)
-		} else {
-			img = p.sixelSeq(f, w, r.Rows)
+			img = p.itermSeq(pl.f, w, pl.rows)
 		}
-		if img == "" {
-			continue
-		}
-		d.WriteString(ansi.SaveCursor + ansi.CursorPosition(left+1, y+1) + img + ansi.RestoreCursor)
+		d.WriteString(ansi.SaveCursor + ansi.CursorPosition(left+1, pl.y+1) + img + ansi.RestoreCursor)
 		e.WriteString(ansi.SaveCursor + "\x1b[m")
-		for i := range r.Rows {
-			e.WriteString(ansi.CursorPosition(left+1, y+i+1) + ansi.EraseCharacter(w))
+		for i := range pl.rows {
+			e.WriteString(ansi.CursorPosition(left+1, pl.y+i+1) + ansi.EraseCharacter(w))
 		}
 		e.WriteString(ansi.RestoreCursor)
 	}
-	return d.String(), e.String()
+	draw, erase = d.String(), e.String()
+	p.mu.Lock()
+	p.lastKey, p.lastDraw, p.lastErase = key.String(), draw, erase
+	p.mu.Unlock()
+	return draw, erase
 }
 
 // wholeOnScreen reports whether every row of r's figure is among rows.

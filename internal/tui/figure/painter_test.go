@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/classroomd/classroomd/internal/workspace/figures"
 	"github.com/classroomd/classroomd/internal/workspace/repl"
@@ -181,5 +182,22 @@ func TestKittyFreesFiguresNoLongerKept(t *testing.T) {
 	}
 	if seq, _ := p.Transmit(other, 40); seq != "" {
 		t.Errorf("freed twice: %q", seq)
+	}
+}
+
+// Drawing the same overlay again makes no new copy of the image; a move
+// makes a new one.
+func TestOverlayReusedWhileUnchanged(t *testing.T) {
+	p := NewPainter(NewDrawer(readyFigure(t, 64, 48)), nil, 3)
+	defer p.Close()
+	p.SetProtocol(ITerm2, 0, 0)
+	d1, _ := p.Overlay(rowsOf(7, 2, 5), 40, 10, 3, 30)
+	d2, _ := p.Overlay(rowsOf(7, 2, 5), 40, 10, 3, 30)
+	if d1 == "" || unsafe.StringData(d1) != unsafe.StringData(d2) {
+		t.Errorf("the same overlay was built again")
+	}
+	d3, _ := p.Overlay(rowsOf(7, 1, 5), 40, 10, 3, 30)
+	if d3 == d1 || !strings.Contains(d3, "\x1b[5;11H") {
+		t.Errorf("moved a row up, the overlay %q", d3[:20])
 	}
 }
