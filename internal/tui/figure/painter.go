@@ -71,6 +71,7 @@ type Painter struct {
 
 	// The last overlay made, and what it was made of (Overlay).
 	lastKey, lastDraw, lastErase string
+	rowCache                     map[rowKey]string // kitty placeholder rows
 }
 
 type kittyPlace struct {
@@ -108,7 +109,7 @@ func NewPainter(d *Drawer, wake func(), seed uint32) *Painter {
 	p := &Painter{drawer: d, wake: wake, ctx: ctx, cancel: cancel, proto: Blocks,
 		cellW: defaultCellW, cellH: defaultCellH,
 		idBase: (seed%0x7F + 1) << 16, placed: map[uint64]kittyPlace{},
-		encoding: map[sixelKey]*sixelImage{}, iterm: map[uint64]itermImage{}}
+		encoding: map[sixelKey]*sixelImage{}, iterm: map[uint64]itermImage{}, rowCache: map[rowKey]string{}}
 	if d != nil {
 		p.src = d.src
 	}
@@ -245,8 +246,32 @@ func kittyCols(w int) int { return min(max(w, 1), 297) }
 // foreground colour of its placeholders).
 func (p *Painter) kittyID(id uint64) uint32 { return p.idBase | uint32(id&0xFFFF) }
 
-// placeholderRow is row r of a kitty figure cols cells wide, padded to w.
+// placeholderRow is row r of a kitty figure cols cells wide, padded to w
+// (kept: the pane draws it again at each change of its text).
 func (p *Painter) placeholderRow(id uint64, r, cols, w int) string {
+	k := rowKey{id, r, cols, w}
+	p.mu.Lock()
+	row, ok := p.rowCache[k]
+	p.mu.Unlock()
+	if ok {
+		return row
+	}
+	row = p.makePlaceholderRow(id, r, cols, w)
+	p.mu.Lock()
+	if len(p.rowCache) >= 4*repl.MaxFigureRows {
+		clear(p.rowCache)
+	}
+	p.rowCache[k] = row
+	p.mu.Unlock()
+	return row
+}
+
+type rowKey struct {
+	id           uint64
+	row, cols, w int
+}
+
+func (p *Painter) makePlaceholderRow(id uint64, r, cols, w int) string {
 	kid := p.kittyID(id)
 	var b strings.Builder
 	fmt.Fprintf(&b, "\x1b[38;2;%d;%d;%dm", kid>>16&0xFF, kid>>8&0xFF, kid&0xFF)
