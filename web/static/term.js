@@ -438,6 +438,7 @@
   // The Python pane names each figure on the line after its picture:
   // "[figure saved: ~/figures/NAME-N.png]" (python/classroomd_figures.py).
   const FIGURE_NAME = /~\/(figures\/[A-Za-z0-9_.-]+\.png)\b/g;
+  const FIGURE_SAVED = /\[figure saved: ~\/(figures\/[A-Za-z0-9_.-]+\.png)\]/;
 
   function figureURL(rel) {
     return '/files/download?inline=1&path=' + encodeURIComponent(rel);
@@ -469,16 +470,15 @@
   });
 
   // figureAt names the figure whose picture covers the buffer cell (x, y):
-  // the first name below it, on one of the lines that follow the picture.
+  // the first "[figure saved: ...]" line below it (a picture has at most 20
+  // rows in the pane).
   function figureAt(x, y) {
     if (!images || !images.getImageAtBufferCell(x, y)) return '';
     const buf = term.buffer.active;
-    for (let i = y; i < Math.min(buf.length, y + 64); i++) {
+    for (let i = y; i < Math.min(buf.length, y + 24); i++) {
       const line = buf.getLine(i);
       if (!line) break;
-      const text = line.translateToString(true);
-      FIGURE_NAME.lastIndex = 0;
-      const m = FIGURE_NAME.exec(text);
+      const m = FIGURE_SAVED.exec(line.translateToString(true));
       if (m) return m[1];
     }
     return '';

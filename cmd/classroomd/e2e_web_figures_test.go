@@ -1,0 +1,320 @@
+package main
+
+// Figures in the browser, end to end (#15): the real binary, Debian's
+// chromium driven headless, the real matplotlib in the student's sandbox.
+// Read it as a student's first plot:
+//
+//	log in in the browser                  the page loaded xterm.js's image addon
+//	F4, plt.plot([1,2,3]); plt.show()      ~/figures/python-1.png, named under the figure
+//	the figure's rows                      a picture of the addon (real pixels, the PNG's
+//	                                       aspect and colours), no block characters
+//	the PNG's link                         the same bytes as ~/figures/python-1.png, as
+//	                                       image/png; another student's sign-in gets none
+//	a click on the picture                 the PNG opens in a tab of its own
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+)
+
+const (
+	piaPassword  = "line plots at noon 3"
+	quinPassword = "bar charts at dawn 8"
+)
+
+func TestBrowserFigures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end tests start real servers and a browser; skipped with -short")
+	}
+	ci := os.Getenv("CI") == "true"
+	chromium, err := chromiumPath()
+	if err != nil {
+		if ci {
+			t.Fatalf("the browser tests need chromium (apt-get install chromium; .ci/run installs it): %v", err)
+		}
+		t.Skipf("the browser tests need chromium (apt-get install chromium): %v", err)
+	}
+	if os.Geteuid() != 0 && !ci {
+		t.Skip("Python runs in a sandbox, which this test expects as root")
+	}
+
+	h := newHarness(t)
+	b := backend{dataDir: t.TempDir(), uidBase: 385000}
+	srv := h.startServer(t, b)
+	for _, u := range []struct{ name, password string }{{"pia", piaPassword}, {"quin", quinPassword}} {
+		h.cli(t, cliOpts{stdin: u.password + "\n"}, append([]string{"user", "add", u.name, "--password-stdin"}, b.flags()...)...).mustSucceed(t)
+	}
+	base := "http://" + srv.httpAddr
+	br := newBrowser(t, chromium, base)
+	png := filepath.Join(b.dataDir, "homes", "pia", "figures", "python-1.png")
+	const rel = "figures/python-1.png"
+
+	// What the server sends the page, counted from CDP's WebSocket frames;
+	// and the tabs the page opens.
+	var wsBytes atomic.Int64
+	var tabsMu sync.Mutex
+	var tabs []string
+	if err := chromedp.Listen(br.ctx, func(ev any) {
+		if ev, ok := ev.(*network.EventWebSocketFrameReceived); ok {
+			wsBytes.Add(int64(len(ev.Response.PayloadData))) // decoded from CDP's base64
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// New tabs are targets of the browser, seen from its own context.
+	err = chromedp.ListenBrowser(br.ctx, func(ev any) {
+		var info *target.Info
+		switch ev := ev.(type) {
+		case *target.EventTargetCreated:
+			info = ev.TargetInfo
+		case *target.EventTargetInfoChanged:
+			info = ev.TargetInfo
+		}
+		if info != nil && info.Type == "page" {
+			tabsMu.Lock()
+			tabs = append(tabs, info.URL)
+			tabsMu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A tall page: the Python pane gets rows enough for a figure of 15.
+	br.do(t, chromedp.EmulateViewport(1280, 1200), chromedp.Navigate(base+"/"))
+	br.login(t, "pia", piaPassword)
+	br.waitState(t, "connected")
+	br.waitScreen(t, "the workspace with welcome.py", func(s string) bool { return strings.Contains(s, "welcome.py") })
+	if g := br.eval(t, `window.classroomd.graphics()`); g != "iterm2" {
+		t.Fatalf("the page draws figures as %q, want iterm2 (the image addon did not load?)", g)
+	}
+	br.do(t, chromedp.Click(chromedp.CSS(`button[data-key="f4"]`)))
+	br.waitScreen(t, "the Python prompt", func(s string) bool { return strings.Contains(s, ">>>") })
+	// Python imports matplotlib once before the measured figure (the first
+	// import builds its font cache and takes seconds).
+	br.keys(t, "import matplotlib.pyplot as plt\r")
+	br.waitScreen(t, "matplotlib imported", func(s string) bool { return strings.Count(s, ">>>") >= 2 })
+
+	t.Run("plt_show_draws_the_png_in_the_page", func(t *testing.T) {
+		before := wsBytes.Load()
+		start := time.Now()
+		br.keys(t, "plt.plot([1,2,3]); plt.show()\r")
+		br.waitFor(t, "a picture of the image addon", `(`+findFigureJS+`)() !== null`)
+		shown := time.Since(start)
+		var fig struct {
+			X, Y                            float64
+			Width, Height, Blue, Cols, Rows int
+		}
+		if err := json.Unmarshal([]byte(br.eval(t, `JSON.stringify((`+findFigureJS+`)())`)), &fig); err != nil {
+			t.Fatal(err)
+		}
+		br.waitScreen(t, "the line naming the PNG", func(s string) bool { return strings.Contains(s, "[figure saved: ~/"+rel+"]") })
+		sent := wsBytes.Load() - before
+		br.screenshot(t, "figure")
+		t.Logf("the figure: %+v; in the page %v after Enter, %d bytes over the WebSocket meanwhile", fig, shown.Round(time.Millisecond), sent)
+
+		data, err := os.ReadFile(png)
+		if err != nil || !strings.HasPrefix(string(data), "\x89PNG\r\n\x1a\n") {
+			t.Fatalf("~/%s is not a PNG: %v", rel, err)
+		}
+		// Pixels, not cells: the picture is drawn at the size of the cells
+		// reserved for it (xterm.js's image addon scales the PNG to them),
+		// with the figure's aspect (640x480) and its line's blue.
+		if fig.Width < 200 || fig.Height < 150 {
+			t.Errorf("the picture is %dx%d pixels: not a figure's", fig.Width, fig.Height)
+		}
+		if ratio := float64(fig.Width) / float64(fig.Height); ratio < 1.25 || ratio > 1.42 {
+			t.Errorf("the picture is %dx%d: not the figure's 4:3", fig.Width, fig.Height)
+		}
+		if fig.Blue < 50 {
+			t.Errorf("the picture has %d pixels of the plotted line's blue: not the figure", fig.Blue)
+		}
+		// In the rows reserved for it: its bottom is above the line under them.
+		var name struct{ X, Y float64 }
+		if err := json.Unmarshal([]byte(br.eval(t, `JSON.stringify((`+findTextJS+`)("[figure saved: "))`)), &name); err != nil || name.Y == 0 {
+			t.Fatalf("no line naming the figure: %v", err)
+		}
+		if below := int(name.Y - fig.Y); fig.Height > below+1 {
+			t.Errorf("the picture is %d pixels high, over the line %d pixels below its top", fig.Height, below)
+		}
+		if s := br.screen(t); strings.ContainsAny(s, "▀▄") {
+			t.Errorf("block characters on the screen of a page that draws pixels:\n%s", s)
+		}
+		// The PNG itself crossed the WebSocket (base64 inside OSC 1337).
+		if sent < int64(len(data))*4/3 {
+			t.Errorf("%d bytes reached the page while the figure was drawn, fewer than the PNG's %d in base64", sent, len(data))
+		}
+	})
+
+	t.Run("the_png_is_served_to_its_student_only", func(t *testing.T) {
+		data, err := os.ReadFile(png)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := sha256.Sum256(data)
+		// From the page, as its link asks for it.
+		got := br.eval(t, `(async () => {
+			const r = await fetch(window.classroomd.figureURL(`+jsString(rel)+`));
+			const b = await r.arrayBuffer();
+			const d = new Uint8Array(await crypto.subtle.digest('SHA-256', b));
+			return [r.status, r.headers.get('content-type'), r.headers.get('x-content-type-options'), r.headers.get('cache-control'),
+				Array.from(d, (x) => x.toString(16).padStart(2, '0')).join('')].join(' ');
+		})()`)
+		if w := fmt.Sprintf("200 image/png nosniff no-store %s", hex.EncodeToString(want[:])); got != w {
+			t.Errorf("the figure's link answers %q, want %q", got, w)
+		}
+		// Another student's sign-in names the same path in their own home:
+		// nothing there, and never pia's bytes.
+		quin := httpLogin(t, base, "quin", quinPassword)
+		status, body := getWith(t, quin, base+"/files/download?"+url.Values{"inline": {"1"}, "path": {rel}}.Encode())
+		if status != http.StatusNotFound || strings.Contains(body, "PNG") {
+			t.Errorf("quin asking for %s: %d %.80q, want 404 and none of pia's figure", rel, status, body)
+		}
+		status, _ = getWith(t, &http.Client{Timeout: browserStep}, base+"/files/download?"+url.Values{"inline": {"1"}, "path": {rel}}.Encode())
+		if status != http.StatusUnauthorized {
+			t.Errorf("no sign-in asking for %s: %d, want 401", rel, status)
+		}
+	})
+
+	wantURL := base + "/files/download?inline=1&path=" + url.QueryEscape(rel)
+	// opened waits for a new tab at wantURL after the click.
+	clickOpens := func(t *testing.T, what string, x, y float64, hover string) {
+		t.Helper()
+		tabsMu.Lock()
+		tabs = nil
+		tabsMu.Unlock()
+		if hover != "" {
+			// As a hand does: over it first (xterm.js underlines the link),
+			// then the click.
+			br.do(t, chromedp.MouseEvent(chromedp.MouseMoved, x, y))
+			br.waitFor(t, "the link under the mouse", hover)
+		}
+		br.do(t, chromedp.MouseClickXY(x, y))
+		ok := waitFor(browserStep, nil, func() bool {
+			tabsMu.Lock()
+			defer tabsMu.Unlock()
+			return slices.Contains(tabs, wantURL)
+		})
+		if !ok {
+			tabsMu.Lock()
+			t.Errorf("a click on %s opened no tab at %s; tabs seen: %q", what, wantURL, tabs)
+			tabsMu.Unlock()
+		}
+	}
+	t.Run("a_click_on_the_picture_opens_the_png_in_a_tab", func(t *testing.T) {
+		var at struct{ X, Y float64 }
+		if err := json.Unmarshal([]byte(br.eval(t, `JSON.stringify((`+findFigureJS+`)())`)), &at); err != nil || at.X == 0 {
+			t.Fatalf("no picture to click: %v", err)
+		}
+		clickOpens(t, "the picture", at.X, at.Y, "")
+	})
+	t.Run("a_click_on_the_name_opens_it_too", func(t *testing.T) {
+		var at struct{ X, Y float64 }
+		if err := json.Unmarshal([]byte(br.eval(t, `JSON.stringify((`+findTextJS+`)(`+jsString("~/"+rel)+`))`)), &at); err != nil || at.X == 0 {
+			t.Fatalf("the name is not on the screen: %v", err)
+		}
+		clickOpens(t, "the name", at.X, at.Y, `document.querySelector('.xterm-cursor-pointer') !== null`)
+	})
+}
+
+// findTextJS finds text on the screen: the middle of its first cell in page
+// coordinates, or null.
+const findTextJS = `(want) => {
+  const term = window.classroomd.term, buf = term.buffer.active;
+  for (let row = 0; row < term.rows; row++) {
+    const line = buf.getLine(buf.viewportY + row);
+    const col = line ? line.translateToString(true).indexOf(want) : -1;
+    if (col < 0) continue;
+    const r = term.element.querySelector('.xterm-screen').getBoundingClientRect();
+    return { x: r.left + (col + 1.5) * r.width / term.cols, y: r.top + (row + 0.5) * r.height / term.rows };
+  }
+  return null;
+}`
+
+// findFigureJS finds the first picture of the image addon on the screen:
+// its buffer cell, its canvas's size, how many of its pixels have the
+// plotted line's blue (matplotlib's C0, #1f77b4), and the middle of its
+// first cell in page coordinates (to click it); null when there is none.
+const findFigureJS = `() => {
+  const cd = window.classroomd, term = cd.term, images = cd.images();
+  if (!images) return null;
+  const buf = term.buffer.active;
+  for (let row = 0; row < term.rows; row++) {
+    for (let col = 0; col < term.cols; col++) {
+      const c = images.getImageAtBufferCell(col, buf.viewportY + row);
+      if (!c) continue;
+      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let blue = 0;
+      for (let i = 0; i < px.length; i += 4) {
+        if (Math.abs(px[i] - 31) < 24 && Math.abs(px[i + 1] - 119) < 24 && Math.abs(px[i + 2] - 180) < 24) blue++;
+      }
+      const r = term.element.querySelector('.xterm-screen').getBoundingClientRect();
+      const cw = r.width / term.cols, ch = r.height / term.rows;
+      return { x: r.left + (col + 0.5) * cw, y: r.top + (row + 0.5) * ch, width: c.width, height: c.height, blue,
+        cols: term.cols, rows: term.rows };
+    }
+  }
+  return null;
+}`
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// httpLogin signs user in with a Go client and returns it (its cookie jar holds the session).
+func httpLogin(t *testing.T, base, user, password string) *http.Client {
+	t.Helper()
+	c := newCookieClient(t)
+	req, _ := http.NewRequest("POST", base+"/login", strings.NewReader(url.Values{"username": {user}, "password": {password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login %s over HTTP: %d", user, resp.StatusCode)
+	}
+	return c
+}
+
+func getWith(t *testing.T, c *http.Client, u string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, string(body)
+}
+
+// newCookieClient is an HTTP client with a cookie jar that does not follow redirects.
+func newCookieClient(t *testing.T) *http.Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, Timeout: browserStep,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
