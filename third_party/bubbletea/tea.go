@@ -1558,18 +1558,30 @@ func (f *framePacer) ask() (wait time.Duration, ok bool) {
 	if f.armed {
 		return 0, false // the armed frame will include it
 	}
-	if w := time.Until(f.due) - (frameBurst-1)*f.interval; w > 0 {
+	if w := f.aheadLocked(); w > 0 {
 		f.armed = true
 		return w, false
 	}
 	return 0, true
 }
 
+// aheadLocked is how long until a frame may go: how far the frames written
+// are ahead of the rate beyond the burst; 0 or less: now. Times, not
+// durations, are compared (the zero due would overflow a duration).
+func (f *framePacer) aheadLocked() time.Duration {
+	allowedFrom := f.due.Add(-(frameBurst - 1) * f.interval)
+	now := time.Now()
+	if !allowedFrom.After(now) {
+		return 0
+	}
+	return allowedFrom.Sub(now)
+}
+
 // askInline is ask for the event loop: it never arms a timer.
 func (f *framePacer) askInline() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return !f.armed && time.Until(f.due)-(frameBurst-1)*f.interval <= 0
+	return !f.armed && f.aheadLocked() <= 0
 }
 
 func (f *framePacer) disarm() {
