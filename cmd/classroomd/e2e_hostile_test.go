@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/classroomd/classroomd/internal/store"
 )
 
 const (
@@ -59,9 +61,24 @@ var forbidden = map[string]string{
 func TestHostileNamesAndBytes(t *testing.T) {
 	h := newHarness(t)
 	b := backend{dataDir: t.TempDir(), uidBase: 370000}
-	// The CLI refuses control characters in a name; an override reaches the
-	// roster (imported, or added before it was refused).
-	h.cli(t, cliOpts{stdin: hostilePassword + "\n"}, append([]string{"user", "add", hostileStudent, "--name", "Mal \u202eyrol", "--password-stdin"}, b.flags()...)...).mustSucceed(t)
+	// The command line refuses an override in a name (it took one before).
+	r := h.cli(t, cliOpts{stdin: hostilePassword + "\n"}, append([]string{"user", "add", hostileStudent, "--name", "Mal \u202eyrol", "--password-stdin"}, b.flags()...)...)
+	if r.code == 0 || !strings.Contains(r.stderr, "text direction control (U+202E)") {
+		t.Errorf("user add took a name with a right-to-left override (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	h.cli(t, cliOpts{stdin: hostilePassword + "\n"}, append([]string{"user", "add", hostileStudent, "--password-stdin"}, b.flags()...)...).mustSucceed(t)
+	// One stored before, as the store keeps it: every view must still show
+	// it harmlessly.
+	st := openBackendStore(t, b)
+	if _, err := st.ImportUsers(t.Context(), []store.UserImport{{Username: hostileStudent, FullName: "Mal \u202eyrol"}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	list := h.cli(t, cliOpts{}, append([]string{"user", "list"}, b.flags()...)...)
+	list.mustSucceed(t)
+	if strings.Contains(list.stdout, "\u202e") || !strings.Contains(list.stdout, "Mal ?yrol") {
+		t.Errorf("user list does not show the stored override harmlessly as ?:\n%s", list.stdout)
+	}
 	h.cli(t, cliOpts{stdin: hostileProfPass + "\n"}, append([]string{"user", "add", hostileProf, "--role", "professor", "--password-stdin"}, b.flags()...)...).mustSucceed(t)
 	h.cli(t, cliOpts{stdin: hostileOtherPass + "\n"}, append([]string{"user", "add", hostileOther, "--password-stdin"}, b.flags()...)...).mustSucceed(t)
 	home := filepath.Join(b.dataDir, "homes", hostileStudent)

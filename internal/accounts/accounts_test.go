@@ -547,3 +547,25 @@ func TestPasswordChecksWaitForAFreeSlot(t *testing.T) {
 		t.Fatalf("login once a slot is free: %+v, %v", res, err)
 	}
 }
+
+// A full name may not hold what would make a terminal do anything but draw
+// it (#16 case 5): `user add --name` and roster imports took a right-to-left
+// override, which the console refused; and what the command line prints of
+// a name already stored is made harmless.
+func TestHostileFullNames(t *testing.T) {
+	for _, name := range []string{"Mal \u202eyrol", "a\u2066b\u2069", "x\u200fy", "bad\xffname", "two\u2028lines", "esc\x1b]0;t\x07"} {
+		if err := ValidateFullName(name); err == nil {
+			t.Errorf("ValidateFullName(%q) accepted it", name)
+		}
+	}
+	for _, name := range []string{"Zoë Ångström", "محمد\u200cرضا", "李小龍", "O'Brien-Smith"} {
+		if err := ValidateFullName(name); err != nil {
+			t.Errorf("ValidateFullName(%q): %v", name, err)
+		}
+	}
+	for in, want := range map[string]string{"Mal \u202eyrol": "Mal ?yrol", "a\x1b[2Jb": "a?[2Jb", "z\u200bw": "z?w", "bad\xffx": "bad?x"} {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // MaxUsernameLen keeps names usable as folder names and in a terminal.
@@ -33,17 +34,35 @@ func NormalizeUsername(name string) (string, error) {
 	return n, nil
 }
 
-// ValidateFullName refuses control characters (they would reach other people's terminals).
+// ValidateFullName refuses what would do anything but draw characters in
+// other people's terminals: control characters, text that is not UTF-8,
+// line separators and text direction controls (an override makes a name
+// display in another order than it is stored). The console checks the
+// same; the command line and roster imports come here.
 func ValidateFullName(name string) error {
 	if len(name) > 200 {
 		return fmt.Errorf("name is longer than 200 characters")
 	}
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("name is not valid text (UTF-8)")
+	}
 	for _, r := range name {
-		if unicode.IsControl(r) {
+		switch {
+		case unicode.IsControl(r):
 			return fmt.Errorf("name contains a control character")
+		case r == '\u2028' || r == '\u2029':
+			return fmt.Errorf("name contains a line separator (U+%04X)", r)
+		case IsBidiControl(r):
+			return fmt.Errorf("name contains a text direction control (U+%04X)", r)
 		}
 	}
 	return nil
+}
+
+// IsBidiControl reports whether r is one of Unicode's explicit text
+// direction controls: marks, embeddings, overrides and isolates.
+func IsBidiControl(r rune) bool {
+	return r == '\u061c' || r == '\u200e' || r == '\u200f' || ('\u202a' <= r && r <= '\u202e') || ('\u2066' <= r && r <= '\u2069')
 }
 
 // ValidateEmail accepts an empty address or a plain one (no display name).
@@ -58,12 +77,14 @@ func ValidateEmail(email string) error {
 	return nil
 }
 
-// Printable makes a hostile string safe for a log line or a terminal: control
-// characters become '?', and it is cut to 64 characters.
+// Printable makes a hostile string safe for a log line or a terminal:
+// control characters, format characters (text direction overrides among
+// them), line separators and bytes that are not UTF-8 become '?', and it is
+// cut to 64 characters.
 func Printable(s string) string {
 	s = clip(s)
 	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' || r == unicode.ReplacementChar {
 			return '?'
 		}
 		return r
