@@ -249,13 +249,13 @@ func checkFullName(name string) error {
 	if len(name) > 200 {
 		return sentence(ErrInvalid, "The full name is longer than 200 characters; shorten it and try again.")
 	}
-	if err := accounts.ValidateFullName(name); err != nil {
-		return sentence(ErrInvalid, "The full name contains a control character; type it again without it.")
-	}
-	for _, r := range name {
+	for _, r := range name { // first: accounts' check says less
 		if r == '\uFFFD' || r == '\u2028' || r == '\u2029' || isBidi(r) {
 			return sentence(ErrInvalid, fmt.Sprintf("The full name contains an invisible control character (U+%04X); type it again without it.", r))
 		}
+	}
+	if err := accounts.ValidateFullName(name); err != nil {
+		return sentence(ErrInvalid, "The full name contains a control character; type it again without it.")
 	}
 	return nil
 }
