@@ -233,6 +233,16 @@ func TestBrowserFigures(t *testing.T) {
 		}
 		clickOpens(t, "the name", at.X, at.Y, `document.querySelector('.xterm-cursor-pointer') !== null`)
 	})
+	// What that tab shows: the figure at its own resolution (the page's
+	// CSP and nosniff hold for it too). Last: it leaves the workspace page.
+	t.Run("the_tab_shows_the_figure_at_full_resolution", func(t *testing.T) {
+		br.do(t, chromedp.Navigate(wantURL))
+		br.waitFor(t, "the image decoded", `document.images.length === 1 && document.images[0].complete && document.images[0].naturalWidth > 0`)
+		if size := br.eval(t, `document.images[0].naturalWidth + "x" + document.images[0].naturalHeight`); size != "640x480" {
+			t.Errorf("the tab shows a %s image, want matplotlib's 640x480", size)
+		}
+		br.screenshot(t, "figure-tab")
+	})
 }
 
 // findTextJS finds text on the screen: the middle of its first cell in page
