@@ -22,8 +22,10 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -233,6 +235,10 @@ func TestBrowserFigures(t *testing.T) {
 		}
 		clickOpens(t, "the name", at.X, at.Y, `document.querySelector('.xterm-cursor-pointer') !== null`)
 	})
+	if n, _ := strconv.Atoi(os.Getenv(figureRoundsE)); n > 0 {
+		measureFigures(t, br, &wsBytes, filepath.Dir(png), n)
+	}
+
 	// What that tab shows: the figure at its own resolution (the page's
 	// CSP and nosniff hold for it too). Last: it leaves the workspace page.
 	t.Run("the_tab_shows_the_figure_at_full_resolution", func(t *testing.T) {
@@ -328,3 +334,54 @@ func newCookieClient(t *testing.T) *http.Client {
 	return &http.Client{Jar: jar, Timeout: browserStep,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
+
+// figureRoundsE names how many more figures TestBrowserFigures draws to
+// measure them (BENCHMARKS.md); none by default.
+const figureRoundsE = "CLASSROOMD_FIGURE_ROUNDS"
+
+// measureFigures plots n figures one after the other in the Python pane and
+// logs, for each, the time from Enter to its picture in the page, Python's
+// own time for plt.plot and plt.show (rendering and saving the PNG), the
+// bytes the page received meanwhile and the PNG's size. It measures; it
+// checks nothing.
+func measureFigures(t *testing.T, br *browser, wsBytes *atomic.Int64, figures string, n int) {
+	var total, py []time.Duration
+	var sent, sizes []int64
+	br.keys(t, "import time\r")
+	for i := range n {
+		name := fmt.Sprintf("figures/python-%d.png", i+2) // python-1 is the test's
+		before := wsBytes.Load()
+		start := time.Now()
+		br.keys(t, fmt.Sprintf("t0 = time.perf_counter(); plt.plot(range(%d)); plt.show(); print('round', %d, 'took', round(time.perf_counter() - t0, 4))\r", i+3, i))
+		br.waitFor(t, "the picture of "+name, `(`+figureDrawnJS+`)(`+jsString("[figure saved: ~/"+name+"]")+`)`)
+		total = append(total, time.Since(start))
+		var secs float64
+		tag := fmt.Sprintf("round %d took ", i)
+		br.waitScreen(t, "Python's own time", func(s string) bool {
+			j := strings.Index(s, tag)
+			if j < 0 {
+				return false
+			}
+			_, err := fmt.Sscanf(s[j+len(tag):], "%g", &secs)
+			return err == nil
+		})
+		py = append(py, time.Duration(secs*float64(time.Second)))
+		sent = append(sent, wsBytes.Load()-before)
+		if fi, err := os.Stat(filepath.Join(figures, path.Base(name))); err == nil {
+			sizes = append(sizes, fi.Size())
+		}
+	}
+	t.Logf("%d figures: Enter to picture %v; Python's plot+show %v; bytes to the page %v; PNG sizes %v", n, total, py, sent, sizes)
+}
+
+// figureDrawnJS says whether the line text is on the screen with a picture
+// of the image addon in the row just above it.
+const figureDrawnJS = `(text) => {
+  const cd = window.classroomd, term = cd.term, images = cd.images(), buf = term.buffer.active;
+  for (let row = 1; row < term.rows; row++) {
+    const line = buf.getLine(buf.viewportY + row);
+    const col = line ? line.translateToString(true).indexOf(text) : -1;
+    if (col >= 0) return !!images.getImageAtBufferCell(col, buf.viewportY + row - 1);
+  }
+  return false;
+}`
