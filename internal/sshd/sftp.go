@@ -60,6 +60,7 @@ import (
 	"github.com/classroomd/classroomd/internal/accounts"
 	"github.com/classroomd/classroomd/internal/console"
 	"github.com/classroomd/classroomd/internal/files"
+	"github.com/classroomd/classroomd/internal/tui/termtext"
 	"github.com/classroomd/classroomd/internal/store"
 )
 
@@ -309,7 +310,9 @@ func (v *sftpView) refuse(err error) error {
 		return nil
 	}
 	if v.notices.allow() {
-		fmt.Fprintf(v.stderr, "classroomd: %s\n", err.Error())
+		// To the client's terminal: a path it sent or a name in the
+		// home may hold escapes (most messages quote them already).
+		fmt.Fprintf(v.stderr, "classroomd: %s\n", termtext.Name(err.Error()))
 	}
 	return toStatus(err)
 }

@@ -303,3 +303,15 @@ func TestPacer(t *testing.T) {
 		t.Error("wait with an empty bucket did not give up when the client left")
 	}
 }
+
+// A refusal told on the client's stderr shows a path's escapes and
+// overrides escaped, not as commands to the client's terminal (#16 case 5).
+func TestSFTPRefusalIsEscaped(t *testing.T) {
+	var buf bytes.Buffer
+	v := &sftpView{stderr: &buf, notices: newPacer(sftpNoticesPerSecond, sftpNoticesPerSecond)}
+	_ = v.refuse(fmt.Errorf("%s and %s are in different folders", "a\x1b]0;T\x07.txt", "/course/\u202eb"))
+	got := buf.String()
+	if strings.ContainsAny(got, "\x1b\x07\u202e") || !strings.Contains(got, `a\x1b]0;T\a.txt and /course/\u202eb`) {
+		t.Errorf("stderr: %q", got)
+	}
+}
