@@ -852,10 +852,35 @@ func contentDisposition(name string) string {
 
 // figurePath says whether rel names a figure: a .png directly in ~/figures,
 // where python/classroomd_figures.py saves them (the same rule as the
-// workspace's figure store).
+// workspace's figure store), or in students/NAME/figures, where a
+// professor's SFTP view shows a student's home (read-only, through the
+// console's BrowseHome, audited; in a student's own view it is only a
+// folder of their own home).
 func figurePath(rel string) bool {
+	if rest, ok := strings.CutPrefix(rel, "students/"); ok {
+		name, fig, ok := strings.Cut(rest, "/")
+		if !ok || !validStudentName(name) {
+			return false
+		}
+		rel = fig
+	}
 	name, ok := strings.CutPrefix(rel, "figures/")
 	return ok && name != "" && !strings.Contains(name, "/") && strings.HasSuffix(name, ".png") && !strings.HasPrefix(name, ".")
+}
+
+// validStudentName is the accounts rule for a username ([a-z][a-z0-9._-]*,
+// at most 32 bytes).
+func validStudentName(u string) bool {
+	if len(u) == 0 || len(u) > 32 || u[0] < 'a' || u[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // pngSignature starts every PNG file.
@@ -880,7 +905,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 	}
 	inline := r.URL.Query().Get("inline") == "1"
 	if inline && !figurePath(rel) {
-		http.Error(w, "Only a figure (a .png file in ~/figures) opens in the browser; download other files with the Download button.", http.StatusBadRequest)
+		http.Error(w, "Only a figure (a .png file in ~/figures, or in a student's) opens in the browser; download other files with the Download button.", http.StatusBadRequest)
 		return
 	}
 	user, remote := sess.User.Username, s.clientAddr(r).String()

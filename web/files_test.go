@@ -546,6 +546,9 @@ func TestFigureOpensInline(t *testing.T) {
 		{"figures/folder.png", http.StatusBadRequest, "folder"},
 		{"figures/gone.png", http.StatusNotFound, "figures/gone.png does not exist"}, // its own case, not "Figures/"
 		{"figures/../figures/python-1.png", http.StatusBadRequest, ".."},
+		{"students/Bob/figures/python-1.png", http.StatusBadRequest, "Only a figure"},
+		{"students/bob/lab/python-1.png", http.StatusBadRequest, "Only a figure"},
+		{"students//figures/python-1.png", http.StatusBadRequest, "Only a figure"},
 	} {
 		resp, body := inline(c.rel)
 		if resp.StatusCode != c.status || !strings.Contains(string(body), c.says) {
@@ -563,6 +566,12 @@ func TestFigureOpensInline(t *testing.T) {
 	}
 	if resp, _ := tf.downloadQuery(tf.alice, url.Values{"path": {"figures/python-1.png"}, "inline": {"1"}}, map[string]string{"Sec-Fetch-Site": "cross-site"}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a figure asked for by another site: %d, want 403", resp.StatusCode)
+	}
+	// A professor's view shows students' homes at students/NAME (here, in
+	// this fake SFTP server, a folder like any other).
+	tf.write("students/bob/figures/python-2.png", figure)
+	if resp, body := inline("students/bob/figures/python-2.png"); resp.StatusCode != http.StatusOK || string(body) != figure {
+		t.Errorf("a student's figure through students/bob: %d, %d bytes", resp.StatusCode, len(body))
 	}
 	// Without inline=1 the file list's Download still saves it, as any file.
 	resp, body = tf.download(tf.alice, "figures/page.png", nil)

@@ -10,7 +10,9 @@ package main
 //	                                       aspect and colours), no block characters
 //	the PNG's link                         the same bytes as ~/figures/python-1.png, as
 //	                                       image/png; another student's sign-in gets none
-//	a click on the picture                 the PNG opens in a tab of its own
+//	a click on the picture, or its name    the PNG opens in a tab of its own, at 640x480
+//	the professor watching her, in a       the same picture in the live view; a click
+//	browser too                            opens it from students/pia (her home, read-only)
 
 import (
 	"crypto/sha256"
@@ -40,6 +42,7 @@ import (
 const (
 	piaPassword  = "line plots at noon 3"
 	quinPassword = "bar charts at dawn 8"
+	ruthPassword = "histograms at dusk 12"
 )
 
 func TestBrowserFigures(t *testing.T) {
@@ -61,8 +64,8 @@ func TestBrowserFigures(t *testing.T) {
 	h := newHarness(t)
 	b := backend{dataDir: t.TempDir(), uidBase: 385000}
 	srv := h.startServer(t, b)
-	for _, u := range []struct{ name, password string }{{"pia", piaPassword}, {"quin", quinPassword}} {
-		h.cli(t, cliOpts{stdin: u.password + "\n"}, append([]string{"user", "add", u.name, "--password-stdin"}, b.flags()...)...).mustSucceed(t)
+	for _, u := range []struct{ name, password, role string }{{"pia", piaPassword, "student"}, {"quin", quinPassword, "student"}, {"ruth", ruthPassword, "professor"}} {
+		h.cli(t, cliOpts{stdin: u.password + "\n"}, append([]string{"user", "add", u.name, "--role", u.role, "--password-stdin"}, b.flags()...)...).mustSucceed(t)
 	}
 	base := "http://" + srv.httpAddr
 	br := newBrowser(t, chromium, base)
@@ -72,8 +75,6 @@ func TestBrowserFigures(t *testing.T) {
 	// What the server sends the page, counted from CDP's WebSocket frames;
 	// and the tabs the page opens.
 	var wsBytes atomic.Int64
-	var tabsMu sync.Mutex
-	var tabs []string
 	if err := chromedp.Listen(br.ctx, func(ev any) {
 		if ev, ok := ev.(*network.EventWebSocketFrameReceived); ok {
 			wsBytes.Add(int64(len(ev.Response.PayloadData))) // decoded from CDP's base64
@@ -81,24 +82,7 @@ func TestBrowserFigures(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	// New tabs are targets of the browser, seen from its own context.
-	err = chromedp.ListenBrowser(br.ctx, func(ev any) {
-		var info *target.Info
-		switch ev := ev.(type) {
-		case *target.EventTargetCreated:
-			info = ev.TargetInfo
-		case *target.EventTargetInfoChanged:
-			info = ev.TargetInfo
-		}
-		if info != nil && info.Type == "page" {
-			tabsMu.Lock()
-			tabs = append(tabs, info.URL)
-			tabsMu.Unlock()
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tabs := watchTabs(t, br)
 
 	// A tall page: the Python pane gets rows enough for a figure of 15.
 	br.do(t, chromedp.EmulateViewport(1280, 1200), chromedp.Navigate(base+"/"))
@@ -197,28 +181,20 @@ func TestBrowserFigures(t *testing.T) {
 	})
 
 	wantURL := base + "/files/download?inline=1&path=" + url.QueryEscape(rel)
-	// opened waits for a new tab at wantURL after the click.
-	clickOpens := func(t *testing.T, what string, x, y float64, hover string) {
+	// clickOpens clicks at x, y (after hovering until hover holds, if
+	// set) and waits for b to open a tab at want.
+	clickOpens := func(t *testing.T, b *browser, tabs *tabWatch, what string, x, y float64, hover, want string) {
 		t.Helper()
-		tabsMu.Lock()
-		tabs = nil
-		tabsMu.Unlock()
+		tabs.reset()
 		if hover != "" {
 			// As a hand does: over it first (xterm.js underlines the link),
 			// then the click.
-			br.do(t, chromedp.MouseEvent(chromedp.MouseMoved, x, y))
-			br.waitFor(t, "the link under the mouse", hover)
+			b.do(t, chromedp.MouseEvent(chromedp.MouseMoved, x, y))
+			b.waitFor(t, "the link under the mouse", hover)
 		}
-		br.do(t, chromedp.MouseClickXY(x, y))
-		ok := waitFor(browserStep, nil, func() bool {
-			tabsMu.Lock()
-			defer tabsMu.Unlock()
-			return slices.Contains(tabs, wantURL)
-		})
-		if !ok {
-			tabsMu.Lock()
-			t.Errorf("a click on %s opened no tab at %s; tabs seen: %q", what, wantURL, tabs)
-			tabsMu.Unlock()
+		b.do(t, chromedp.MouseClickXY(x, y))
+		if !waitFor(browserStep, nil, func() bool { return slices.Contains(tabs.seen(), want) }) {
+			t.Errorf("a click on %s opened no tab at %s; tabs seen: %q", what, want, tabs.seen())
 		}
 	}
 	t.Run("a_click_on_the_picture_opens_the_png_in_a_tab", func(t *testing.T) {
@@ -226,14 +202,56 @@ func TestBrowserFigures(t *testing.T) {
 		if err := json.Unmarshal([]byte(br.eval(t, `JSON.stringify((`+findFigureJS+`)())`)), &at); err != nil || at.X == 0 {
 			t.Fatalf("no picture to click: %v", err)
 		}
-		clickOpens(t, "the picture", at.X, at.Y, "")
+		clickOpens(t, br, tabs, "the picture", at.X, at.Y, "", wantURL)
 	})
 	t.Run("a_click_on_the_name_opens_it_too", func(t *testing.T) {
 		var at struct{ X, Y float64 }
 		if err := json.Unmarshal([]byte(br.eval(t, `JSON.stringify((`+findTextJS+`)(`+jsString("~/"+rel)+`))`)), &at); err != nil || at.X == 0 {
 			t.Fatalf("the name is not on the screen: %v", err)
 		}
-		clickOpens(t, "the name", at.X, at.Y, `document.querySelector('.xterm-cursor-pointer') !== null`)
+		clickOpens(t, br, tabs, "the name", at.X, at.Y, `document.querySelector('.xterm-cursor-pointer') !== null`, wantURL)
+	})
+
+	// The professor watching pia in the browser sees her figure drawn the
+	// same way, and a click opens it from her home (students/pia, the
+	// professor's read-only view of it); no student gets it that way.
+	t.Run("the_professor_watching_opens_it_from_her_home", func(t *testing.T) {
+		prof := newBrowser(t, chromium, base)
+		profTabs := watchTabs(t, prof)
+		prof.do(t, chromedp.EmulateViewport(1280, 1200), chromedp.Navigate(base+"/"))
+		prof.login(t, "ruth", ruthPassword)
+		prof.waitState(t, "connected")
+		prof.waitScreen(t, "the console", func(s string) bool { return strings.Contains(s, "1 Students") })
+		prof.keys(t, "2")
+		prof.waitScreen(t, "the Live page with pia", func(s string) bool { return strings.Contains(s, "Via") && strings.Contains(s, "pia") })
+		prof.keys(t, "/pia")
+		prof.waitScreen(t, "the Live page filtered on pia", func(s string) bool { return strings.Contains(s, "/ pia") })
+		prof.keys(t, "\r")
+		prof.waitScreen(t, "the filter kept", func(s string) bool { return !strings.Contains(s, "enter keep filter") })
+		prof.keys(t, "\r")
+		prof.waitScreen(t, "pia's live view", func(s string) bool { return strings.Contains(s, "Watching pia (they see it)") })
+		prof.waitFor(t, "pia's figure in the live view", `(`+findFigureJS+`)() !== null`)
+		prof.screenshot(t, "figure-live-view")
+		var at struct{ X, Y float64 }
+		if err := json.Unmarshal([]byte(prof.eval(t, `JSON.stringify((`+findFigureJS+`)())`)), &at); err != nil {
+			t.Fatal(err)
+		}
+		hers := "students/pia/" + rel
+		theirs := base + "/files/download?inline=1&path=" + url.QueryEscape(hers)
+		clickOpens(t, prof, profTabs, "the picture in the live view", at.X, at.Y, "", theirs)
+
+		data, err := os.ReadFile(png)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := sha256.Sum256(data)
+		if got := prof.eval(t, `(`+fetchSumJS+`)(`+jsString(hers)+`)`); got != "200 image/png "+hex.EncodeToString(want[:]) {
+			t.Errorf("the professor's link to pia's figure answers %q", got)
+		}
+		quin := httpLogin(t, base, "quin", quinPassword)
+		if status, body := getWith(t, quin, theirs); status == http.StatusOK || strings.Contains(body, "PNG") {
+			t.Errorf("a student asking for %s: %d %.80q, want a refusal", hers, status, body)
+		}
 	})
 	if n, _ := strconv.Atoi(os.Getenv(figureRoundsE)); n > 0 {
 		measureFigures(t, br, &wsBytes, filepath.Dir(png), n)
@@ -384,4 +402,53 @@ const figureDrawnJS = `(text) => {
     if (col >= 0) return !!images.getImageAtBufferCell(col, buf.viewportY + row - 1);
   }
   return false;
+}`
+
+// tabWatch records the URLs of the pages (tabs) a browser opens or navigates.
+type tabWatch struct {
+	mu   sync.Mutex
+	urls []string
+}
+
+func watchTabs(t *testing.T, b *browser) *tabWatch {
+	w := &tabWatch{}
+	// New tabs are targets of the browser, seen from its own context.
+	err := chromedp.ListenBrowser(b.ctx, func(ev any) {
+		var info *target.Info
+		switch ev := ev.(type) {
+		case *target.EventTargetCreated:
+			info = ev.TargetInfo
+		case *target.EventTargetInfoChanged:
+			info = ev.TargetInfo
+		}
+		if info != nil && info.Type == "page" {
+			w.mu.Lock()
+			w.urls = append(w.urls, info.URL)
+			w.mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *tabWatch) reset() {
+	w.mu.Lock()
+	w.urls = nil
+	w.mu.Unlock()
+}
+
+func (w *tabWatch) seen() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.urls)
+}
+
+// fetchSumJS fetches a figure's link from the page and answers its status,
+// type and SHA-256.
+const fetchSumJS = `async (rel) => {
+  const r = await fetch(window.classroomd.figureURL(rel));
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', await r.arrayBuffer()));
+  return [r.status, r.headers.get('content-type'), Array.from(d, (x) => x.toString(16).padStart(2, '0')).join('')].join(' ');
 }`

@@ -440,12 +440,28 @@
   const FIGURE_NAME = /~\/(figures\/[A-Za-z0-9_.-]+\.png)\b/g;
   const FIGURE_SAVED = /\[figure saved: ~\/(figures\/[A-Za-z0-9_.-]+\.png)\]/;
 
+  // A professor's live view names the student it shows in its title row
+  // (internal/tui/console/liveview): their figures are in that student's
+  // home, which the professor's file transfers see at students/NAME.
+  const WATCHED = /(?:^| )(?:Watching ([a-z][a-z0-9._-]{0,31}) \(they see it\)|You are typing in ([a-z][a-z0-9._-]{0,31})'s )/;
+
+  function watchedStudent() {
+    const buf = term.buffer.active;
+    for (let y = 0; y < term.rows; y++) {
+      const line = buf.getLine(buf.viewportY + y);
+      const m = line && WATCHED.exec(line.translateToString(true));
+      if (m) return m[1] || m[2];
+    }
+    return '';
+  }
+
   function figureURL(rel) {
     return '/files/download?inline=1&path=' + encodeURIComponent(rel);
   }
 
   function openFigure(rel) {
-    window.open(figureURL(rel), '_blank', 'noopener');
+    const who = watchedStudent();
+    window.open(figureURL(who ? 'students/' + who + '/' + rel : rel), '_blank', 'noopener');
   }
 
   // The named path is a link (it is text: the workspace names it whatever
