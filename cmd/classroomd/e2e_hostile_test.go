@@ -46,16 +46,17 @@ var hostileFiles = []struct {
 // forbidden are byte strings that must never reach a terminal: the hostile
 // names' escapes, as the names hold them.
 var forbidden = map[string]string{
-	"a window title from a name":    "\x1b]0;PWNED",
-	"a clipboard write (OSC 52)":    "\x1b]52;",
-	"a screen erase from a name":    "\x1b[2J\x1b[Hclear",
-	"a right-to-left override":      "\u202e",
-	"a left-to-right isolate":       "\u2066",
-	"a pop directional isolate":     "\u2069",
-	"an invalid byte":               "\xff\xfe",
-	"a C1 CSI":                      "\u009b",
-	"a window title from Python":    "PY-TITLE",
-	"a clipboard write from Python": "UFlDTElQ",
+	"a window title from a name":     "\x1b]0;PWNED",
+	"a clipboard write (OSC 52)":     "\x1b]52;",
+	"a screen erase from a name":     "\x1b[2J\x1b[Hclear",
+	"a right-to-left override":       "\u202e",
+	"a left-to-right isolate":        "\u2066",
+	"a pop directional isolate":      "\u2069",
+	"an invalid byte":                "\xff\xfe",
+	"a C1 CSI":                       "\u009b",
+	"a window title from Python":     "PY-TITLE",
+	"a window title from a new name": "\x1b]0;PROF",
+	"a clipboard write from Python":  "UFlDTElQ",
 }
 
 func TestHostileNamesAndBytes(t *testing.T) {
@@ -168,6 +169,27 @@ func TestHostileNamesAndBytes(t *testing.T) {
 	stu.waitScreen("AGAIN", ">>>")
 	prof.typ(keyEsc)
 	prof.waitUntil("leave the live view", func(sc vtScreen) bool { return !sc.contains("Watching " + hostileStudent) })
+
+	// The professor browses her files: a name made meanwhile is listed,
+	// opened and titled escaped.
+	seen := filepath.Join(home, "\x1b]0;PROF-TITLE\x07seen.py")
+	if err := os.WriteFile(seen, []byte("print('seen')\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(seen, uid, uid); err != nil {
+		t.Fatal(err)
+	}
+	const seenShown = `\x1b]0;PROF-TITLE\aseen.py`
+	prof.typ("b")
+	prof.waitUntil("list mallory's files, the new name escaped", func(sc vtScreen) bool {
+		return sc.contains(hostileStudent+"'s files (read-only)") && rowWith(sc, seenShown)
+	})
+	prof.typ("g\r") // it sorts first
+	prof.waitScreen(hostileStudent+": "+seenShown+" (read-only)", "print('seen')")
+	prof.typ(keyEsc)
+	prof.waitScreen(hostileStudent + "'s files (read-only)")
+	prof.typ(keyEsc)
+	prof.waitUntil("leave the files", func(sc vtScreen) bool { return !sc.contains(hostileStudent + "'s files") })
 	quitTerm(t, prof)
 
 	// 2 MB pasted into Python, then into the editor: refused whole, with a

@@ -226,15 +226,15 @@ func (m *Model) fileRead(msg fileMsg) tea.Cmd {
 
 // view draws the browser: a title row, then the tree or the file.
 func (b *browser) view(m *Model, w, h int) string {
-	title := " " + b.student + "'s files (read-only)"
+	title := " " + termtext.Safe(b.student) + "'s files (read-only)"
 	body := ""
 	if b.ed != nil {
-		title = " " + b.student + ": " + b.file + " (read-only)"
+		title = " " + termtext.Safe(b.student) + ": " + termtext.Name(b.file) + " (read-only)"
 		body = b.ed.View()
 	} else {
 		body = b.tree.View()
 	}
-	lines := []string{m.theme.Selected.Render(termtext.Pad(termtext.Fit(termtext.Safe(title), w), w))}
+	lines := []string{m.theme.Selected.Render(termtext.Pad(termtext.Fit(title, w), w))}
 	lines = append(lines, strings.Split(body, "\n")...)
 	return strings.Join(fitLines(lines, w, h), "\n")
 }
