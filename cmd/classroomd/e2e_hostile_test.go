@@ -6,6 +6,8 @@ package main
 // a 2 MB paste. What each terminal receives is read byte for byte.
 
 import (
+	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -14,6 +16,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
 
 	"github.com/classroomd/classroomd/internal/store"
 )
@@ -317,5 +322,93 @@ func waitFile(t *testing.T, home, present, gone string) {
 			names = append(names, fmt.Sprintf("%q", e.Name()))
 		}
 		t.Fatalf("within %s the home did not get %q in place of %q; it holds %s", screenDeadline, present, gone, strings.Join(names, ", "))
+	}
+}
+
+// recordSocket is run in the page before its own scripts: it keeps every
+// byte the page's WebSocket receives (window.__rx, base64 on request).
+const recordSocket = `(() => {
+  const W = window.WebSocket, chunks = [];
+  const keep = (d) => {
+    if (d instanceof ArrayBuffer) chunks.push(new Uint8Array(d));
+    else if (d instanceof Blob) d.arrayBuffer().then((b) => chunks.push(new Uint8Array(b)));
+    else chunks.push(new TextEncoder().encode(String(d)));
+  };
+  window.WebSocket = class extends W {
+    constructor(...a) { super(...a); this.addEventListener('message', (e) => keep(e.data)); }
+  };
+  window.__rx = () => {
+    let s = '';
+    for (const c of chunks) for (let i = 0; i < c.length; i++) s += String.fromCharCode(c[i]);
+    return btoa(s);
+  };
+})()`
+
+// The same hostile names in the browser (#16 case 5): the page shows them
+// escaped as the terminal does, its title stays classroomd's, and none of
+// the bytes its socket receives holds a name's escape or Python's.
+func TestHostileNamesInTheBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end tests start real servers and a browser; skipped with -short")
+	}
+	chromium, err := chromiumPath()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the browser tests need chromium (apt-get install chromium; .ci/run installs it): %v", err)
+		}
+		t.Skipf("the browser tests need chromium: %v", err)
+	}
+	if os.Geteuid() != 0 && os.Getenv("CI") != "true" {
+		t.Skip("Python runs in a sandbox, which this test expects as root")
+	}
+	h := newHarness(t)
+	b := backend{dataDir: t.TempDir(), uidBase: 380000}
+	h.cli(t, cliOpts{stdin: hostilePassword + "\n"}, append([]string{"user", "add", hostileStudent, "--password-stdin"}, b.flags()...)...).mustSucceed(t)
+	home := filepath.Join(b.dataDir, "homes", hostileStudent)
+	uid := homeOwner(t, b, hostileStudent)
+	for _, f := range hostileFiles {
+		p := filepath.Join(home, f.name)
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(p, uid, uid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := h.startServer(t, b)
+	br := newBrowser(t, chromium, "http://"+srv.httpAddr)
+	ctx, cancel := context.WithTimeout(br.ctx, browserStep)
+	_, err = chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: recordSocket})
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	br.login(t, hostileStudent, hostilePassword)
+	br.waitState(t, "connected")
+	br.waitScreen(t, "every hostile name, escaped", func(s string) bool {
+		for _, f := range hostileFiles[:len(hostileFiles)-1] {
+			if !strings.Contains(s, f.shown) {
+				return false
+			}
+		}
+		return strings.Contains(s, "LLLLLLLL…")
+	})
+	br.do(t, chromedp.Click(chromedp.CSS(`button[data-key="f4"]`)))
+	br.waitScreen(t, "the Python prompt", func(s string) bool { return strings.Contains(s, ">>>") })
+	br.keys(t, `print("\x1b]0;PY-" + "TITLE\x07\x1b]52;c;UFlD" + "TElQ\x07\u202eRTL" + "-OUT")`+"\r")
+	br.waitScreen(t, "Python's output", func(s string) bool { return strings.Contains(s, "RTL-OUT") })
+
+	if title := br.eval(t, `document.title`); !strings.Contains(title, "classroomd") || strings.Contains(title, "PWNED") || strings.Contains(title, "PY-TITLE") {
+		t.Errorf("the page's title is %q", title)
+	}
+	enc := br.eval(t, `window.__rx()`)
+	raw, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil || !strings.Contains(string(raw), "RTL-OUT") {
+		t.Fatalf("the page's socket recorded %d bytes without Python's output (%v): the recorder did not run", len(raw), err)
+	}
+	for what, esc := range forbidden {
+		if strings.Contains(string(raw), esc) {
+			t.Errorf("the browser was sent %s (%q)", what, esc)
+		}
 	}
 }
