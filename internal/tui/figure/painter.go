@@ -493,6 +493,9 @@ func (p *Painter) sixelSeq(f figures.Figure, w, rows int) string {
 	if s := p.encoding[k]; s != nil {
 		return s.seq
 	}
+	if p.ctx.Err() != nil {
+		return "" // closed: nothing more is encoded
+	}
 	if len(p.encoding) >= maxSixels {
 		for old, s := range p.encoding {
 			if s.done {
@@ -505,13 +508,13 @@ func (p *Painter) sixelSeq(f figures.Figure, w, rows int) string {
 	if !p.running {
 		p.running = true
 		p.wg.Add(1)
-		go p.encodeQueue(f.PNG)
+		go p.encodeQueue()
 	}
 	return ""
 }
 
 // encodeQueue encodes the queued sixels one at a time.
-func (p *Painter) encodeQueue(_ []byte) {
+func (p *Painter) encodeQueue() {
 	defer p.wg.Done()
 	for {
 		p.mu.Lock()
