@@ -338,16 +338,26 @@ func (s *scenario) consoleRefusesStudents(t *testing.T) {
 
 	crafted := []struct {
 		name, keys, reason string
+		shown              string // what the field shows, when the server left the harm out
 	}{
-		// Pasted, so the escape sequences arrive inside the text.
-		{"an escape sequence that clears the screen", "\x1b[200~wipe\x1b[2J\x1b[Hyour screen\x1b[201~", "an escape character"},
+		// Pasted, so the escape sequences arrive inside the text: the
+		// server's input drops a paste's escapes (pasteguard), so the
+		// field holds their harmless rest. The question's own check
+		// refuses escapes too (internal/classroom's tests).
+		{"an escape sequence that clears the screen", "\x1b[200~wipe\x1b[2J\x1b[Hyour screen\x1b[201~", "", "wipe[2J[Hyour screen"},
 		// Typed: it would show the question backwards.
-		{"a right-to-left override", "abc\u202edef", "a text direction control"},
+		{"a right-to-left override", "abc\u202edef", "a text direction control", ""},
 	}
 	for _, c := range crafted {
 		alice.typ(keyF9)
 		alice.waitScreen("Ask for help", ">")
 		alice.typ(c.keys)
+		if c.shown != "" {
+			alice.waitScreen("> " + c.shown)
+			alice.typ(keyEsc)
+			alice.waitUntil("close the question", func(sc vtScreen) bool { return !sc.contains("Ask for help") })
+			continue
+		}
 		alice.typ("\r")
 		refusal := flatShows("The question contains "+c.reason, "remove it and try again.")
 		sc := alice.waitUntil("refuse the question or take it", func(sc vtScreen) bool {
