@@ -11,6 +11,8 @@ import (
 	"os/signal"
 	"os/user"
 	"syscall"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -22,6 +24,7 @@ import (
 	"github.com/classroomd/classroomd/internal/store"
 	"github.com/classroomd/classroomd/internal/store/postgres"
 	"github.com/classroomd/classroomd/internal/store/sqlite"
+	"github.com/classroomd/classroomd/internal/tui/termtext"
 )
 
 func main() {
@@ -126,9 +129,45 @@ func cliActor() accounts.Actor {
 // newLogger logs JSON when stderr is not a terminal (a service), text when it is.
 func newLogger(w io.Writer) *slog.Logger {
 	if isTerminal(w) {
-		return slog.New(slog.NewTextHandler(w, nil))
+		return slog.New(slog.NewTextHandler(w, nil)) // quotes what is not printable
 	}
-	return slog.New(slog.NewJSONHandler(w, nil))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{ReplaceAttr: escapeHostile}))
+}
+
+// escapeHostile writes a logged string's text direction controls, other
+// invisible characters and bytes that are not UTF-8 as visible escapes
+// (\u202e, \xff; termtext.Name). JSON escapes control characters itself, but
+// not these: an override in a file name or username would reorder the line
+// for whoever reads the log in a terminal (jq -r, less).
+func escapeHostile(_ []string, a slog.Attr) slog.Attr {
+	var s string
+	switch a.Value.Kind() {
+	case slog.KindString:
+		s = a.Value.String()
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok && err != nil {
+			s = err.Error()
+		}
+	}
+	if s != "" && hidesText(s) {
+		a.Value = slog.StringValue(termtext.Name(s))
+	}
+	return a
+}
+
+// hidesText reports whether s holds what JSON leaves as it is but a
+// terminal would not show as it is: invalid UTF-8, format characters,
+// line and paragraph separators.
+func hidesText(s string) bool {
+	if !utf8.ValidString(s) {
+		return true
+	}
+	for _, r := range s {
+		if r >= 0x80 && (unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029') {
+			return true
+		}
+	}
+	return false
 }
 
 func isTerminal(w io.Writer) bool {
