@@ -205,6 +205,7 @@ func TestHostileNamesAndBytes(t *testing.T) {
 	other.typ(keyF4)
 	other.waitScreen(">>>")
 	huge := strings.Repeat("x = 'paste paste paste paste'\n", 2<<20/30+1)
+	before := rssKiB(t, srv.cmd.Process.Pid)
 	pasteWhileOtherTypes(t, stu, other, huge, "That paste is 2 MiB; Python takes at most 256 KiB at once")
 	stu.typ(`print("after" + "-paste")` + "\r")
 	stu.waitScreen("after-paste", ">>>")
@@ -214,6 +215,15 @@ func TestHostileNamesAndBytes(t *testing.T) {
 	stu.typ("pasted.py\r")
 	stu.waitScreen("pasted.py · Ln 1, Col 1")
 	pasteWhileOtherTypes(t, stu, other, huge, "That paste is 2 MiB; the editor takes at most 1 MiB at once")
+	after := rssKiB(t, srv.cmd.Process.Pid)
+	t.Logf("server RSS %d KiB before the two pastes, %d KiB after", before, after)
+	limit := 64 << 10
+	if raceEnabled() {
+		limit *= 8 // the race detector's shadow memory
+	}
+	if after-before > limit {
+		t.Errorf("two refused 2 MB pastes grew the server by %d KiB (the bound is %d KiB)", after-before, limit)
+	}
 	stu.typ("\x1b[200~print('a small' + ' paste')\n\x1b[201~")
 	stu.waitScreen("pasted.py ●", "1 print('a small' + ' paste')")
 
