@@ -485,6 +485,9 @@ func TestAnnouncements(t *testing.T) {
 	}
 	d.press(char('y'))
 	d.untilCalled("Retract 2")
+	// The answer comes after the call: had it come while x was pressed
+	// below, its notice would have replaced the one the test reads.
+	d.until("the notice", func(s string) bool { return strings.Contains(s, "The announcement has ended.") })
 	d.selectRow("Welcome to the lab")
 	d.press(char('x'))
 	if !strings.Contains(d.status(), "ended already") {
