@@ -529,7 +529,18 @@ func (p *Painter) encodeQueue() {
 		f := p.src.Get(k.id)
 		seq := ""
 		if f.State == figures.Ready && len(f.PNG) > 0 && &f.PNG[0] == k.png {
-			seq = SixelOf(f.PNG, k.cols*k.cellW, k.rows*k.cellH)
+			// In one of the decoding slots every workspace shares, when
+			// the store has them: encodings stay within the cores allowed.
+			release, ok := func() {}, true
+			if slots, has := p.src.(interface {
+				Slot(stop <-chan struct{}) (func(), bool)
+			}); has {
+				release, ok = slots.Slot(p.ctx.Done())
+			}
+			if ok {
+				seq = SixelOf(f.PNG, k.cols*k.cellW, k.rows*k.cellH)
+				release()
+			}
 		}
 		p.mu.Lock()
 		if s := p.encoding[k]; s != nil {

@@ -201,3 +201,43 @@ func TestOverlayReusedWhileUnchanged(t *testing.T) {
 		t.Errorf("moved a row up, the overlay %q", d3[:20])
 	}
 }
+
+// slotted is a source whose encodings wait for a shared slot.
+type slotted struct {
+	oneFigure
+	slots chan struct{}
+}
+
+func (s slotted) Slot(stop <-chan struct{}) (func(), bool) {
+	select {
+	case s.slots <- struct{}{}:
+		return func() { <-s.slots }, true
+	case <-stop:
+		return nil, false
+	}
+}
+
+func TestSixelWaitsForASharedSlot(t *testing.T) {
+	src := slotted{readyFigure(t, 64, 48), make(chan struct{}, 1)}
+	src.slots <- struct{}{} // another workspace's decoding holds the only slot
+	woke := make(chan struct{}, 4)
+	p := NewPainter(NewDrawer(src), func() { woke <- struct{}{} }, 3)
+	defer p.Close()
+	p.SetProtocol(Sixel, 9, 18)
+	rows := rowsOf(7, 0, 4)
+	p.Overlay(rows, 20, 0, 1, 30) // starts the encoding
+	select {
+	case <-woke:
+		t.Fatal("encoded without a slot")
+	case <-time.After(100 * time.Millisecond):
+	}
+	<-src.slots // the slot is free
+	select {
+	case <-woke:
+	case <-time.After(10 * time.Second):
+		t.Fatal("never encoded once the slot was free")
+	}
+	if d, _ := p.Overlay(rows, 20, 0, 1, 30); !strings.Contains(d, "\x1bP0;1q") {
+		t.Errorf("no sixel after the encoding: %q", d)
+	}
+}

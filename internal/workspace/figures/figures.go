@@ -211,6 +211,19 @@ func (s *Store) Show(rel string) (uint64, string) {
 	return id, ""
 }
 
+// Slot waits for one of the decoding slots shared by every workspace (or
+// for stop to close) and returns its release; ok is false when stop closed
+// first. Views take one to encode a figure for their terminal (a sixel),
+// so that encodings too stay within the cores the slots allow.
+func (s *Store) Slot(stop <-chan struct{}) (release func(), ok bool) {
+	select {
+	case s.o.Slots.ch <- struct{}{}:
+		return func() { <-s.o.Slots.ch }, true
+	case <-stop:
+		return nil, false
+	}
+}
+
 // Get returns figure id (State Gone when it is not kept).
 func (s *Store) Get(id uint64) Figure {
 	s.mu.Lock()
