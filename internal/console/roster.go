@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/classroomd/classroomd/internal/accounts"
+	"github.com/classroomd/classroomd/internal/roster"
 	"github.com/classroomd/classroomd/internal/store"
 	"github.com/classroomd/classroomd/internal/workspace"
 )
@@ -231,7 +232,9 @@ func (d *Desk) ExportCSV(ctx context.Context) ([]byte, error) {
 	w := csv.NewWriter(&b)
 	_ = w.Write(ExportColumns)
 	for _, u := range users {
-		_ = w.Write([]string{u.Username, u.FullName, u.Email, string(u.Role)})
+		// As text, not formulas, in a spreadsheet; the import takes the
+		// apostrophe off again.
+		_ = w.Write([]string{u.Username, roster.SpreadsheetText(u.FullName), roster.SpreadsheetText(u.Email), string(u.Role)})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

