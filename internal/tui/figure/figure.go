@@ -6,9 +6,9 @@
 // the lower as background). It is text, so it needs no protocol, goes stale
 // with nothing, and the renderer's diff treats it like any other line. The
 // colours are true colour; Bubble Tea's renderer brings them down to the
-// terminal's profile (256 or 16 colours) as it does every style. Pixel
-// protocols (kitty, iTerm2, sixel) for terminals that claim one come later:
-// no image escape is ever sent from here.
+// terminal's profile (256 or 16 colours) as it does every style. Terminals
+// that claim a pixel protocol (kitty, iTerm2, sixel; detect.go) get their
+// own drawing instead (painter.go); no image escape is sent from here.
 package figure
 
 import (

@@ -38,8 +38,9 @@ import (
 // erase an image, the overlay's erase sequence blanks them again (what the
 // renderer believes they hold), before the next frame's cells. A sixel is
 // encoded once per figure per size in a goroutine of the Painter (the
-// encoder's CPU stays off the render path, one at a time per view); until
-// it is ready the rows say it is being drawn. A sixel never reaches the
+// encoder's CPU stays off the render path: one at a time per view, each in
+// one of the decoding slots every workspace shares, Store.Slot); until it
+// is ready the rows say it is being drawn. A sixel never reaches the
 // screen's last row (it would scroll the screen).
 //
 // Limits: ultraviolet's renderer may move the cursor right by rewriting a
