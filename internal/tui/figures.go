@@ -25,6 +25,7 @@ type figureState struct {
 	used         figure.Protocol // what this view draws with
 	cellW, cellH int
 	trueColor    bool // the profile was forced to true colour (kitty)
+	applied      bool // the option was applied (at the first message)
 }
 
 // figureMsg handles the messages figures need; handled reports whether
@@ -32,6 +33,12 @@ type figureState struct {
 func (m *Model) figureMsg(msg tea.Msg) (handled bool, cmd tea.Cmd) {
 	if m.ws == nil {
 		return false, nil
+	}
+	if !m.figs.applied { // the first message: the option holds from the start
+		m.figs.applied = true
+		if c := m.applyFigures(); c != nil {
+			defer func() { cmd = tea.Batch(c, cmd) }()
+		}
 	}
 	switch msg := msg.(type) {
 	case replpane.SentMsg:
