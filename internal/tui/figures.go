@@ -127,11 +127,16 @@ func (m *Model) figuresAfter() tea.Cmd {
 	}
 	if m.live != nil {
 		m.live.SetGraphics(m.figs.used, m.figs.cellW, m.figs.cellH)
-		if m.mode == modeLive {
+	}
+	switch m.mode {
+	case modeLive:
+		if m.live != nil {
 			return m.live.Transmit()
 		}
+	case modeWorkspace:
+		return m.repl.Transmit()
 	}
-	return m.repl.Transmit()
+	return nil // the console: no Python pane shows
 }
 
 // figureOverlay is the pixel images (iTerm2, sixel) to draw over the
