@@ -2,6 +2,7 @@ package figure
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"image/png"
 	"strings"
@@ -64,6 +65,19 @@ func TestKittyPlaceholdersAfterTheTransmission(t *testing.T) {
 	}
 	if again, _ := p.Transmit(rows, 40); again != "" {
 		t.Errorf("sent twice: %q", again)
+	}
+	// The chunks' payloads, joined, are the PNG; the last says m=0.
+	var b64 strings.Builder
+	chunks := strings.Split(strings.TrimSuffix(seq, "\x1b\\"), "\x1b\\")
+	for i, c := range chunks {
+		ctl, payload, _ := strings.Cut(strings.TrimPrefix(c, "\x1b_G"), ";")
+		if last := i == len(chunks)-1; strings.HasSuffix(ctl, "m=0") != last || len(payload) > 4096 {
+			t.Errorf("chunk %d of %d: %q, %d bytes", i, len(chunks), ctl, len(payload))
+		}
+		b64.WriteString(payload)
+	}
+	if got, err := base64.StdEncoding.DecodeString(b64.String()); err != nil || !bytes.Equal(got, src.f.PNG) {
+		t.Errorf("the transmission is not the PNG (%v)", err)
 	}
 	lines := blank(10, 40)
 	p.Lines(lines, rows, 40)
@@ -239,5 +253,34 @@ func TestSixelWaitsForASharedSlot(t *testing.T) {
 	}
 	if d, _ := p.Overlay(rows, 20, 0, 1, 30); !strings.Contains(d, "\x1bP0;1q") {
 		t.Errorf("no sixel after the encoding: %q", d)
+	}
+}
+
+func TestKittyTransmitInChunks(t *testing.T) {
+	data := make([]byte, 20000)
+	for i := range data {
+		data[i] = byte(i * 7919 >> 3)
+	}
+	seq := KittyTransmit(0x2a0007, data, 40, 5)
+	chunks := strings.Split(strings.TrimSuffix(seq, "\x1b\\"), "\x1b\\")
+	if len(chunks) != 7 { // 26,668 base64 bytes in chunks of 4,096
+		t.Fatalf("%d chunks", len(chunks))
+	}
+	var b64 strings.Builder
+	for i, c := range chunks {
+		ctl, payload, _ := strings.Cut(strings.TrimPrefix(c, "\x1b_G"), ";")
+		switch {
+		case i == 0 && ctl != "a=T,U=1,f=100,t=d,i=2752519,p=1,c=40,r=5,q=2,m=1":
+			t.Errorf("first chunk's keys %q", ctl)
+		case i > 0 && i < len(chunks)-1 && ctl != "m=1", i == len(chunks)-1 && ctl != "m=0":
+			t.Errorf("chunk %d's keys %q", i, ctl)
+		}
+		if len(payload) > 4096 {
+			t.Errorf("chunk %d: %d bytes", i, len(payload))
+		}
+		b64.WriteString(payload)
+	}
+	if got, err := base64.StdEncoding.DecodeString(b64.String()); err != nil || !bytes.Equal(got, data) {
+		t.Errorf("the chunks are not the data (%v)", err)
 	}
 }
