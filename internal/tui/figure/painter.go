@@ -34,7 +34,8 @@ import (
 // after the frame at the figure's place (Overlay: Bubble Tea's View.Overlay,
 // a classroomd patch in third_party/bubbletea), only while all of the
 // figure's rows are on screen and nothing covers the pane, with the cursor
-// saved and restored around it. The rows under an image are blank cells; to
+// saved and restored around it (a figure partly scrolled off shows its
+// half-block picture meanwhile). The rows under an image are blank cells; to
 // erase an image, the overlay's erase sequence blanks them again (what the
 // renderer believes they hold), before the next frame's cells. A sixel is
 // encoded once per figure per size in a goroutine of the Painter (the
@@ -201,7 +202,13 @@ func (p *Painter) Lines(lines []string, rows []repl.FigureRow, w int) {
 				continue
 			}
 			lines[r.Line] = p.placeholderRow(r.ID, r.Row, kittyCols(w), w)
-		default:
+		case !wholeOnScreen(rows, firstOf(r)):
+			// Partly scrolled off: no image (Overlay), the half blocks.
+			pic := p.drawer.Lines(r.ID, w, r.Rows)
+			if r.Row < len(pic) {
+				lines[r.Line] = pic[r.Row]
+			}
+		default: // blank under the image
 			lines[r.Line] = strings.Repeat(" ", max(w, 0))
 			if r.Row == 0 && proto == Sixel && !p.sixelReady(f, w, r.Rows) {
 				lines[r.Line] = noteLine(fmt.Sprintf("[drawing the figure ~/%s…]", f.Path), w)
@@ -433,6 +440,11 @@ func (p *Painter) Overlay(rows []repl.FigureRow, w, left, top, height int) (draw
 	p.lastKey, p.lastDraw, p.lastErase = key.String(), draw, erase
 	p.mu.Unlock()
 	return draw, erase
+}
+
+// firstOf is the row 0 of r's figure, where it is (or would be) on screen.
+func firstOf(r repl.FigureRow) repl.FigureRow {
+	return repl.FigureRow{Line: r.Line - r.Row, ID: r.ID, Row: 0, Rows: r.Rows}
 }
 
 // wholeOnScreen reports whether every row of r's figure is among rows.

@@ -284,3 +284,20 @@ func TestKittyTransmitInChunks(t *testing.T) {
 		t.Errorf("the chunks are not the data (%v)", err)
 	}
 }
+
+// A figure partly scrolled off gets no image: its rows on screen show the
+// half-block picture instead of blanks.
+func TestPartlyShownPixelFigureInHalfBlocks(t *testing.T) {
+	p := NewPainter(NewDrawer(readyFigure(t, 64, 48)), nil, 3)
+	defer p.Close()
+	p.SetProtocol(ITerm2, 0, 0)
+	whole, part := blank(10, 40), blank(10, 40)
+	p.Lines(whole, rowsOf(7, 2, 5), 40)
+	p.Lines(part, rowsOf(7, -2, 5)[2:], 40) // its first two rows above the screen
+	if strings.Contains(strings.Join(whole, ""), "▀") {
+		t.Errorf("half blocks under a whole iTerm2 image")
+	}
+	if !strings.Contains(part[0], "▀") || !strings.Contains(part[2], "▀") {
+		t.Errorf("a partly shown figure's rows: %q", part[:3])
+	}
+}
