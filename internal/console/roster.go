@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/classroomd/classroomd/internal/accounts"
-	"github.com/classroomd/classroomd/internal/roster"
+	"github.com/classroomd/classroomd/internal/csvtext"
 	"github.com/classroomd/classroomd/internal/store"
 	"github.com/classroomd/classroomd/internal/workspace"
 )
@@ -234,7 +234,7 @@ func (d *Desk) ExportCSV(ctx context.Context) ([]byte, error) {
 	for _, u := range users {
 		// As text, not formulas, in a spreadsheet; the import takes the
 		// apostrophe off again.
-		_ = w.Write([]string{u.Username, roster.SpreadsheetText(u.FullName), roster.SpreadsheetText(u.Email), string(u.Role)})
+		_ = w.Write([]string{u.Username, csvtext.SpreadsheetText(u.FullName), csvtext.SpreadsheetText(u.Email), string(u.Role)})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

