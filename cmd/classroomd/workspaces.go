@@ -81,7 +81,7 @@ func (a *app) workspaces(cfg config.Server, svc *accounts.Service, log *slog.Log
 		})
 		ws, err := workspace.New(workspace.Options{
 			Username: u.Username, Home: home, Course: courseHome, REPL: r,
-			JournalDir: filepath.Join(a.cfg.JournalDir(), u.Username), IdleREPL: cfg.REPLIdle, Log: log,
+			JournalDir: filepath.Join(a.cfg.JournalDir(), u.Username), JournalEvery: cfg.JournalEvery, IdleREPL: cfg.REPLIdle, Log: log,
 			FigureSlots: figureSlots,
 		})
 		if err != nil {

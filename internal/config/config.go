@@ -52,6 +52,9 @@ type Server struct {
 	WorkspaceGrace time.Duration
 	// REPLIdle stops a REPL with no key and no output for this long.
 	REPLIdle time.Duration
+	// JournalEvery is how often unsaved edits are written to the journal:
+	// the most typing a crash or a kill -9 can lose.
+	JournalEvery time.Duration
 	// InsecureNoSandbox allows serving students on a public address although
 	// their programs cannot be isolated.
 	InsecureNoSandbox bool
@@ -190,6 +193,7 @@ func (s *Server) RegisterServerFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&s.InsecureNoSandbox, "insecure-no-sandbox", false, "serve on a non-loopback address even when students' programs cannot be isolated (never on a shared machine)")
 	fs.DurationVar(&s.WorkspaceGrace, "workspace-grace", 30*time.Minute, "how long a student's workspace (REPL, unsaved edits) waits for them to reconnect")
 	fs.DurationVar(&s.REPLIdle, "repl-idle", 30*time.Minute, "stop a student's Python after this long with no key and no output (they are told why)")
+	fs.DurationVar(&s.JournalEvery, "journal-every", 3*time.Second, "how often students' unsaved edits are written to the journal: the most typing a crash of the server can lose")
 	fs.StringVar(&s.Python, "python", "/usr/bin/python3", "the Python students run (a path inside the sandbox's read-only /usr)")
 	s.Student.RegisterStudentFlags(fs)
 	fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long to wait for sessions to end before closing them")
@@ -285,6 +289,8 @@ func (s *Server) Validate() error {
 	switch {
 	case s.REPLIdle <= 0:
 		return fmt.Errorf("--repl-idle must be positive")
+	case s.JournalEvery < 10*time.Millisecond:
+		return fmt.Errorf("--journal-every %s is too short: use at least 10ms (each write is fsynced; 3s is the default)", s.JournalEvery)
 	case !strings.HasPrefix(s.Python, "/usr/"):
 		return fmt.Errorf("--python %q must be under /usr/, the only system folder a sandbox sees", s.Python)
 	case s.Student.Validate() != nil:
