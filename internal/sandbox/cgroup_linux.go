@@ -538,9 +538,12 @@ func Sweep() (int, error) {
 	return len(stale), firstErr
 }
 
+// processExists reports whether pid is a live process. A zombie is not:
+// a daemon killed with -9 stays one until its parent reaps it (seconds
+// under some supervisors), and a restart meanwhile must still sweep it.
 func processExists(pid int) bool {
 	err := unix.Kill(pid, 0)
-	return err == nil || errors.Is(err, unix.EPERM)
+	return (err == nil || errors.Is(err, unix.EPERM)) && procState(pid) != 'Z'
 }
 
 // killAll empties a leaf: cgroup.kill where there is one, else SIGKILL to

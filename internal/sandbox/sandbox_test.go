@@ -915,3 +915,35 @@ print(int(df.y.sum()))
 		t.Errorf("plot.png is owned by uid %d, want %d", st.Uid, aliceUID)
 	}
 }
+
+// A daemon killed with -9 is a zombie until its parent reaps it; a daemon
+// started meanwhile (a supervisor's restart) must still sweep its leaves.
+// Before, kill(pid, 0) succeeding on the zombie kept them.
+func TestSweepRemovesTheSandboxesOfAZombieDaemon(t *testing.T) {
+	needSandbox(t)
+	dead := exec.Command("/bin/true")
+	if err := dead.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Wait() // reaped only at the end: a zombie meanwhile
+	deadline := time.Now().Add(10 * time.Second)
+	for procState(dead.Process.Pid) != 'Z' {
+		if time.Now().After(deadline) {
+			t.Fatalf("/bin/true (pid %d) did not become a zombie within 10 s", dead.Process.Pid)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	layout, err := discoverCgroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, err := newCgroupNamed(layout, strconv.Itoa(dead.Process.Pid)+"-deadbeef-zed", DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := append([]string{}, stale.dirs...)
+	if _, err := Sweep(); err != nil {
+		t.Fatal(err)
+	}
+	assertGone(t, dirs, nil)
+}
