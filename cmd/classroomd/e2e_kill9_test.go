@@ -129,9 +129,9 @@ func TestDaemonKill9Loop(t *testing.T) {
 		oldPid     int
 		oldCgroups []string
 		// Figures for RELIABILITY.md.
-		killsInSave, newInSave, tempsLeft int
-		maxLost                           time.Duration
-		marksLost, marksTyped             int
+		killsInSave, newInSave, tempsLeft, journalTemps int
+		maxLost                                         time.Duration
+		marksLost, marksTyped                           int
 	)
 	// The last start only checks what the last kill left.
 	for round := range rounds + 1 {
@@ -244,6 +244,7 @@ func TestDaemonKill9Loop(t *testing.T) {
 			t.Fatalf("round %d: welcome.py is neither the last saved version nor the one being saved: %d bytes, first line %q", round, len(got), first)
 		}
 		tempsLeft += len(kill9Temps(t, homeDir))
+		journalTemps += len(kill9Temps(t, journalDir))
 
 		// No Python of the killed daemon outlives it.
 		if !waitFor(exitDeadline, nil, func() bool { return len(studentProcesses(b.uidBase)) == 0 }) {
@@ -286,6 +287,6 @@ func TestDaemonKill9Loop(t *testing.T) {
 		t.Logf("round %d: killed %s; file %d bytes whole; journal holds %d of %d marks", round,
 			map[bool]string{true: "during a save", false: "while typing"}[duringSave], len(got), m, len(shown))
 	}
-	t.Logf("%d kills (%d during a save, %d of which the new version won); %d marks typed, %d lost, typed at most %v before the kill; %d partial copies found in the home after kills (a save after a restart must clear them)",
-		rounds, killsInSave, newInSave, marksTyped, marksLost, maxLost.Round(time.Millisecond), tempsLeft)
+	t.Logf("%d kills (%d during a save, %d of which the new version won); %d marks typed, %d lost, typed at most %v before the kill; %d partial copies found in the home and %d in the journal after kills (a save after a restart, and opening the journal, must clear them)",
+		rounds, killsInSave, newInSave, marksTyped, marksLost, maxLost.Round(time.Millisecond), tempsLeft, journalTemps)
 }
