@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -65,13 +66,18 @@ func kill9Temps(t *testing.T, dir string) []string {
 }
 
 // kill9Cgroups lists the cgroups of the sandboxes of the daemon with this
-// pid (named "PID-..." under a "classroomd" group, see internal/sandbox).
+// pid: named "PID-..." in a "classroomd" group (see internal/sandbox),
+// wherever the hierarchies put the daemon's own group.
 func kill9Cgroups(pid int) []string {
 	var out []string
-	for _, pattern := range []string{"/sys/fs/cgroup/classroomd", "/sys/fs/cgroup/*/classroomd", "/sys/fs/cgroup/*/*/classroomd", "/sys/fs/cgroup/*/*/*/classroomd"} {
-		m, _ := filepath.Glob(filepath.Join(pattern, strconv.Itoa(pid)+"-*"))
+	_ = filepath.WalkDir("/sys/fs/cgroup", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() || d.Name() != "classroomd" {
+			return nil
+		}
+		m, _ := filepath.Glob(filepath.Join(path, strconv.Itoa(pid)+"-*"))
 		out = append(out, m...)
-	}
+		return filepath.SkipDir
+	})
 	return out
 }
 
