@@ -33,11 +33,11 @@ func cpuWeight(t *testing.T, p *Process) string {
 // throughout.
 func TestGovernorLowersTheWeightOfABusySandboxWhileItIsBusy(t *testing.T) {
 	needRoot(t)
-	start := func(user string, uid int, code string) *Process {
+	start := func(user string, uid int, code string, stdin io.Reader) *Process {
 		s := testSpec(t, user, uid, DefaultPython, "-c", code)
 		ready := make(chan struct{})
 		s.Stdout, s.Stderr = &signalWriter{ch: ready}, io.Discard
-		s.Stdin = strings.NewReader("")
+		s.Stdin = stdin
 		p, err := Start(context.Background(), s)
 		if err != nil {
 			t.Fatal(err)
@@ -50,8 +50,14 @@ func TestGovernorLowersTheWeightOfABusySandboxWhileItIsBusy(t *testing.T) {
 		}
 		return p
 	}
-	spinner := start("alice", aliceUID, "import time\nprint('ready', flush=True)\nt = time.time()\nwhile time.time() - t < 2: pass\ntime.sleep(600)")
-	idle := start("bob", bobUID, "import time\nprint('ready', flush=True)\ntime.sleep(600)")
+	// It spins until a line comes on its stdin, however long a loaded
+	// machine takes to give it the CPU time that makes it busy (a spin of a
+	// fixed 2 s of wall time could end before it was ever seen busy), then
+	// sleeps.
+	stopR, stopW := io.Pipe()
+	t.Cleanup(func() { stopW.Close() })
+	spinner := start("alice", aliceUID, "import select, sys, time\nprint('ready', flush=True)\nwhile not select.select([sys.stdin], [], [], 0)[0]: pass\ntime.sleep(600)", stopR)
+	idle := start("bob", bobUID, "import time\nprint('ready', flush=True)\ntime.sleep(600)", strings.NewReader(""))
 	normal := cpuWeight(t, idle)
 
 	g := NewCPUGovernor(GovernorOptions{Every: 150 * time.Millisecond})
@@ -59,12 +65,13 @@ func TestGovernorLowersTheWeightOfABusySandboxWhileItIsBusy(t *testing.T) {
 	defer g.Watch(spinner)()
 	defer g.Watch(idle)()
 
-	waitFor(t, "the spinning sandbox's weight to be lowered", 10*time.Second, func() bool {
+	waitFor(t, "the spinning sandbox's weight to be lowered", 30*time.Second, func() bool {
 		return g.Busy(spinner) && cpuWeight(t, spinner) != normal
 	})
 	if g.Busy(idle) || cpuWeight(t, idle) != normal {
 		t.Errorf("the idle sandbox's weight changed: busy %v, weight %s (normal %s)", g.Busy(idle), cpuWeight(t, idle), normal)
 	}
+	go stopW.Write([]byte("stop\n")) //nolint:errcheck // the pipe is read once the spinner looks
 	waitFor(t, "the weight to be restored once it sleeps", 10*time.Second, func() bool {
 		return !g.Busy(spinner) && cpuWeight(t, spinner) == normal
 	})
