@@ -37,10 +37,10 @@ const (
 	// msgStoreDown answers a login that failed on the store (down, or
 	// taking no writes): why, and that those already working are not hit.
 	msgStoreDown = "Signing in is not possible just now: the server cannot use its database. Anyone already signed in can keep working. Try again in a minute; if it keeps happening, tell your professor."
-	msgTooMany     = "Too many sign-in attempts from your network. Wait a minute, then try again."
-	msgForeign     = "This sign-in form was sent from another site. Open this server's own address and sign in there."
-	msgSignedOut   = "You are signed out. Close this tab on a shared computer."
-	msgExpired     = "Your sign-in has ended (it expires after 12 hours without use, or when your password changes). Sign in again."
+	msgTooMany   = "Too many sign-in attempts from your network. Wait a minute, then try again."
+	msgForeign   = "This sign-in form was sent from another site. Open this server's own address and sign in there."
+	msgSignedOut = "You are signed out. Close this tab on a shared computer."
+	msgExpired   = "Your sign-in has ended (it expires after 12 hours without use, or when your password changes). Sign in again."
 )
 
 func (s *Server) cookieName(r *http.Request) string {

@@ -60,8 +60,8 @@ import (
 	"github.com/classroomd/classroomd/internal/accounts"
 	"github.com/classroomd/classroomd/internal/console"
 	"github.com/classroomd/classroomd/internal/files"
-	"github.com/classroomd/classroomd/internal/tui/termtext"
 	"github.com/classroomd/classroomd/internal/store"
+	"github.com/classroomd/classroomd/internal/tui/termtext"
 )
 
 const (

@@ -21,7 +21,7 @@ func TestRenameAHostileLongName(t *testing.T) {
 	shown := `\x1b]0;T\a\xff` + strings.Repeat("L", 245) + ".py"
 	sp := newSpace(t, map[string]string{name: "x = 1\n", "a.py": ""})
 	d := drive(t, sp, 80, 24)
-	d.shows(shown[:16]) // cut to the list's width
+	d.shows(shown[:16])     // cut to the list's width
 	d.press(keyF2, keyHome) // it sorts first
 	if !strings.HasPrefix(d.status(), shown[:60]) {
 		t.Fatalf("the status line does not name the selected file escaped: %q", d.status())
