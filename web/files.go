@@ -868,19 +868,11 @@ func figurePath(rel string) bool {
 	return ok && name != "" && !strings.Contains(name, "/") && strings.HasSuffix(name, ".png") && !strings.HasPrefix(name, ".")
 }
 
-// validStudentName is the accounts rule for a username ([a-z][a-z0-9._-]*,
-// at most 32 bytes).
+// validStudentName reports whether u is a username as accounts makes them
+// (already normalised: a name that normalises to another is not one).
 func validStudentName(u string) bool {
-	if len(u) == 0 || len(u) > 32 || u[0] < 'a' || u[0] > 'z' {
-		return false
-	}
-	for i := 0; i < len(u); i++ {
-		c := u[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
+	n, err := accounts.NormalizeUsername(u)
+	return err == nil && n == u
 }
 
 // pngSignature starts every PNG file.
