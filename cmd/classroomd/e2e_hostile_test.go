@@ -361,13 +361,7 @@ func TestHostileNamesInTheBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end tests start real servers and a browser; skipped with -short")
 	}
-	chromium, err := chromiumPath()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the browser tests need chromium (apt-get install chromium; .ci/run installs it): %v", err)
-		}
-		t.Skipf("the browser tests need chromium: %v", err)
-	}
+	chromium := needChromium(t)
 	if os.Geteuid() != 0 && os.Getenv("CI") != "true" {
 		t.Skip("Python runs in a sandbox, which this test expects as root")
 	}
@@ -388,7 +382,7 @@ func TestHostileNamesInTheBrowser(t *testing.T) {
 	srv := h.startServer(t, b)
 	br := newBrowser(t, chromium, "http://"+srv.httpAddr)
 	ctx, cancel := context.WithTimeout(br.ctx, browserStep)
-	_, err = chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: recordSocket})
+	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: recordSocket})
 	cancel()
 	if err != nil {
 		t.Fatal(err)

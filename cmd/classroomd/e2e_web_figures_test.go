@@ -50,13 +50,7 @@ func TestBrowserFigures(t *testing.T) {
 		t.Skip("end-to-end tests start real servers and a browser; skipped with -short")
 	}
 	ci := os.Getenv("CI") == "true"
-	chromium, err := chromiumPath()
-	if err != nil {
-		if ci {
-			t.Fatalf("the browser tests need chromium (apt-get install chromium; .ci/run installs it): %v", err)
-		}
-		t.Skipf("the browser tests need chromium (apt-get install chromium): %v", err)
-	}
+	chromium := needChromium(t)
 	if os.Geteuid() != 0 && !ci {
 		t.Skip("Python runs in a sandbox, which this test expects as root")
 	}

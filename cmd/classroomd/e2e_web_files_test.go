@@ -44,13 +44,7 @@ func TestBrowserFiles(t *testing.T) {
 		t.Skip("end-to-end tests start real servers and a browser; skipped with -short")
 	}
 	ci := os.Getenv("CI") == "true"
-	chromium, err := chromiumPath()
-	if err != nil {
-		if ci {
-			t.Fatalf("the browser tests need chromium (apt-get install chromium; .ci/run installs it): %v", err)
-		}
-		t.Skipf("the browser tests need chromium (apt-get install chromium): %v", err)
-	}
+	chromium := needChromium(t)
 	if os.Geteuid() != 0 {
 		if ci {
 			t.Fatal("the browser file tests check the uid of uploaded files: run them as root (as .ci/run does)")
@@ -66,7 +60,7 @@ func TestBrowserFiles(t *testing.T) {
 	br := newBrowser(t, chromium, base)
 	downloads := t.TempDir()
 	ctx, cancel := context.WithTimeout(br.ctx, browserStep)
-	_, err = chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+	_, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
 		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
 	cancel()
 	if err != nil {

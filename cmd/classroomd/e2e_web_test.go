@@ -41,13 +41,7 @@ func TestBrowserWorkspace(t *testing.T) {
 		t.Skip("end-to-end tests start real servers and a browser; skipped with -short")
 	}
 	ci := os.Getenv("CI") == "true"
-	chromium, err := chromiumPath()
-	if err != nil {
-		if ci {
-			t.Fatalf("the browser tests need chromium (apt-get install chromium; .ci/run installs it): %v", err)
-		}
-		t.Skipf("the browser tests need chromium (apt-get install chromium): %v", err)
-	}
+	chromium := needChromium(t)
 	if _, err := os.Stat(sshClientPath); err != nil {
 		if ci {
 			t.Fatalf("the browser tests need OpenSSH's %s too: %v", sshClientPath, err)
@@ -335,6 +329,20 @@ func (s *webScenario) auditAndLogs(t *testing.T) {
 }
 
 // ---- the browser ----
+
+// needChromium returns the browser's path; without one the test fails in
+// CI (.ci/run installs it) and is skipped elsewhere.
+func needChromium(t *testing.T) string {
+	t.Helper()
+	chromium, err := chromiumPath()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the browser tests need chromium (apt-get install chromium; .ci/run installs it): %v", err)
+		}
+		t.Skipf("the browser tests need chromium (apt-get install chromium): %v", err)
+	}
+	return chromium
+}
 
 func chromiumPath() (string, error) {
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
