@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -181,7 +182,15 @@ func (s *Server) runTUI(sess ssh.Session) {
 		office = s.opts.Course.Office(course.Actor{Name: u.Username, Remote: remote})
 	}
 	sshHost, sshPort := s.sshAddress(sess)
+	// The view's event loop is woken directly by the REPL (one goroutine
+	// hand-off less per key's echo); the program is made after the model.
+	var program atomic.Pointer[tea.Program]
 	model := tui.New(tui.Options{
+		Wake: func() {
+			if p := program.Load(); p != nil {
+				p.Wake()
+			}
+		},
 		Username: u.Username, FullName: u.FullName, Role: string(u.Role), Workspace: ws, Transport: Transport(sess.Context()),
 		SSHHost: sshHost, SSHPort: sshPort, Graphics: bridgedGraphics(Transport(sess.Context()), sess.Environ()),
 		Classroom: class, Desk: desk, Assignments: assignments, Office: office,
@@ -226,6 +235,7 @@ func (s *Server) runTUI(sess ssh.Session) {
 	// is full, until the connection closes (at the latest --idle-timeout).
 	opts = append(opts, tea.WithInlineFrames())
 	p := tea.NewProgram(model, opts...)
+	program.Store(p)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -48,6 +48,11 @@ type Lister = filetree.Lister
 
 // Options describe whose workspace this is.
 type Options struct {
+	// Wake, if set, wakes this view's event loop (Bubble Tea's
+	// Program.Wake, bound once the program exists): the REPL's changes
+	// then reach the view without a goroutine waiting for each.
+	Wake func()
+
 	Username string
 	FullName string
 	Role     string
@@ -211,7 +216,7 @@ func New(opts Options) *Model {
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	if m.ws != nil {
 		m.view = m.ws.AttachView(workspace.ViewOptions{Transport: opts.Transport}, defaultCols, defaultRows)
-		m.repl = replpane.New(m.ctx, m.ws.REPL(), km, th)
+		m.repl = replpane.NewWoken(m.ctx, m.ws.REPL(), km, th, opts.Wake)
 		if m.ws.HasCourse() {
 			m.tree.SetCourse(workspace.CoursePrefix)
 		}
@@ -468,6 +473,8 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case editor.NoticeMsg:
 		m.say(msg.Text, false)
 		return m, nil
+	case tea.WakeMsg: // Options.Wake: the REPL changed, or a figure is ready
+		return m.Update(m.repl.Changed())
 	case replpane.ChangedMsg:
 		var cmd tea.Cmd
 		m.repl, cmd = m.repl.Update(msg)

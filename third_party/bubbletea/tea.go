@@ -570,7 +570,10 @@ type Program struct {
 	// second, instead of on a ticker that wakes every program fps times a
 	// second even when nothing changed).
 	flushReq chan struct{}
-	pace     framePacer
+
+	// wake is Wake's coalescing signal to the event loop (classroomd patch).
+	wake chan struct{}
+	pace framePacer
 	// inlineFrames lets the event loop write a frame itself when the rate
 	// allows (classroomd patch; off until the output's writes may block the
 	// loop, see WithInlineFrames).
@@ -642,6 +645,7 @@ func NewProgram(model Model, opts ...ProgramOption) *Program {
 		errs:         make(chan error, 1),
 		rendererDone: make(chan struct{}),
 		flushReq:     make(chan struct{}, 1),
+		wake:         make(chan struct{}, 1),
 	}
 
 	// Apply all options to the program.
@@ -796,10 +800,32 @@ func (p *Program) eventLoop(model Model, cmds chan Cmd) (Model, error) {
 			return model, err
 
 		case msg := <-p.msgs:
+			var ok bool
+			var err error
+			if model, ok, err = p.handleMsg(model, cmds, msg); !ok {
+				return model, err
+			}
+
+		case <-p.wake: // classroomd patch: see Wake
+			var ok bool
+			var err error
+			if model, ok, err = p.handleMsg(model, cmds, WakeMsg{}); !ok {
+				return model, err
+			}
+		}
+	}
+}
+
+// handleMsg is the event loop's work for one message (classroomd patch: a
+// function of its own so that WakeMsg takes the same path). ok is false
+// when the program ends, with the model and error Run returns.
+func (p *Program) handleMsg(model Model, cmds chan Cmd, msg Msg) (_ Model, ok bool, _ error) {
+	{ // the blocks keep upstream's indentation, so the patch stays small
+		{
 			msg = p.translateInputEvent(msg)
 
 			if size, ok := msg.(WindowSizeMsg); ok && !isPlausibleWindowSize(size.Width, size.Height) {
-				continue
+				return model, true, nil
 			}
 
 			// Filter messages.
@@ -807,16 +833,16 @@ func (p *Program) eventLoop(model Model, cmds chan Cmd) (Model, error) {
 				msg = p.filter(model, msg)
 			}
 			if msg == nil {
-				continue
+				return model, true, nil
 			}
 
 			// Handle special internal messages.
 			switch msg := msg.(type) {
 			case QuitMsg:
-				return model, nil
+				return model, false, nil
 
 			case InterruptMsg:
-				return model, ErrInterrupted
+				return model, false, ErrInterrupted
 
 			case SuspendMsg:
 				if suspendSupported {
@@ -893,11 +919,11 @@ func (p *Program) eventLoop(model Model, cmds chan Cmd) (Model, error) {
 
 			case BatchMsg:
 				go p.execBatchMsg(msg)
-				continue
+				return model, true, nil
 
 			case sequenceMsg:
 				go p.execSequenceMsg(msg)
-				continue
+				return model, true, nil
 
 			case WindowSizeMsg:
 				p.renderer.resize(msg.Width, msg.Height)
@@ -924,14 +950,35 @@ func (p *Program) eventLoop(model Model, cmds chan Cmd) (Model, error) {
 			var cmd Cmd
 			model, cmd = model.Update(msg) // run update
 
-			select {
-			case <-p.ctx.Done():
-				return model, nil
-			case cmds <- cmd: // process command (if any)
+			// classroomd patch: a nil command is not handed to the command
+			// goroutine; upstream woke it for every message to skip it.
+			if cmd != nil {
+				select {
+				case <-p.ctx.Done():
+					return model, false, nil
+				case cmds <- cmd: // process command (if any)
+				}
 			}
 
 			p.render(model) // render view
 		}
+	}
+	return model, true, nil
+}
+
+// WakeMsg is what the model's Update receives after Wake (classroomd patch).
+type WakeMsg struct{}
+
+// Wake has the event loop call Update with a WakeMsg, soon, from any
+// goroutine, without ever blocking (classroomd patch). Wakes coalesce:
+// calls made before the loop takes one give one WakeMsg. A model whose
+// sources of change call Wake, and look at each source on WakeMsg, has
+// them in the loop without a goroutine per wait (a Cmd that waits on a
+// channel costs a goroutine and one more hand-off for each change).
+func (p *Program) Wake() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
 	}
 }
 

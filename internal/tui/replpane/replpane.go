@@ -70,6 +70,7 @@ type shared struct {
 	figures *figure.Drawer  // nil: the REPL has no figure store
 	painter *figure.Painter // this view's protocol (nil with figures)
 	wake    chan struct{}   // the painter has an image ready
+	woken   bool            // changes call the view's wake (NewWoken), not ch
 	painted atomic.Uint64   // counts the images made ready
 }
 
@@ -99,14 +100,37 @@ type Model struct {
 // New returns a pane over r. ctx bounds the starts it asks for (the view's
 // life). Call Init to follow the REPL and Close when done.
 func New(ctx context.Context, r REPL, km keys.KeyMap, th theme.Theme) Model {
-	ch, cancel := r.Subscribe()
-	s := &shared{ch: ch, cancel: cancel, wake: make(chan struct{}, 1)}
+	return NewWoken(ctx, r, km, th, nil)
+}
+
+// Watcher is a REPL that can call a function on each change instead of
+// signalling a channel (repl.REPL.Watch).
+type Watcher interface {
+	Watch(f func()) (cancel func())
+}
+
+// NewWoken is New for a view whose event loop wake calls (Bubble Tea's
+// Program.Wake): the REPL's changes and the painter's images call it, and
+// the view passes Changed's message to Update on each wake-up, so no
+// goroutine waits for the REPL (one hand-off less on every key's echo).
+// A nil wake, or a REPL that cannot Watch, is New's channel and command.
+func NewWoken(ctx context.Context, r REPL, km keys.KeyMap, th theme.Theme, wake func()) Model {
+	s := &shared{wake: make(chan struct{}, 1)}
+	if w, ok := r.(Watcher); ok && wake != nil {
+		s.woken, s.cancel = true, w.Watch(wake)
+	} else {
+		s.ch, s.cancel = r.Subscribe()
+	}
 	// The figures of plt.show(), drawn over the rows the REPL reserved.
 	if fr, ok := r.(interface{ FigureStore() repl.Figures }); ok {
 		if src, ok := fr.FigureStore().(figure.Source); ok {
 			s.figures = figure.NewDrawer(src)
 			s.painter = figure.NewPainter(s.figures, func() {
 				s.painted.Add(1)
+				if s.woken {
+					wake()
+					return
+				}
 				select {
 				case s.wake <- struct{}{}:
 				default:
@@ -130,8 +154,15 @@ func (m Model) lines(s repl.Screen, w int) []string {
 // Init returns the command that waits for the REPL to change.
 func (m Model) Init() tea.Cmd { return m.wait() }
 
+// Changed is the message a woken view (NewWoken) passes to Update on
+// each wake-up; the pane redraws if its REPL changed.
+func (m Model) Changed() tea.Msg { return ChangedMsg{owner: m.s} }
+
 func (m Model) wait() tea.Cmd {
 	s := m.s
+	if s.woken {
+		return nil // the view's wake-ups bring ChangedMsg
+	}
 	return func() tea.Msg {
 		select {
 		case _, ok := <-s.ch:

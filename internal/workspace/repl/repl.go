@@ -191,9 +191,10 @@ type REPL struct {
 	cache      map[renderKey]Screen
 	drawn      drawnRows // the rows each view size drew last (render.go)
 	subs       map[chan struct{}]struct{}
-	quota      sandbox.HomeUsage // the last measurement of the home
-	pending    *job              // the start under way, if any
-	figures    Figures           // where figures go (figures.go); nil: dropped
+	watchers   map[*watcher]struct{} // Watch's
+	quota      sandbox.HomeUsage     // the last measurement of the home
+	pending    *job                  // the start under way, if any
+	figures    Figures               // where figures go (figures.go); nil: dropped
 
 	inMu   sync.Mutex
 	inBuf  []byte
@@ -881,6 +882,7 @@ func (r *REPL) Close() error {
 		close(ch)
 		delete(r.subs, ch)
 	}
+	clear(r.watchers) // each was told of the close by changedLocked
 	r.mu.Unlock()
 	return nil
 }
@@ -922,6 +924,37 @@ func (r *REPL) changedLocked() {
 		case ch <- struct{}{}:
 		default:
 		}
+	}
+	for w := range r.watchers {
+		w.f()
+	}
+}
+
+type watcher struct{ f func() }
+
+// Watch calls f after the screen or the state changed, like Subscribe's
+// channel but without one: f is called with the REPL's lock held, so it
+// must return at once and never call the REPL (a non-blocking wake-up,
+// like Bubble Tea's Program.Wake). A view's event loop woken this way needs
+// no goroutine waiting on a channel, which is one hand-off less on every
+// key's echo. f is called once more when the REPL closes, then never.
+// Call cancel when done.
+func (r *REPL) Watch(f func()) (cancel func()) {
+	w := &watcher{f: f}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		f()
+		return func() {}
+	}
+	if r.watchers == nil {
+		r.watchers = make(map[*watcher]struct{})
+	}
+	r.watchers[w] = struct{}{}
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		delete(r.watchers, w)
 	}
 }
 

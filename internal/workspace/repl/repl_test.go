@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -349,6 +350,46 @@ func TestSubscribe(t *testing.T) {
 	}
 	if _, err := r.Write([]byte("x")); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Write after Close: %v", err)
+	}
+}
+
+// TestWatch: a watcher's function is called on output and once more on
+// Close, and never after its cancel or after Close.
+func TestWatch(t *testing.T) {
+	needSandbox(t)
+	r := started(t, testConfig(t, nil))
+	calls := make(chan struct{}, 1024)
+	f := func() { calls <- struct{}{} }
+	cancel := r.Watch(f)
+	var gone atomic.Int32
+	cancelGone := r.Watch(func() { gone.Add(1) })
+	cancelGone()
+	typeIn(t, r, "print('ping')\r")
+	select {
+	case <-calls:
+	case <-time.After(waitTimeout):
+		t.Fatal("the watcher was not called on output")
+	}
+	for len(calls) > 0 {
+		<-calls
+	}
+	r.Close()
+	n := len(calls)
+	if n == 0 {
+		t.Fatal("Close did not call the watcher (a woken view would never see the REPL end)")
+	}
+	cancel() // after Close: harmless
+	r.Resize(100, 30)
+	if len(calls) != n {
+		t.Fatal("the watcher was called after Close")
+	}
+	if gone.Load() != 0 {
+		t.Fatalf("a cancelled watcher was called %d times", gone.Load())
+	}
+	closedCalled := false
+	r.Watch(func() { closedCalled = true })()
+	if !closedCalled {
+		t.Fatal("Watch on a closed REPL did not call f at once (the view would wait forever)")
 	}
 }
 
