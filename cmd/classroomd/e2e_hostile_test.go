@@ -125,6 +125,7 @@ func TestHostileNamesAndBytes(t *testing.T) {
 	}
 	stu.typ("\x15renamed-long.py\r") // ctrl+u clears the field
 	waitFile(t, home, "renamed-long.py", long.name)
+	stu.waitUntil("say the long name was renamed", flatShows("Renamed LLLLLLLLLL"))
 
 	// Renamed and deleted through the keys, by their real bytes.
 	for i, f := range hostileFiles[:len(hostileFiles)-1] {
@@ -135,11 +136,15 @@ func TestHostileNamesAndBytes(t *testing.T) {
 			to := fmt.Sprintf("renamed-%d.py", i)
 			stu.typ("\x15" + to + "\r")
 			waitFile(t, home, to, f.name)
+			// The status line says so after the file moved on disk; wait
+			// for it, or the next selectFile reads it as the selection.
+			stu.waitUntil("say the file was renamed", flatShows("Renamed "+f.shown))
 		} else {
 			stu.typ("d")
 			stu.waitUntil("ask before deleting, with the escaped name", flatShows("Delete "+f.shown))
 			stu.typ("y")
 			waitFile(t, home, "", f.name)
+			stu.waitUntil("say the file was deleted", flatShows("Deleted "+f.shown))
 		}
 	}
 
