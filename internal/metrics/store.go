@@ -366,3 +366,15 @@ func (s *countingStore) SubmissionByID(ctx context.Context, a1 int64) (r0 store.
 	s.m.StoreError("SubmissionByID", err)
 	return
 }
+
+func (s *countingStore) UserSetting(ctx context.Context, a1 string, a2 string) (r0 string, err error) {
+	r0, err = s.Store.UserSetting(ctx, a1, a2)
+	s.m.StoreError("UserSetting", err)
+	return
+}
+
+func (s *countingStore) SetUserSetting(ctx context.Context, a1 string, a2 string, a3 string) (err error) {
+	err = s.Store.SetUserSetting(ctx, a1, a2, a3)
+	s.m.StoreError("SetUserSetting", err)
+	return
+}

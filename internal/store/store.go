@@ -155,8 +155,9 @@ type Store interface {
 	LoginFailures(ctx context.Context, scope, key string, now time.Time, window time.Duration) (FailureCount, error)
 	ClearLoginFailures(ctx context.Context, scope, key string) error
 
-	WebSessions // browser logins: see websessions.go
-	UserUpdater // profile edits: see users_update.go
-	Course      // assignments, submissions, grades: see course.go
-	Retention   // pruning of the audit log and login failures: see retention.go
+	WebSessions  // browser logins: see websessions.go
+	UserUpdater  // profile edits: see users_update.go
+	Course       // assignments, submissions, grades: see course.go
+	Retention    // pruning of the audit log and login failures: see retention.go
+	UserSettings // per-user preferences (the figure protocol): see settings.go
 }

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, userUpdateTests()...)
 	tests = append(tests, courseTests()...)
 	tests = append(tests, retentionTests()...)
+	tests = append(tests, settingsTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
