@@ -117,9 +117,10 @@ type bridgeConn struct {
 }
 
 // GraphicsEnv is the variable the bridge sets on its SSH session to say how
-// the page draws figures (#15): "iterm2" when the page loaded xterm.js's
-// image addon (it shows iTerm2's inline images, OSC 1337, the PNG itself),
-// "blocks" when it did not. The SSH server believes it on bridged
+// the page draws figures (#15): "page" for its own overlay (an <img> of the
+// PNG laid over the figure's rows, fetched once; internal/tui/figure/page.go),
+// "iterm2" for xterm.js's image addon (iTerm2's inline images, OSC 1337, the
+// PNG sent again at each move), "blocks" when it draws neither. The SSH server believes it on bridged
 // connections only; the TUI's view then draws figures that way rather than
 // asking the terminal (xterm.js answers no image query the TUI asks).
 const GraphicsEnv = "CLASSROOMD_GRAPHICS"
@@ -129,7 +130,7 @@ const GraphicsEnv = "CLASSROOMD_GRAPHICS"
 // forged value): block pictures need nothing of the terminal.
 func pageGraphics(v string) string {
 	switch v {
-	case "iterm2", "sixel", "blocks", "off":
+	case "page", "iterm2", "sixel", "blocks", "off":
 		return v
 	}
 	return "blocks"

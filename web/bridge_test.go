@@ -64,6 +64,7 @@ func TestBridgeSaysHowThePageDrawsFigures(t *testing.T) {
 	browser := f.login()
 	for _, c := range []struct{ query, want string }{
 		{"graphics=iterm2", "iterm2"},
+		{"graphics=page", "page"},
 		{"", "blocks"},                         // a page from before figures
 		{"graphics=kitty", "blocks"},           // xterm.js has no kitty graphics
 		{"graphics=iterm2%0Aevil=1", "blocks"}, // not a name

@@ -4,10 +4,12 @@ package main
 // chromium driven headless, the real matplotlib in the student's sandbox.
 // Read it as a student's first plot:
 //
-//	log in in the browser                  the page loaded xterm.js's image addon
+//	log in in the browser                  the page draws figures itself (graphics=page)
 //	F4, plt.plot([1,2,3]); plt.show()      ~/figures/python-1.png, named under the figure
-//	the figure's rows                      a picture of the addon (real pixels, the PNG's
-//	                                       aspect and colours), no block characters
+//	the figure's rows                      the PNG itself laid over them (its own 640x480
+//	                                       pixels, its colours), no block characters; its
+//	                                       bytes fetched once, not through the WebSocket
+//	60 lines of output scroll it           it moves with its rows, fetched no more
 //	the PNG's link                         the same bytes as ~/figures/python-1.png, as
 //	                                       image/png; another student's sign-in gets none
 //	a click on the picture, or its name    the PNG opens in a tab of its own, at 640x480
@@ -34,7 +36,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
@@ -69,9 +73,23 @@ func TestBrowserFigures(t *testing.T) {
 	// What the server sends the page, counted from CDP's WebSocket frames;
 	// and the tabs the page opens.
 	var wsBytes atomic.Int64
+	var fetchesMu sync.Mutex
+	fetches := map[string]int{} // figure → how many times the page asked for it
+	fetched := func(rel string) int {
+		fetchesMu.Lock()
+		defer fetchesMu.Unlock()
+		return fetches[rel]
+	}
 	if err := chromedp.Listen(br.ctx, func(ev any) {
-		if ev, ok := ev.(*network.EventWebSocketFrameReceived); ok {
+		switch ev := ev.(type) {
+		case *network.EventWebSocketFrameReceived:
 			wsBytes.Add(int64(len(ev.Response.PayloadData))) // decoded from CDP's base64
+		case *network.EventRequestWillBeSent:
+			if u, err := url.Parse(ev.Request.URL); err == nil && u.Path == "/files/download" {
+				fetchesMu.Lock()
+				fetches[u.Query().Get("path")]++
+				fetchesMu.Unlock()
+			}
 		}
 	}); err != nil {
 		t.Fatal(err)
@@ -83,8 +101,8 @@ func TestBrowserFigures(t *testing.T) {
 	br.login(t, "pia", piaPassword)
 	br.waitState(t, "connected")
 	br.waitScreen(t, "the workspace with welcome.py", func(s string) bool { return strings.Contains(s, "welcome.py") })
-	if g := br.eval(t, `window.classroomd.graphics()`); g != "iterm2" {
-		t.Fatalf("the page draws figures as %q, want iterm2 (the image addon did not load?)", g)
+	if g := br.eval(t, `window.classroomd.graphics()`); g != "page" {
+		t.Fatalf("the page draws figures as %q, want page (its own overlay)", g)
 	}
 	br.do(t, chromedp.Click(chromedp.CSS(`button[data-key="f4"]`)))
 	br.waitScreen(t, "the Python prompt", func(s string) bool { return strings.Contains(s, ">>>") })
@@ -97,11 +115,12 @@ func TestBrowserFigures(t *testing.T) {
 		before := wsBytes.Load()
 		start := time.Now()
 		br.keys(t, "plt.plot([1,2,3]); plt.show()\r")
-		br.waitFor(t, "a picture of the image addon", `(`+findFigureJS+`)() !== null`)
+		br.waitFor(t, "the figure's PNG laid over its rows", `(`+findFigureJS+`)() !== null`)
 		shown := time.Since(start)
 		var fig struct {
-			X, Y                            float64
-			Width, Height, Blue, Cols, Rows int
+			X, Y, Top, Bottom, DrawnWidth, DrawnHeight float64
+			Width, Height, Blue, Cols, Rows            int
+			Src                                        string
 		}
 		if err := json.Unmarshal([]byte(br.eval(t, `JSON.stringify((`+findFigureJS+`)())`)), &fig); err != nil {
 			t.Fatal(err)
@@ -115,32 +134,39 @@ func TestBrowserFigures(t *testing.T) {
 		if err != nil || !strings.HasPrefix(string(data), "\x89PNG\r\n\x1a\n") {
 			t.Fatalf("~/%s is not a PNG: %v", rel, err)
 		}
-		// Pixels, not cells: the picture is drawn at the size of the cells
-		// reserved for it (xterm.js's image addon scales the PNG to them),
-		// with the figure's aspect (640x480) and its line's blue.
-		if fig.Width < 200 || fig.Height < 150 {
-			t.Errorf("the picture is %dx%d pixels: not a figure's", fig.Width, fig.Height)
+		// The PNG itself at its own resolution (not a copy scaled to the
+		// cells), with its line's blue, drawn with the figure's aspect.
+		if fig.Width != 640 || fig.Height != 480 {
+			t.Errorf("the picture is %dx%d pixels, not the PNG's own 640x480", fig.Width, fig.Height)
 		}
-		if ratio := float64(fig.Width) / float64(fig.Height); ratio < 1.25 || ratio > 1.42 {
-			t.Errorf("the picture is %dx%d: not the figure's 4:3", fig.Width, fig.Height)
-		}
-		if fig.Blue < 50 {
+		if fig.Blue < 200 {
 			t.Errorf("the picture has %d pixels of the plotted line's blue: not the figure", fig.Blue)
+		}
+		if fig.DrawnWidth < 150 || fig.DrawnHeight < 100 {
+			t.Errorf("the picture is drawn %vx%v page pixels: not a figure's", fig.DrawnWidth, fig.DrawnHeight)
+		} else if ratio := fig.DrawnWidth / fig.DrawnHeight; ratio < 1.25 || ratio > 1.42 {
+			t.Errorf("the picture is drawn %vx%v: not the figure's 4:3", fig.DrawnWidth, fig.DrawnHeight)
+		}
+		if !strings.HasSuffix(fig.Src, "/files/download?inline=1&path="+url.QueryEscape(rel)) {
+			t.Errorf("the picture is %q, not pia's own %s", fig.Src, rel)
 		}
 		// In the rows reserved for it: its bottom is above the line under them.
 		var name struct{ X, Y float64 }
 		if err := json.Unmarshal([]byte(br.eval(t, `JSON.stringify((`+findTextJS+`)("[figure saved: "))`)), &name); err != nil || name.Y == 0 {
 			t.Fatalf("no line naming the figure: %v", err)
 		}
-		if below := int(name.Y - fig.Y); fig.Height > below+1 {
-			t.Errorf("the picture is %d pixels high, over the line %d pixels below its top", fig.Height, below)
+		if fig.Bottom > name.Y {
+			t.Errorf("the picture reaches %v, over the line naming it at %v", fig.Bottom, name.Y)
 		}
 		if s := br.screen(t); strings.ContainsAny(s, "▀▄") {
 			t.Errorf("block characters on the screen of a page that draws pixels:\n%s", s)
 		}
-		// The PNG itself crossed the WebSocket (base64 inside OSC 1337).
-		if sent < int64(len(data))*4/3 {
-			t.Errorf("%d bytes reached the page while the figure was drawn, fewer than the PNG's %d in base64", sent, len(data))
+		// The PNG came once over HTTP, not through the WebSocket.
+		if sent > int64(len(data))/2 {
+			t.Errorf("%d bytes reached the page over the WebSocket while the figure was drawn: the PNG is %d", sent, len(data))
+		}
+		if n := fetched(rel); n != 1 {
+			t.Errorf("the page fetched %s %d times, want once", rel, n)
 		}
 	})
 
@@ -226,12 +252,19 @@ func TestBrowserFigures(t *testing.T) {
 		prof.waitScreen(t, "pia's live view", func(s string) bool { return strings.Contains(s, "Watching pia (they see it)") })
 		prof.waitFor(t, "pia's figure in the live view", `(`+findFigureJS+`)() !== null`)
 		prof.screenshot(t, "figure-live-view")
-		var at struct{ X, Y float64 }
+		var at struct {
+			X, Y          float64
+			Width, Height int
+			Src           string
+		}
 		if err := json.Unmarshal([]byte(prof.eval(t, `JSON.stringify((`+findFigureJS+`)())`)), &at); err != nil {
 			t.Fatal(err)
 		}
 		hers := "students/pia/" + rel
 		theirs := base + "/files/download?inline=1&path=" + url.QueryEscape(hers)
+		if at.Src != theirs || at.Width != 640 || at.Height != 480 {
+			t.Errorf("the live view shows %q at %dx%d, want %s at 640x480", at.Src, at.Width, at.Height, theirs)
+		}
 		clickOpens(t, prof, profTabs, "the picture in the live view", at.X, at.Y, "", theirs)
 
 		data, err := os.ReadFile(png)
@@ -246,6 +279,58 @@ func TestBrowserFigures(t *testing.T) {
 		if status, body := getWith(t, quin, theirs); status == http.StatusOK || strings.Contains(body, "PNG") {
 			t.Errorf("a student asking for %s: %d %.80q, want a refusal", hers, status, body)
 		}
+	})
+	// Output after the figure scrolls it up the pane line by line: it
+	// moves with its rows and goes when they go, and its PNG is neither
+	// fetched again nor sent through the WebSocket.
+	t.Run("scrolling_moves_the_figure_without_sending_it_again", func(t *testing.T) {
+		// A new figure, at the foot of a taller pane (a figure takes 3/4 of
+		// the pane's rows): room to scroll up.
+		// The clicks above opened tabs: the workspace's must be in front,
+		// or the page draws no frames (requestAnimationFrame) to fit with.
+		if _, err := chromedp.Call(br.ctx, page.BringToFront, cdp.Empty{}); err != nil {
+			t.Fatal(err)
+		}
+		br.do(t, chromedp.EmulateViewport(1280, 1800))
+		br.waitFor(t, "the taller terminal", `window.classroomd.term.rows > 80`)
+		const rel2 = "figures/python-2.png"
+		br.keys(t, "plt.figure(); plt.plot([3,2,1]); plt.show()\r")
+		br.waitFor(t, "the new figure", `(`+figureDrawnJS+`)(`+jsString("[figure saved: ~/"+rel2+"]")+`)`)
+		data, err := os.ReadFile(filepath.Join(filepath.Dir(png), path.Base(rel2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The page notes where the figure is every 10 ms.
+		br.eval(t, `(() => { window.__tops = []; window.__topsTimer = setInterval(() => {
+			const f = window.classroomd.figures()[0]; const top = f ? Math.round(f.y) : null;
+			if (window.__tops[window.__tops.length - 1] !== top) window.__tops.push(top); }, 10); return ''; })()`)
+		sentBefore := wsBytes.Load()
+		br.keys(t, "import time\r")
+		br.keys(t, "for i in range(60): print('scrolled', i); time.sleep(0.03)\r\r") // a blank line ends the block
+		br.waitScreen(t, "sixty lines printed", func(s string) bool { return strings.Contains(s, "scrolled 59") })
+		br.waitFor(t, "the figure gone with its rows", `(`+findFigureJS+`)() === null`)
+		tops := br.eval(t, `(() => { clearInterval(window.__topsTimer); return JSON.stringify(window.__tops); })()`)
+		var seen []*float64
+		if err := json.Unmarshal([]byte(tops), &seen); err != nil {
+			t.Fatal(err)
+		}
+		moved := 0
+		for _, y := range seen {
+			if y != nil {
+				moved++
+			}
+		}
+		if moved < 2 {
+			t.Errorf("the figure was seen at %d places while 60 lines scrolled it (%s): it did not move with its rows", moved, tops)
+		}
+		if n := fetched(rel2); n != 1 {
+			t.Errorf("the page fetched %s %d times, want once however far it scrolled", rel2, n)
+		}
+		sent := wsBytes.Load() - sentBefore
+		if sent > int64(len(data)) {
+			t.Errorf("%d bytes reached the page while 60 lines scrolled the figure away: the PNG is %d", sent, len(data))
+		}
+		t.Logf("60 lines scrolling the figure away: %d places, %d bytes over the WebSocket (the PNG: %d)", moved, sent, len(data))
 	})
 	if n, _ := strconv.Atoi(os.Getenv(figureRoundsE)); n > 0 {
 		measureFigures(t, br, &wsBytes, filepath.Dir(png), n)
@@ -277,30 +362,32 @@ const findTextJS = `(want) => {
   return null;
 }`
 
-// findFigureJS finds the first picture of the image addon on the screen:
-// its buffer cell, its canvas's size, how many of its pixels have the
-// plotted line's blue (matplotlib's C0, #1f77b4), and the middle of its
-// first cell in page coordinates (to click it); null when there is none.
+// findFigureJS finds the first figure the page lays over the screen, once
+// its PNG is loaded: the PNG's own size, how many of its pixels have the
+// plotted line's blue (matplotlib's C0, #1f77b4), its box's top and bottom
+// and the size it is drawn at within the box (object-fit: contain) in page
+// pixels, and the middle of its first cell (to click it); null when none.
 const findFigureJS = `() => {
-  const cd = window.classroomd, term = cd.term, images = cd.images();
-  if (!images) return null;
-  const buf = term.buffer.active;
-  for (let row = 0; row < term.rows; row++) {
-    for (let col = 0; col < term.cols; col++) {
-      const c = images.getImageAtBufferCell(col, buf.viewportY + row);
-      if (!c) continue;
-      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-      let blue = 0;
-      for (let i = 0; i < px.length; i += 4) {
-        if (Math.abs(px[i] - 31) < 24 && Math.abs(px[i + 1] - 119) < 24 && Math.abs(px[i + 2] - 180) < 24) blue++;
-      }
-      const r = term.element.querySelector('.xterm-screen').getBoundingClientRect();
-      const cw = r.width / term.cols, ch = r.height / term.rows;
-      return { x: r.left + (col + 0.5) * cw, y: r.top + (row + 0.5) * ch, width: c.width, height: c.height, blue,
-        cols: term.cols, rows: term.rows };
-    }
+  const cd = window.classroomd, term = cd.term;
+  const f = cd.figures().find((f) => f.complete && f.naturalWidth > 0);
+  if (!f) return null;
+  const img = Array.from(document.querySelectorAll('.figure-layer img')).find((i) => i.src === f.src && !i.hidden);
+  if (!img) return null;
+  const c = document.createElement('canvas');
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const g = c.getContext('2d');
+  g.drawImage(img, 0, 0);
+  const px = g.getImageData(0, 0, c.width, c.height).data;
+  let blue = 0;
+  for (let i = 0; i < px.length; i += 4) {
+    if (Math.abs(px[i] - 31) < 24 && Math.abs(px[i + 1] - 119) < 24 && Math.abs(px[i + 2] - 180) < 24) blue++;
   }
-  return null;
+  const scale = Math.min(f.width / f.naturalWidth, f.height / f.naturalHeight);
+  const r = term.element.querySelector('.xterm-screen').getBoundingClientRect();
+  const cw = r.width / term.cols, ch = r.height / term.rows;
+  return { x: r.left + (f.col + 0.5) * cw, y: r.top + (f.row + 0.5) * ch, top: f.y, bottom: f.y + f.height,
+    drawnWidth: f.naturalWidth * scale, drawnHeight: f.naturalHeight * scale,
+    width: f.naturalWidth, height: f.naturalHeight, blue, src: f.src, cols: term.cols, rows: term.rows };
 }`
 
 func jsString(s string) string {
@@ -366,7 +453,7 @@ func measureFigures(t *testing.T, br *browser, wsBytes *atomic.Int64, figures st
 		// burst of 5, then one a second), which a faster loop would meet.
 		time.Sleep(time.Until(last.Add(1200 * time.Millisecond)))
 		last = time.Now()
-		name := fmt.Sprintf("figures/python-%d.png", i+2) // python-1 is the test's
+		name := fmt.Sprintf("figures/python-%d.png", i+3) // python-1 and -2 are the test's
 		before := wsBytes.Load()
 		start := time.Now()
 		br.keys(t, fmt.Sprintf("t0 = time.perf_counter(); plt.plot(range(%d)); plt.show(); print('round', %d, 'took', round(time.perf_counter() - t0, 4))\r", i+3, i))
@@ -391,14 +478,14 @@ func measureFigures(t *testing.T, br *browser, wsBytes *atomic.Int64, figures st
 	t.Logf("%d figures: Enter to picture %v; Python's plot+show %v; bytes to the page %v; PNG sizes %v", n, total, py, sent, sizes)
 }
 
-// figureDrawnJS says whether the line text is on the screen with a picture
-// of the image addon in the row just above it.
+// figureDrawnJS says whether the line text is on the screen with a figure
+// laid over the rows just above it, its PNG loaded.
 const figureDrawnJS = `(text) => {
-  const cd = window.classroomd, term = cd.term, images = cd.images(), buf = term.buffer.active;
+  const cd = window.classroomd, term = cd.term, buf = term.buffer.active;
   for (let row = 1; row < term.rows; row++) {
     const line = buf.getLine(buf.viewportY + row);
-    const col = line ? line.translateToString(true).indexOf(text) : -1;
-    if (col >= 0) return !!images.getImageAtBufferCell(col, buf.viewportY + row - 1);
+    if (!line || line.translateToString(true).indexOf(text) < 0) continue;
+    return cd.figures().some((f) => f.complete && f.naturalWidth > 0 && f.row + f.rows === row);
   }
   return false;
 }`

@@ -49,18 +49,18 @@
   } catch (e) {
     // No WebGL here: xterm.js draws with the DOM renderer.
   }
-  // Figures (#15): the image addon draws iTerm2's inline images (OSC 1337),
-  // which the workspace sends a view that says it can show them (graphics=
-  // on /ws). Its limits are the server's own for a figure (4 MiB, 16 Mpx).
-  // Without it (no WebAssembly, say) the workspace draws block pictures.
-  let graphics = 'blocks';
+  // Figures (#15): the page lays each figure's PNG over the rows reserved
+  // for it (graphics=page on /ws; "figures: the page's overlay" below).
+  // The image addon stays for a student who picks iterm2 (ctrl+F4): it
+  // draws iTerm2's inline images (OSC 1337), within the server's own limits
+  // for a figure (4 MiB, 16 Mpx).
+  const graphics = 'page';
   let images = null;
   try {
     images = new ImageAddon.ImageAddon({
       pixelLimit: 16 << 20, iipSizeLimit: 4 << 20, storageLimit: 64, sixelSupport: false,
     });
     term.loadAddon(images);
-    graphics = 'iterm2';
   } catch (e) {
     images = null;
   }
@@ -485,10 +485,102 @@
     },
   });
 
+  // ---- figures: the page's overlay ----
+
+  // The workspace says where each figure lies with a private OSC
+  // (internal/tui/figure/page.go):
+  //   7709;clear                                     no figure shown
+  //   7709;place;COL;ROW;COLS;ROWS;VERSION;figures/NAME.png
+  // and the page lays an <img> of the PNG over that box of cells: the
+  // file at its own resolution (matplotlib saves it for a screen of 2
+  // device pixels a CSS pixel), fetched once per version and moved, not
+  // sent again, as the pane scrolls. A professor's live view fetches it
+  // from the watched student's home. The images let the mouse through to
+  // the terminal (the click handler below opens them).
+  const FIGURE_REL = /^figures\/[^/\\]+\.png$/;
+  const FIGURES_KEPT = 16;
+  const figureLayer = document.createElement('div');
+  figureLayer.className = 'figure-layer';
+  term.element.querySelector('.xterm-screen').appendChild(figureLayer);
+  const figureImgs = new Map(); // url + version → <img>, oldest first
+  let placed = []; // { img, rel, col, row, cols, rows }
+
+  function layoutFigure(p) {
+    const s = p.img.style;
+    s.left = (100 * p.col / term.cols) + '%';
+    s.top = (100 * p.row / term.rows) + '%';
+    s.width = (100 * p.cols / term.cols) + '%';
+    s.height = (100 * p.rows / term.rows) + '%';
+  }
+
+  function clearFigures() {
+    for (const p of placed) p.img.hidden = true;
+    placed = [];
+  }
+
+  function figureImg(url, version) {
+    const key = version + ' ' + url;
+    let img = figureImgs.get(key);
+    if (img) {
+      figureImgs.delete(key); // most recently used last
+    } else {
+      img = document.createElement('img');
+      img.className = 'figure';
+      img.alt = '';
+      img.decoding = 'async';
+      img.draggable = false;
+      img.src = url;
+      figureLayer.appendChild(img);
+      for (const [k, old] of figureImgs) {
+        if (figureImgs.size < FIGURES_KEPT) break;
+        if (placed.some((p) => p.img === old)) continue;
+        old.remove();
+        figureImgs.delete(k);
+      }
+    }
+    figureImgs.set(key, img);
+    return img;
+  }
+
+  term.parser.registerOscHandler(7709, (data) => {
+    const f = data.split(';');
+    if (f[0] === 'clear') {
+      clearFigures();
+      return true;
+    }
+    if (f[0] !== 'place' || f.length < 7) return true;
+    const [col, row, cols, rows] = f.slice(1, 5).map((v) => parseInt(v, 10));
+    const version = f[5];
+    const rel = f.slice(6).join(';');
+    if (!FIGURE_REL.test(rel) || rel.includes('..') || ![col, row, cols, rows].every((v) => v >= 0 && v <= 4096) || cols < 1 || rows < 1) return true;
+    const who = watchedStudent();
+    const img = figureImg(figureURL(who ? 'students/' + who + '/' + rel : rel), version);
+    const p = { img, rel, col, row, cols, rows };
+    placed = placed.filter((q) => q.img !== img);
+    placed.push(p);
+    layoutFigure(p);
+    img.hidden = false;
+    return true;
+  });
+  // A redraw of the whole screen (a resize, the alternate screen, a reset)
+  // comes with no clear of its own: the figures go with the cells.
+  term.parser.registerCsiHandler({ final: 'J' }, (params) => { if (params[0] >= 2) clearFigures(); return false; });
+  term.parser.registerCsiHandler({ prefix: '?', final: 'h' }, (params) => { if ([47, 1047, 1049].includes(params[0])) clearFigures(); return false; });
+  term.parser.registerCsiHandler({ prefix: '?', final: 'l' }, (params) => { if ([47, 1047, 1049].includes(params[0])) clearFigures(); return false; });
+  term.parser.registerEscHandler({ final: 'c' }, () => { clearFigures(); return false; });
+  term.onResize(() => placed.forEach(layoutFigure));
+
+  // placedAt is the overlay figure covering screen cell (col, row).
+  function placedAt(col, row) {
+    return placed.find((p) => col >= p.col && col < p.col + p.cols && row >= p.row && row < p.row + p.rows);
+  }
+
   // figureAt names the figure whose picture covers the buffer cell (x, y):
-  // the first "[figure saved: ...]" line below it (a picture has at most 20
-  // rows in the pane).
+  // the overlay's, or for the image addon's the first "[figure saved: ...]"
+  // line below it (a picture has at most 20 rows in the pane).
   function figureAt(x, y) {
+    const p = placedAt(x, y - term.buffer.active.viewportY);
+    if (p) return p.rel;
     if (!images || !images.getImageAtBufferCell(x, y)) return '';
     const buf = term.buffer.active;
     for (let i = y; i < Math.min(buf.length, y + 24); i++) {
@@ -527,6 +619,14 @@
     renderer: () => renderer,
     graphics: () => graphics,
     images: () => images,
+    // figures describes the overlay's figures on the screen: each one's
+    // box in page pixels and the PNG's own size.
+    figures: () => placed.map((p) => {
+      const r = p.img.getBoundingClientRect();
+      return { rel: p.rel, src: p.img.src, col: p.col, row: p.row, cols: p.cols, rows: p.rows,
+        x: r.left, y: r.top, width: r.width, height: r.height, complete: p.img.complete,
+        naturalWidth: p.img.naturalWidth, naturalHeight: p.img.naturalHeight, dpr: window.devicePixelRatio };
+    }),
     figureAt,
     figureURL,
     // text returns the screen as lines of plain text.

@@ -381,6 +381,9 @@ func (p *Painter) Overlay(rows []repl.FigureRow, w, left, top, height int) (draw
 	if !proto.Pixels() || w <= 0 {
 		return "", ""
 	}
+	if proto == Page {
+		return p.pageOverlay(rows, w, left, top, height)
+	}
 	// Which images go where: the same as last time costs no copy (View is
 	// on the keystroke path; an image is tens of kilobytes).
 	type place struct {

@@ -20,6 +20,11 @@ const (
 	Sixel Protocol = "sixel"
 	// Off draws no picture: the figure's rows say where its PNG is.
 	Off Protocol = "off"
+	// Page is the browser page's own overlay (page.go): the rows are blank
+	// and a private OSC tells the page where to lay the PNG, which it
+	// fetches once. Only the page claims it (the bridge's graphics=); it is
+	// not among the choices a student cycles through.
+	Page Protocol = "page"
 )
 
 // Protocols are the values a student can choose, in the order the setting
@@ -32,6 +37,9 @@ func ParseProtocol(s string) (p Protocol, ok bool) {
 	if s == "" {
 		return Auto, true
 	}
+	if s == string(Page) {
+		return Page, true
+	}
 	for _, p := range Protocols {
 		if string(p) == s {
 			return p, true
@@ -42,4 +50,4 @@ func ParseProtocol(s string) (p Protocol, ok bool) {
 
 // Pixels reports whether p draws pixels (not cells): such an image must be
 // erased and drawn again by the view as the pane changes.
-func (p Protocol) Pixels() bool { return p == ITerm2 || p == Sixel }
+func (p Protocol) Pixels() bool { return p == ITerm2 || p == Sixel || p == Page }
