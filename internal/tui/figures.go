@@ -1,7 +1,10 @@
 package tui
 
 import (
+	"context"
 	"fmt"
+	"slices"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -16,7 +19,18 @@ import (
 // off) wins; else the client's, when it knows (Options.Graphics: the
 // browser); else what the terminal claims (figure.Detector: the queries
 // go out when Bubble Tea hands us the client's environment, the answers
-// upgrade the view as they arrive). The choice lasts for this connection.
+// upgrade the view as they arrive).
+//
+// The choice is remembered per student and per transport (Options.Settings,
+// "figures.ssh" or "figures.web"): kitty chosen in a kitty terminal must not
+// break the browser tab, whose page draws figures itself. It is read once,
+// in a command from Init, and applied when it arrives unless the student
+// already chose in this connection; each ctrl+F4 stores the new choice in a
+// command, one at a time (a second press while the first is stored is
+// stored after it, so the last choice is the one kept). A value read back is
+// only ever one of figure.Protocols, else auto: the store holds what an
+// older or newer classroomd wrote, never something to pass on unchecked. A
+// store that fails leaves the choice for this connection, and says so.
 
 // figureState is the root model's part of it.
 type figureState struct {
@@ -26,6 +40,94 @@ type figureState struct {
 	cellW, cellH int
 	trueColor    bool // the profile was forced to true colour (kitty)
 	applied      bool // the option was applied (at the first message)
+
+	loaded bool   // the remembered choice arrived, or the student chose first
+	saving bool   // a choice is being stored
+	resave bool   // the choice changed meanwhile: store it after that
+	said   string // the notice of the last ctrl+F4, completed once stored
+}
+
+// settingsTimeout bounds one read or write of a setting: a store that hangs
+// must not keep a command (and its goroutine) forever.
+const settingsTimeout = 5 * time.Second
+
+// The answers of the settings' commands.
+type (
+	figureLoadedMsg struct {
+		value string
+		err   error
+	}
+	figureSavedMsg struct{ err error }
+)
+
+// figureSetting names the setting for this view's transport.
+func (m *Model) figureSetting() string { return "figures." + m.transport() }
+
+// transport is "web" for a browser's view, else "ssh".
+func (m *Model) transport() string {
+	if m.opts.Transport == "web" {
+		return "web"
+	}
+	return "ssh"
+}
+
+// loginsWord says whose logins a remembered choice applies to.
+func (m *Model) loginsWord() string {
+	if m.transport() == "web" {
+		return "your browser logins"
+	}
+	return "your ssh logins"
+}
+
+// rememberedProtocol reads a stored choice: one a student can choose, else
+// Auto (an unknown value, or one only a client may claim, such as Page).
+func rememberedProtocol(v string) figure.Protocol {
+	if p, ok := figure.ParseProtocol(v); ok && slices.Contains(figure.Protocols, p) {
+		return p
+	}
+	return figure.Auto
+}
+
+// loadFigures reads the remembered choice (Init).
+func (m *Model) loadFigures() tea.Cmd {
+	st := m.opts.Settings
+	if st == nil {
+		m.figs.loaded = true
+		return nil
+	}
+	ctx, name := m.ctx, m.figureSetting()
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, settingsTimeout)
+		defer cancel()
+		v, err := st.Setting(ctx, name)
+		return figureLoadedMsg{value: v, err: err}
+	}
+}
+
+// saveFigures stores the choice, after the one being stored if any.
+func (m *Model) saveFigures() tea.Cmd {
+	st := m.opts.Settings
+	if st == nil {
+		return nil
+	}
+	if m.figs.saving {
+		m.figs.resave = true
+		return nil
+	}
+	m.figs.saving = true
+	// Not ended by Close: a student who quits right after ctrl+F4 still
+	// has the choice at the next login (the timeout bounds it).
+	ctx, name, value := context.WithoutCancel(m.ctx), m.figureSetting(), string(m.figs.chosen)
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, settingsTimeout)
+		defer cancel()
+		return figureSavedMsg{err: st.SetSetting(ctx, name, value)}
+	}
+}
+
+// figureNotice is the status after a choice: what it is, then how to change it.
+func (m *Model) figureNotice(how string) string {
+	return fmt.Sprintf("Figures: %s%s (%s to change).", describeProtocol(m.figs.chosen, m.repl.Graphics()), how, m.keys.Workspace.Figures.Help().Key)
 }
 
 // figureMsg handles the messages figures need; handled reports whether
@@ -54,11 +156,44 @@ func (m *Model) figureMsg(msg tea.Msg) (handled bool, cmd tea.Cmd) {
 	case tea.KeyPressMsg:
 		if key.Matches(msg, m.keys.Workspace.Figures) && !m.helpOpen && !m.formOpen && m.dlg == nil && m.mode == modeWorkspace {
 			m.figs.chosen = nextProtocol(m.figs.chosen)
+			m.figs.loaded = true // a remembered choice arriving now is older
 			cmd := m.applyFigures()
-			m.say(fmt.Sprintf("Figures: %s (%s to change).", describeProtocol(m.figs.chosen, m.repl.Graphics()), m.keys.Workspace.Figures.Help().Key), false)
-			return true, cmd
+			m.figs.said = m.figureNotice("")
+			m.say(m.figs.said, false)
+			return true, tea.Batch(cmd, m.saveFigures())
 		}
 		return false, nil
+	case figureLoadedMsg:
+		if m.figs.loaded {
+			return true, nil // the student chose first
+		}
+		m.figs.loaded = true
+		p := rememberedProtocol(msg.value)
+		if msg.err != nil || p == figure.Auto {
+			return true, nil // auto, as without a choice (Settings logs the error)
+		}
+		m.figs.chosen = p
+		cmd := m.applyFigures()
+		if m.notice == "" && !m.formOpen && m.mode == modeWorkspace {
+			m.say(m.figureNotice(", remembered for "+m.loginsWord()), false)
+		}
+		return true, cmd
+	case figureSavedMsg:
+		m.figs.saving = false
+		if m.figs.resave { // the choice changed meanwhile: that one is what counts
+			m.figs.resave = false
+			return true, m.saveFigures()
+		}
+		if msg.err != nil {
+			m.say(fmt.Sprintf("Figures: %s, for this connection only: the server could not remember the choice for your next logins.",
+				describeProtocol(m.figs.chosen, m.repl.Graphics())), true)
+			return true, nil
+		}
+		if m.notice == m.figs.said { // still on screen: complete it
+			m.figs.said = m.figureNotice(", remembered for " + m.loginsWord())
+			m.say(m.figs.said, false)
+		}
+		return true, nil
 	}
 	answer, next := m.figs.detect.Observe(msg)
 	if !answer {

@@ -61,7 +61,8 @@ type Options struct {
 	// all their connections; nil shows only the file list.
 	Workspace *workspace.Workspace
 	// Transport is how this terminal is connected ("ssh" or "web"), for
-	// the professor's Live page.
+	// the professor's Live page, and whose figure choice applies ("" is
+	// "ssh"; figures.go).
 	Transport string
 	// Classroom is the student's side of the class: announcements and the
 	// help queue; nil leaves them out.
@@ -96,6 +97,22 @@ type Options struct {
 	// off the event loop, as it may be slow (bcrypt, a database write). Nil
 	// means changing the password is not available here.
 	ChangePassword func(current, next string) error
+
+	// Settings keeps this user's choices across connections: the figure
+	// protocol ctrl+F4 chooses, one per transport (figures.go). Nil: the
+	// choice lasts for this connection.
+	Settings Settings
+}
+
+// Settings reads and stores the user's settings, bound to them (the
+// server's store, through internal/accounts). The view calls it in
+// commands, off the event loop, and never trusts a value it reads. An error
+// is not shown to the student (log it): only that the choice was not kept.
+type Settings interface {
+	// Setting returns the value of the setting name, "" when unset.
+	Setting(ctx context.Context, name string) (string, error)
+	// SetSetting stores value as the setting name.
+	SetSetting(ctx context.Context, name, value string) error
 }
 
 // pane is what has the keys in the workspace.
@@ -320,7 +337,7 @@ func (m *Model) Init() tea.Cmd {
 		cmds = append(cmds, m.tree.Init())
 	}
 	if m.ws != nil {
-		cmds = append(cmds, m.repl.Init(), m.waitFiles(), m.classInit())
+		cmds = append(cmds, m.repl.Init(), m.waitFiles(), m.classInit(), m.loadFigures())
 		m.watchers = m.ws.Watchers()
 		for _, t := range m.tabs {
 			cmds = append(cmds, t.ed.Init())
