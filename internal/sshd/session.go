@@ -198,6 +198,7 @@ func (s *Server) runTUI(sess ssh.Session) {
 		ChangePassword: func(current, next string) error {
 			return s.opts.Accounts.ChangeOwnPassword(ctx, u.Username, current, next, remote)
 		},
+		Settings: userSettings{acc: s.opts.Accounts, user: u.Username, log: s.log},
 	})
 	// Whether the student quit or the connection dropped: detach the view
 	// from the workspace and end its subscriptions (before detach above).
