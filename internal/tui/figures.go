@@ -143,7 +143,7 @@ func (m *Model) figureMsg(msg tea.Msg) (handled bool, cmd tea.Cmd) {
 		}
 	}
 	switch msg := msg.(type) {
-	case replpane.SentMsg:
+	case replpane.SentMsg, replpane.SettledMsg:
 		m.repl, cmd = m.repl.Update(msg)
 		if m.live != nil {
 			cmd = tea.Batch(cmd, m.live.Update(msg))
@@ -220,6 +220,7 @@ func (m *Model) applyFigures() tea.Cmd {
 	cw, ch := m.figs.detect.CellSize()
 	m.figs.used, m.figs.cellW, m.figs.cellH = p, cw, ch
 	m.repl.SetGraphics(p, cw, ch)
+	m.repl.SetTmux(m.figs.detect.Tmux())
 	if p == figure.Kitty && !m.figs.trueColor {
 		// Kitty's placeholders carry the image id in their colour: a
 		// 256-colour profile would corrupt it (kitty draws true colour).
@@ -246,6 +247,9 @@ func nextProtocol(p figure.Protocol) figure.Protocol {
 func describeProtocol(chosen, used figure.Protocol) string {
 	switch chosen {
 	case "", figure.Auto:
+		if used == figure.Page {
+			return "auto (this page shows the PNG itself)"
+		}
 		return fmt.Sprintf("auto (this terminal: %s)", used)
 	case figure.Off:
 		return "off, the rows name the PNG in ~/figures"
@@ -262,14 +266,15 @@ func (m *Model) figuresAfter() tea.Cmd {
 	}
 	if m.live != nil {
 		m.live.SetGraphics(m.figs.used, m.figs.cellW, m.figs.cellH)
+		m.live.SetTmux(m.figs.detect.Tmux())
 	}
 	switch m.mode {
 	case modeLive:
 		if m.live != nil {
-			return m.live.Transmit()
+			return tea.Batch(m.live.Transmit(), m.paceFigures())
 		}
 	case modeWorkspace:
-		return m.repl.Transmit()
+		return tea.Batch(m.repl.Transmit(), m.paceFigures())
 	}
 	return nil // the console: no Python pane shows
 }
@@ -278,12 +283,41 @@ func (m *Model) figuresAfter() tea.Cmd {
 // frame, and how to erase them: only while the Python pane (or a live
 // view's) shows and nothing covers it.
 func (m *Model) figureOverlay() (draw, erase string) {
+	live, left, top, ok := m.overlayPlace()
+	switch {
+	case !ok:
+		return "", ""
+	case live:
+		return m.live.Overlay(top, m.height)
+	}
+	return m.repl.Overlay(left, top, m.height)
+}
+
+// paceFigures tells the pane whose pixel images the overlay draws where
+// its figures are now, and returns its wake-up for when one that moved has
+// come to rest (replpane.Model.Pace): after each message, so that View
+// only reads what Update decided.
+func (m *Model) paceFigures() tea.Cmd {
+	live, left, top, ok := m.overlayPlace()
+	switch {
+	case !ok:
+		return nil
+	case live:
+		return m.live.Pace(top, m.height)
+	}
+	return m.repl.Pace(left, top, m.height)
+}
+
+// overlayPlace is where the overlay's pane is: the live view's (live)
+// under the header, or the Python pane's at column left and row top; ok is
+// false while no such pane shows or something covers it.
+func (m *Model) overlayPlace() (live bool, left, top int, ok bool) {
 	if m.ws != nil && m.mode == modeLive && m.live != nil && !m.formOpen {
-		return m.live.Overlay(1, m.height) // under the header
+		return true, 0, 1, true // under the header
 	}
 	r := m.lay.repl
 	if m.ws == nil || m.helpOpen || m.formOpen || m.dlg != nil || m.mode != modeWorkspace || m.assignmentsOpen() || r.w == 0 {
-		return "", ""
+		return false, 0, 0, false
 	}
-	return m.repl.Overlay(r.x, r.y+1, m.height)
+	return false, r.x, r.y + 1, true
 }
