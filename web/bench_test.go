@@ -8,6 +8,8 @@ import (
 
 	"github.com/coder/websocket"
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/classroomd/classroomd/internal/wsproto"
 )
 
 // BenchmarkKeystrokeEcho compares one keystroke's round trip to an echoing
@@ -57,7 +59,7 @@ func BenchmarkKeystrokeEcho(b *testing.B) {
 	b.Run("bridge", func(b *testing.B) {
 		p := f.openPage(80, 24)
 		defer p.ws.Close(websocket.StatusNormalClosure, "")
-		key := []byte{msgInput, 'k'}
+		key := []byte{wsproto.Input, 'k'}
 		roundTrips(b, func() {
 			p.send(key)
 			for {
@@ -65,7 +67,7 @@ func BenchmarkKeystrokeEcho(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if msg[0] == msgOutput {
+				if msg[0] == wsproto.Output {
 					return
 				}
 			}

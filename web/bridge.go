@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -14,20 +13,11 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/classroomd/classroomd/internal/accounts"
+
+	"github.com/classroomd/classroomd/internal/wsproto"
 )
 
-// The /ws protocol: binary WebSocket messages whose first byte is the type and
-// the rest the payload, raw (no base64). term.js speaks the other end.
-const (
-	msgInput  = 0 // browser → server: keys and pastes, UTF-8
-	msgOutput = 1 // server → browser: terminal output
-	msgResize = 2 // browser → server: cols, rows (big-endian uint16 each)
-	msgPing   = 3 // either way: the other end answers with msgPong and the same payload
-	msgPong   = 4
-	msgPause  = 5 // browser → server: the terminal is behind; stop sending output
-	msgResume = 6 // browser → server: it caught up
-	msgClose  = 7 // server → browser: why the connection is about to close (close code, uint16, and a reason)
-)
+// The /ws protocol is internal/wsproto's: term.js speaks the other end.
 
 // WebSocket close codes the page acts on (4000-4999 are the application's).
 const (
@@ -221,10 +211,7 @@ func (b *bridgeConn) run() {
 // enough: when the browser's own close crosses the server's, or the connection
 // is reset, it is lost and the page sees only an abnormal close (1006).
 func (b *bridgeConn) close(code websocket.StatusCode, reason string) {
-	msg := make([]byte, 3, 3+len(reason))
-	msg[0] = msgClose
-	binary.BigEndian.PutUint16(msg[1:], uint16(code))
-	msg = append(msg, reason...)
+	msg := wsproto.CloseMessage(uint16(code), reason)
 	wctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	b.ws.Write(wctx, websocket.MessageBinary, msg) // best effort: the close frame follows
 	cancel()
@@ -251,11 +238,11 @@ var errBadMessage = errors.New("a message the page never sends")
 // parseResize reads a resize message; ok is false for a malformed one or an
 // empty size (which a terminal must ignore, RFC 4254 6.7).
 func parseResize(typ websocket.MessageType, data []byte) (cols, rows int, ok bool) {
-	if typ != websocket.MessageBinary || len(data) != 5 || data[0] != msgResize {
+	if typ != websocket.MessageBinary {
 		return 0, 0, false
 	}
-	cols, rows = int(binary.BigEndian.Uint16(data[1:3])), int(binary.BigEndian.Uint16(data[3:5]))
-	if cols < 1 || rows < 1 {
+	cols, rows, ok = wsproto.ParseResize(data)
+	if !ok || cols < 1 || rows < 1 {
 		return 0, 0, false
 	}
 	return min(cols, maxCols), min(rows, maxRows), true
@@ -317,7 +304,7 @@ func (b *bridgeConn) dial(cols, rows int, graphics string) (*gossh.Client, *goss
 // (through the channel's window), never the bridge's memory.
 func (b *bridgeConn) pumpOutput(ctx context.Context, out io.Reader) {
 	buf := make([]byte, 1+outputChunk)
-	buf[0] = msgOutput
+	buf[0] = wsproto.Output
 	for {
 		if err := b.flow.wait(ctx); err != nil {
 			return
@@ -360,11 +347,11 @@ func (b *bridgeConn) pumpInput(sess *gossh.Session, stdin io.Writer) error {
 			return err
 		}
 		switch m.kind {
-		case msgInput:
+		case wsproto.Input:
 			if _, err := stdin.Write(m.payload); err != nil {
 				return err
 			}
-		case msgResize:
+		case wsproto.Resize:
 			// Never 0x0: decodeMessage refuses an empty size, which would
 			// otherwise reach the workspace as a collapsed screen.
 			if m.cols > 0 {
@@ -372,14 +359,14 @@ func (b *bridgeConn) pumpInput(sess *gossh.Session, stdin io.Writer) error {
 					return err
 				}
 			}
-		case msgPing:
-			data[0] = msgPong
+		case wsproto.Ping:
+			data[0] = wsproto.Pong
 			if err := b.write(data); err != nil {
 				return err
 			}
-		case msgPause:
+		case wsproto.Pause:
 			b.flow.pause()
-		case msgResume:
+		case wsproto.Resume:
 			b.flow.resume()
 		}
 	}
@@ -388,8 +375,8 @@ func (b *bridgeConn) pumpInput(sess *gossh.Session, stdin io.Writer) error {
 // message is one decoded message from the page.
 type message struct {
 	kind       byte
-	payload    []byte // msgInput's keys, msgPing's payload: a slice of the data read
-	cols, rows int    // msgResize's size; 0 for a malformed or empty one (ignored)
+	payload    []byte // wsproto.Input's keys, wsproto.Ping's payload: a slice of the data read
+	cols, rows int    // wsproto.Resize's size; 0 for a malformed or empty one (ignored)
 }
 
 // decodeMessage reads one WebSocket message from the page; errBadMessage for
@@ -400,8 +387,8 @@ func decodeMessage(typ websocket.MessageType, data []byte) (message, error) {
 	}
 	m := message{kind: data[0], payload: data[1:]}
 	switch m.kind {
-	case msgInput, msgPing, msgPong, msgPause, msgResume:
-	case msgResize:
+	case wsproto.Input, wsproto.Ping, wsproto.Pong, wsproto.Pause, wsproto.Resume:
+	case wsproto.Resize:
 		m.payload = nil
 		m.cols, m.rows, _ = parseResize(typ, data)
 	default:

@@ -16,6 +16,8 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/classroomd/classroomd/internal/accounts"
+
+	"github.com/classroomd/classroomd/internal/wsproto"
 )
 
 func TestBridgeRefusals(t *testing.T) {
@@ -51,7 +53,7 @@ func TestBridgeRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := &page{t: t, ws: ws}
-	p.send([]byte{msgInput, 'x'})
+	p.send([]byte{wsproto.Input, 'x'})
 	if code := p.closeStatus(); code != websocket.StatusPolicyViolation {
 		t.Errorf("input before the size: closed with %d, want %d", code, websocket.StatusPolicyViolation)
 	}
@@ -77,7 +79,7 @@ func TestBridgeSaysHowThePageDrawsFigures(t *testing.T) {
 			t.Fatalf("/ws?%s: %v", c.query, err)
 		}
 		p := &page{t: t, ws: ws}
-		p.send(resizeMsg(80, 24))
+		p.send(wsproto.ResizeMessage(80, 24))
 		p.send([]byte("\x00ready"))
 		p.readOutput("ready") // the session is open, its env sent
 		ws.CloseNow()
@@ -127,18 +129,18 @@ func TestBridgeCarriesTheTerminal(t *testing.T) {
 	}
 
 	// Resizes become window changes, except an empty size; ping is answered.
-	p.send(resizeMsg(0, 0))
-	p.send(resizeMsg(0, 40))
-	p.send(resizeMsg(5000, 40)) // clamped
-	p.send(resizeMsg(120, 40))
-	p.send([]byte{msgPing, 7, 8})
+	p.send(wsproto.ResizeMessage(0, 0))
+	p.send(wsproto.ResizeMessage(0, 40))
+	p.send(wsproto.ResizeMessage(5000, 40)) // clamped
+	p.send(wsproto.ResizeMessage(120, 40))
+	p.send([]byte{wsproto.Ping, 7, 8})
 	for {
 		msg, err := p.read()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if msg[0] == msgPong {
-			if !bytes.Equal(msg, []byte{msgPong, 7, 8}) {
+		if msg[0] == wsproto.Pong {
+			if !bytes.Equal(msg, []byte{wsproto.Pong, 7, 8}) {
 				t.Errorf("pong %v, want the ping's payload back", msg)
 			}
 			break
@@ -249,7 +251,7 @@ func (p *page) readAll(n int64) {
 		if err != nil {
 			p.t.Fatalf("after %d of %d bytes: %v", got, n, err)
 		}
-		if msg[0] == msgOutput {
+		if msg[0] == wsproto.Output {
 			got += int64(len(msg) - 1)
 		}
 	}
@@ -260,7 +262,7 @@ func TestBridgePausesWhenThePageAsks(t *testing.T) {
 	const total = 64 << 20
 	written, done := flood(f, total)
 	p := f.openPage(80, 24)
-	p.send([]byte{msgPause})
+	p.send([]byte{wsproto.Pause})
 	// The page reads everything that comes, so only the pause can hold the
 	// workspace up: it may then be ahead of the page by its SSH window (2 MiB)
 	// and one message, no more.
@@ -273,7 +275,7 @@ func TestBridgePausesWhenThePageAsks(t *testing.T) {
 				readerDone <- err
 				return
 			}
-			if msg[0] == msgOutput {
+			if msg[0] == wsproto.Output {
 				read.Add(int64(len(msg) - 1))
 			}
 		}
@@ -284,7 +286,7 @@ func TestBridgePausesWhenThePageAsks(t *testing.T) {
 	if ahead := at - read.Load(); ahead > 3<<20 {
 		t.Errorf("paused, the workspace got %d KiB ahead of the page; want at most its SSH window and one message", ahead>>10)
 	}
-	p.send([]byte{msgResume})
+	p.send([]byte{wsproto.Resume})
 	select {
 	case err := <-readerDone:
 		if err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +28,8 @@ import (
 	"github.com/classroomd/classroomd/internal/accounts"
 	"github.com/classroomd/classroomd/internal/config"
 	"github.com/classroomd/classroomd/internal/store/sqlite"
+
+	"github.com/classroomd/classroomd/internal/wsproto"
 )
 
 const (
@@ -206,15 +207,8 @@ func (f *fixture) openPage(cols, rows int) *page {
 	ws.SetReadLimit(1 << 20)
 	p := &page{t: f.t, ws: ws}
 	f.t.Cleanup(func() { ws.CloseNow() })
-	p.send(resizeMsg(cols, rows))
+	p.send(wsproto.ResizeMessage(cols, rows))
 	return p
-}
-
-func resizeMsg(cols, rows int) []byte {
-	m := []byte{msgResize, 0, 0, 0, 0}
-	binary.BigEndian.PutUint16(m[1:], uint16(cols))
-	binary.BigEndian.PutUint16(m[3:], uint16(rows))
-	return m
 }
 
 func (p *page) send(msg []byte) {
@@ -243,14 +237,14 @@ func (p *page) readOutput(want string) {
 		if err != nil {
 			p.t.Fatalf("waiting for output %q (have %q): %v", want, got, err)
 		}
-		if len(msg) > 0 && msg[0] == msgOutput {
+		if len(msg) > 0 && msg[0] == wsproto.Output {
 			got = append(got, msg[1:]...)
 		}
 	}
 }
 
 // closeStatus reads until the connection ends and returns why, as the page
-// sees it: the code of the last message (msgClose) if there was one, else the
+// sees it: the code of the last message (wsproto.Close) if there was one, else the
 // close frame's.
 func (p *page) closeStatus() websocket.StatusCode {
 	p.t.Helper()
@@ -263,8 +257,8 @@ func (p *page) closeStatus() websocket.StatusCode {
 			}
 			return websocket.CloseStatus(err)
 		}
-		if len(msg) >= 3 && msg[0] == msgClose {
-			said = websocket.StatusCode(binary.BigEndian.Uint16(msg[1:3]))
+		if code, _, ok := wsproto.ParseClose(msg); ok {
+			said = websocket.StatusCode(code)
 		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/classroomd/classroomd/internal/wsproto"
 )
 
 func TestLoginPageAndHeaders(t *testing.T) {
@@ -183,7 +185,7 @@ func TestLoginRefusals(t *testing.T) {
 func TestNoTokenInLogsOrURLs(t *testing.T) {
 	f := newFixture(t, nil)
 	p := f.openPage(80, 24)
-	p.send([]byte{msgInput, 'h', 'i'})
+	p.send([]byte{wsproto.Input, 'h', 'i'})
 	p.readOutput("hi")
 	browser := f.login()
 	token := f.cookie(browser).Value

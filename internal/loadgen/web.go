@@ -3,7 +3,6 @@ package loadgen
 import (
 	"context"
 	"crypto/tls"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"html"
@@ -19,21 +18,15 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/classroomd/classroomd/internal/wsproto"
 )
 
 // The browser's path: what web/static/term.js does, without the browser.
 // A student signs in with the login form (POST /login), loads the terminal
 // page (GET /term), opens /ws with the session cookie, says the terminal's
 // size, and from then on exchanges binary messages whose first byte is the
-// type (web/bridge.go describes the protocol).
-const (
-	wsInput  = 0 // keys, to the server
-	wsOutput = 1 // terminal output, from the server
-	wsResize = 2 // cols, rows (big-endian uint16 each); the first message
-	wsPing   = 3 // either way; the other end answers with wsPong and the same payload
-	wsPong   = 4
-	wsClose  = 7 // from the server: why it closes (code, uint16, and a reason)
-)
+// type (internal/wsproto).
 
 const (
 	// webPingEvery is the page's ping interval. The server closes a socket
@@ -291,7 +284,7 @@ func pageReason(body io.Reader, h http.Header) string {
 func (d *WebDialer) start(c *websocket.Conn, shown func(*Screen) bool) (*Session, *Expectation, error) {
 	c.SetReadLimit(webReadLimit)
 	w := &webConn{c: c, stop: make(chan struct{}), pinged: make(chan struct{})}
-	if err := w.send(resizeMessage(d.Cols, d.Rows)); err != nil {
+	if err := w.send(wsproto.ResizeMessage(d.Cols, d.Rows)); err != nil {
 		return nil, nil, fmt.Errorf("send the terminal's size: %w", err)
 	}
 	s := &Session{Term: NewTerm(d.Cols, d.Rows, w), fed: make(chan struct{}), close: w.shut}
@@ -303,13 +296,6 @@ func (d *WebDialer) start(c *websocket.Conn, shown func(*Screen) bool) (*Session
 	}()
 	go w.ping(webPingEvery)
 	return s, exp, nil
-}
-
-func resizeMessage(cols, rows int) []byte {
-	msg := []byte{wsResize, 0, 0, 0, 0}
-	binary.BigEndian.PutUint16(msg[1:3], uint16(cols))
-	binary.BigEndian.PutUint16(msg[3:5], uint16(rows))
-	return msg
 }
 
 // webConn is one page's socket: its reads are the terminal's output (pings
@@ -338,17 +324,17 @@ func (w *webConn) Read(p []byte) (int, error) {
 			return 0, fmt.Errorf("the server sent a message the page does not understand (%s, %d bytes)", typ, len(data))
 		}
 		switch data[0] {
-		case wsOutput:
+		case wsproto.Output:
 			w.pending = data[1:]
-		case wsPing:
-			data[0] = wsPong
+		case wsproto.Ping:
+			data[0] = wsproto.Pong
 			if err := w.send(data); err != nil {
 				return 0, w.ended(err)
 			}
-		case wsClose:
+		case wsproto.Close:
 			why := "(no reason given)"
-			if len(data) >= 3 {
-				why = fmt.Sprintf("%d %s", binary.BigEndian.Uint16(data[1:3]), data[3:])
+			if code, reason, ok := wsproto.ParseClose(data); ok {
+				why = fmt.Sprintf("%d %s", code, reason)
 			}
 			w.mu.Lock()
 			w.reason = why
@@ -382,7 +368,7 @@ func (w *webConn) ended(err error) error {
 // Write sends keys (or the emulator's replies) as one input message.
 func (w *webConn) Write(p []byte) (int, error) {
 	msg := make([]byte, 1+len(p))
-	msg[0] = wsInput
+	msg[0] = wsproto.Input
 	copy(msg[1:], p)
 	if err := w.send(msg); err != nil {
 		return 0, err
@@ -406,7 +392,7 @@ func (w *webConn) ping(every time.Duration) {
 		case <-w.stop:
 			return
 		case <-t.C:
-			if w.send([]byte{wsPing}) != nil {
+			if w.send([]byte{wsproto.Ping}) != nil {
 				return
 			}
 		}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/classroomd/classroomd/internal/wsproto"
 )
 
 const fakeWebPassword = "right horse battery"
@@ -166,7 +168,7 @@ func (f *fakeWeb) workspace(ctx context.Context, c *websocket.Conn, user string)
 	}()
 	defer func() { <-served }()
 	defer keysW.Close()
-	if c.Write(ctx, websocket.MessageBinary, []byte{wsPing, 'p', '1'}) != nil {
+	if c.Write(ctx, websocket.MessageBinary, []byte{wsproto.Ping, 'p', '1'}) != nil {
 		return
 	}
 	for {
@@ -175,11 +177,11 @@ func (f *fakeWeb) workspace(ctx context.Context, c *websocket.Conn, user string)
 			return
 		}
 		switch data[0] {
-		case wsInput:
+		case wsproto.Input:
 			if _, err := keysW.Write(data[1:]); err != nil {
 				return
 			}
-		case wsPong:
+		case wsproto.Pong:
 			f.mu.Lock()
 			f.pongs = append(f.pongs, data)
 			f.mu.Unlock()
@@ -191,7 +193,7 @@ func (f *fakeWeb) workspace(ctx context.Context, c *websocket.Conn, user string)
 type outputWriter struct{ c *websocket.Conn }
 
 func (o outputWriter) Write(p []byte) (int, error) {
-	if err := o.c.Write(context.Background(), websocket.MessageBinary, append([]byte{wsOutput}, p...)); err != nil {
+	if err := o.c.Write(context.Background(), websocket.MessageBinary, append([]byte{wsproto.Output}, p...)); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -260,11 +262,11 @@ func TestWebSessionRunsTheScript(t *testing.T) {
 		t.Fatalf("%d sockets, want 3", len(f.sizes))
 	}
 	for _, s := range f.sizes {
-		if !bytes.Equal(s, []byte{wsResize, 0, 100, 0, 30}) {
+		if !bytes.Equal(s, []byte{wsproto.Resize, 0, 100, 0, 30}) {
 			t.Errorf("first message % x, want the size 02 00 64 00 1e", s)
 		}
 	}
-	if len(f.pongs) == 0 || !bytes.Equal(f.pongs[0], []byte{wsPong, 'p', '1'}) {
+	if len(f.pongs) == 0 || !bytes.Equal(f.pongs[0], []byte{wsproto.Pong, 'p', '1'}) {
 		t.Errorf("pongs %q, want the ping's payload back", f.pongs)
 	}
 }
@@ -276,12 +278,12 @@ func TestWebOutputFraming(t *testing.T) {
 	big := bytes.Repeat([]byte("x"), 40<<10)
 	f.script = func(ctx context.Context, c *websocket.Conn, user string) {
 		for _, m := range [][]byte{
-			append([]byte{wsOutput}, "\x1b[2J\x1b[Hhel"...),
-			{wsPing, 'a', 'b'},
+			append([]byte{wsproto.Output}, "\x1b[2J\x1b[Hhel"...),
+			{wsproto.Ping, 'a', 'b'},
 			{42, 'z'},
-			append([]byte{wsOutput}, "lo "+user...),
-			append([]byte{wsOutput}, big...),
-			append([]byte{wsOutput}, "\x1b[2J\x1b[Hend of the big one"...),
+			append([]byte{wsproto.Output}, "lo "+user...),
+			append([]byte{wsproto.Output}, big...),
+			append([]byte{wsproto.Output}, "\x1b[2J\x1b[Hend of the big one"...),
 		} {
 			if c.Write(ctx, websocket.MessageBinary, m) != nil {
 				return
@@ -292,7 +294,7 @@ func TestWebOutputFraming(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if data[0] == wsPong {
+			if data[0] == wsproto.Pong {
 				f.mu.Lock()
 				f.pongs = append(f.pongs, data)
 				f.mu.Unlock()
@@ -309,7 +311,7 @@ func TestWebOutputFraming(t *testing.T) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.pongs) != 1 || !bytes.Equal(f.pongs[0], []byte{wsPong, 'a', 'b'}) {
+	if len(f.pongs) != 1 || !bytes.Equal(f.pongs[0], []byte{wsproto.Pong, 'a', 'b'}) {
 		t.Errorf("pongs %q, want one with the ping's payload", f.pongs)
 	}
 }
@@ -318,9 +320,9 @@ func TestWebOutputFraming(t *testing.T) {
 func TestWebCloseReason(t *testing.T) {
 	f := newFakeWeb(t, false)
 	f.script = func(ctx context.Context, c *websocket.Conn, user string) {
-		c.Write(ctx, websocket.MessageBinary, append([]byte{wsOutput}, "hi "+user...))
+		c.Write(ctx, websocket.MessageBinary, append([]byte{wsproto.Output}, "hi "+user...))
 		c.Read(ctx) // the key
-		c.Write(ctx, websocket.MessageBinary, append([]byte{wsClose, 0x0f, 0xa0}, "the workspace session ended"...))
+		c.Write(ctx, websocket.MessageBinary, append([]byte{wsproto.Close, 0x0f, 0xa0}, "the workspace session ended"...))
 		c.Close(4000, "the workspace session ended")
 	}
 	sess, _, err := f.dialer().Open(context.Background(), "load004", func(s *Screen) bool { return s.Contains("hi load004") })

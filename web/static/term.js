@@ -1,10 +1,11 @@
-// term.js: the terminal page. It connects xterm.js to /ws (web/bridge.go
+// term.js: the terminal page. It connects xterm.js to /ws (internal/wsproto
 // describes the protocol), reconnects by itself when the network drops, and
 // adds what a browser terminal needs: the key row, copy and paste, OSC 52.
 'use strict';
 
 (() => {
-  // Message types: the first byte of every binary message.
+  // Message types: the first byte of every binary message (internal/wsproto;
+  // web's TestPageSpeaksTheProtocol keeps the two the same).
   const MSG = { input: 0, output: 1, resize: 2, ping: 3, pong: 4, pause: 5, resume: 6, close: 7 };
   const CLOSE_ENDED = 4000; // the student left the workspace
   const CLOSE_SIGNED_OUT = 4001; // the browser session ended
