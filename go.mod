@@ -80,5 +80,6 @@ require (
 // Patched copies; third_party/README.md says what changed and why.
 replace (
 	charm.land/bubbletea/v2 => ./third_party/bubbletea
+	github.com/charmbracelet/ultraviolet => ./third_party/ultraviolet
 	github.com/charmbracelet/x/vt => ./third_party/vt
 )
