@@ -30,7 +30,9 @@ import (
 // iTerm2's inline images need LC_TERMINAL=iTerm2, TERM_PROGRAM naming iTerm2
 // or WezTerm, or an XTVERSION naming iTerm2, WezTerm, mintty or Konsole;
 // sixel needs a 4 in DA1. When several are claimed, kitty wins (its images
-// are cells), then iTerm2 (the PNG as it is), then sixel.
+// are cells), then iTerm2 (the PNG as it is), then sixel. Inside tmux the
+// kitty query goes through tmux's passthrough and iTerm2 is never claimed
+// (tmux.go).
 
 // kittyQueryID is the image id of kitty's graphics query.
 const kittyQueryID = 31
@@ -48,6 +50,8 @@ type Detector struct {
 	term, program, lcTerminal string
 	version                   string
 	kittyAsked, kittyOK       bool
+	tmux                      bool // inside tmux (tmux.go)
+	kittyWrapped              bool // kitty's query went out in tmux's passthrough
 	sixel, da1Seen            bool
 	cellW, cellH              int
 }
@@ -59,7 +63,12 @@ func (d *Detector) Env(env tea.EnvMsg) string {
 	d.program = env.Getenv("TERM_PROGRAM")
 	d.lcTerminal = env.Getenv("LC_TERMINAL")
 	q := "\x1b[>0q\x1b[16t" // XTVERSION, the cell size
-	if d.kittyish(d.term) || d.kittyish(d.program) {
+	d.tmux = inTmux(d.term, d.program)
+	switch {
+	case d.tmux: // the outer terminal's name is hidden: ask it through tmux
+		q += TmuxPassthrough(kittyQuery)
+		d.kittyAsked, d.kittyWrapped = true, true
+	case d.kittyish(d.term) || d.kittyish(d.program):
 		q += kittyQuery
 		d.kittyAsked = true
 	}
@@ -78,6 +87,11 @@ func (d *Detector) Observe(msg tea.Msg) (answer bool, next string) {
 	switch msg := msg.(type) {
 	case tea.TerminalVersionMsg:
 		d.version = msg.Name
+		if strings.HasPrefix(strings.ToLower(msg.Name), "tmux") && !d.kittyWrapped {
+			// tmux answered, though TERM did not say: ask through it.
+			d.tmux, d.kittyAsked, d.kittyWrapped = true, true, true
+			return true, TmuxPassthrough(kittyQuery) + ansi.RequestPrimaryDeviceAttributes
+		}
 		if d.kittyish(msg.Name) && !d.kittyAsked {
 			d.kittyAsked = true
 			return true, kittyQuery + ansi.RequestPrimaryDeviceAttributes
@@ -119,6 +133,9 @@ func (d *Detector) Protocol() Protocol {
 }
 
 func (d *Detector) iterm2() bool {
+	if d.tmux {
+		return false // tmux swallows OSC 1337; LC_TERMINAL may be the outer shell's
+	}
 	if strings.EqualFold(d.lcTerminal, "iTerm2") {
 		return true
 	}
@@ -143,3 +160,7 @@ func (d *Detector) CellSize() (w, h int) {
 	}
 	return d.cellW, d.cellH
 }
+
+// Tmux reports whether the terminal is tmux (or screen): kitty's escapes
+// must then be wrapped in its passthrough (tmux.go).
+func (d *Detector) Tmux() bool { return d.tmux }

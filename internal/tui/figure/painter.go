@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/ansi/kitty"
@@ -70,6 +72,13 @@ type Painter struct {
 	queue    []sixelKey
 	running  bool
 	iterm    map[uint64]itermImage
+	tmux     bool // kitty's escapes go through tmux's passthrough (tmux.go)
+
+	// Pacing of the pixel images (Pace): where each figure was last seen
+	// whole on screen, and since when.
+	paced  map[uint64]pacedPlace
+	settle time.Duration
+	now    func() time.Time
 
 	// The last overlay made, and what it was made of (Overlay).
 	lastKey, lastDraw, lastErase string
@@ -100,6 +109,33 @@ type itermImage struct {
 	b64 string
 }
 
+// pacedPlace is where a pixel figure is: its first line in the pane's
+// screen, its size, and its place on the terminal.
+type pacedPlace struct {
+	png            *byte
+	line, w, rows  int
+	left, y, cellW int
+	since          time.Time // when it came to this place
+	still          bool      // it stayed there for Settle: its image may be drawn
+}
+
+// samePlace reports whether a and b are the same figure at the same place.
+func (a pacedPlace) samePlace(b pacedPlace) bool {
+	return a.png == b.png && a.line == b.line && a.w == b.w && a.rows == b.rows &&
+		a.left == b.left && a.y == b.y && a.cellW == b.cellW
+}
+
+// Settle is how long a pixel figure (iTerm2, sixel) must stay at one place
+// on the terminal before its image is drawn there. While the pane scrolls
+// (output after a figure), the figure moves a line at each frame, and each
+// move would erase the image and send the whole of it again: tens of
+// kilobytes a frame, 3-4 times the PNG per figure, and the student's echo
+// waiting behind them. Moving, it shows its half blocks. 150 ms is longer
+// than the gaps between the frames of output streaming in (at most 1/60 s
+// apart with output coming) and between a loop's prints, yet short enough
+// that a figure at rest is drawn about as soon as the eye looks at it.
+const Settle = 150 * time.Millisecond
+
 // maxSixels bounds the encoded sixels a Painter keeps.
 const maxSixels = 8
 
@@ -111,7 +147,8 @@ func NewPainter(d *Drawer, wake func(), seed uint32) *Painter {
 	p := &Painter{drawer: d, wake: wake, ctx: ctx, cancel: cancel, proto: Blocks,
 		cellW: defaultCellW, cellH: defaultCellH,
 		idBase: (seed%0x7F + 1) << 16, placed: map[uint64]kittyPlace{},
-		encoding: map[sixelKey]*sixelImage{}, iterm: map[uint64]itermImage{}, rowCache: map[rowKey]string{}}
+		encoding: map[sixelKey]*sixelImage{}, iterm: map[uint64]itermImage{}, rowCache: map[rowKey]string{},
+		paced: map[uint64]pacedPlace{}, settle: Settle, now: time.Now}
 	if d != nil {
 		p.src = d.src
 	}
@@ -143,6 +180,24 @@ func (p *Painter) SetProtocol(proto Protocol, cellW, cellH int) {
 	}
 	if proto != Kitty {
 		clear(p.placed) // switching back to kitty sends them again
+	}
+	if proto != ITerm2 && proto != Sixel {
+		clear(p.paced)
+	}
+}
+
+// SetTmux says whether the terminal is tmux (or screen): kitty's escapes
+// then go through its passthrough (tmux.go). A change sends the kitty images
+// again: the bytes sent before went to tmux, or past it.
+func (p *Painter) SetTmux(on bool) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tmux != on {
+		p.tmux = on
+		clear(p.placed)
 	}
 }
 
@@ -202,8 +257,9 @@ func (p *Painter) Lines(lines []string, rows []repl.FigureRow, w int) {
 				continue
 			}
 			lines[r.Line] = p.placeholderRow(r.ID, r.Row, kittyCols(w), w)
-		case !wholeOnScreen(rows, firstOf(r)):
-			// Partly scrolled off: no image (Overlay), the half blocks.
+		case !wholeOnScreen(rows, firstOf(r)) || (proto == ITerm2 || proto == Sixel) && !p.stillAt(r.ID, f, r.Line-r.Row, w, r.Rows):
+			// Partly scrolled off, or moving (Pace): no image (Overlay),
+			// the half blocks.
 			pic := p.drawer.Lines(r.ID, w, r.Rows)
 			if r.Row < len(pic) {
 				lines[r.Line] = pic[r.Row]
@@ -329,7 +385,14 @@ func (p *Painter) Transmit(rows []repl.FigureRow, w int) (seq string, sent []Sen
 			fmt.Fprintf(&b, "\x1b_Ga=p,U=1,i=%d,p=1,c=%d,r=%d,q=2\x1b\\", kid, want.cols, want.rows)
 		}
 	}
-	return b.String(), sent
+	seq = b.String()
+	p.mu.Lock()
+	tmux := p.tmux
+	p.mu.Unlock()
+	if tmux && seq != "" {
+		seq = tmuxEach(seq) // the placeholders need no wrapping: they are text
+	}
+	return seq, sent
 }
 
 // forgetGone tells the terminal to free the images of figures the store
@@ -406,8 +469,8 @@ func (p *Painter) Overlay(rows []repl.FigureRow, w, left, top, height int) (draw
 			continue
 		}
 		f, ok := p.ready(r.ID)
-		if !ok {
-			continue
+		if !ok || !p.still(r.ID, placeOf(f, r, w, left, top, p.cellSize())) {
+			continue // not ready, or moving: its half blocks (Pace)
 		}
 		pl := place{f: f, y: y, rows: r.Rows}
 		if proto == Sixel {
@@ -443,6 +506,102 @@ func (p *Painter) Overlay(rows []repl.FigureRow, w, left, top, height int) (draw
 	p.lastKey, p.lastDraw, p.lastErase = key.String(), draw, erase
 	p.mu.Unlock()
 	return draw, erase
+}
+
+// Pace notes where the pixel figures (iTerm2, sixel) among rows are now,
+// with the arguments of Overlay, and says how long until the next of those
+// that moved has stayed still for Settle (0: none waits). changed reports
+// that a figure's image started or stopped being drawable: the pane must
+// draw its rows again (blank under an image, or half blocks). Call it from
+// Update, after each change: Overlay and Lines, called from View, draw an
+// image only where Pace last saw its figure still, so the two always agree
+// and View never looks at a clock. A sixel's encoding starts here, while
+// its figure moves.
+func (p *Painter) Pace(rows []repl.FigureRow, w, left, top, height int) (wait time.Duration, changed bool) {
+	if p == nil {
+		return 0, false
+	}
+	proto := p.Protocol()
+	if proto != ITerm2 && proto != Sixel || w <= 0 {
+		return 0, false
+	}
+	cell := p.cellSize()
+	var here []uint64
+	for _, r := range rows {
+		if r.Row != 0 || !wholeOnScreen(rows, r) {
+			continue
+		}
+		if y := top + r.Line; y < 0 || y+r.Rows > height-1 {
+			continue // never drawn there (Overlay): its half blocks
+		}
+		f, ok := p.ready(r.ID)
+		if !ok {
+			continue
+		}
+		if proto == Sixel {
+			p.sixelSeq(f, w, r.Rows) // encoded meanwhile, off the render path
+		}
+		want := placeOf(f, r, w, left, top, cell)
+		here = append(here, r.ID)
+		p.mu.Lock()
+		now := p.now()
+		had, known := p.paced[r.ID]
+		if !known || !had.samePlace(want) {
+			want.since = now
+			changed = changed || had.still
+			had = want
+		}
+		if !had.still {
+			if rest := p.settle - now.Sub(had.since); rest > 0 {
+				if wait == 0 || rest < wait {
+					wait = rest
+				}
+			} else {
+				had.still, changed = true, true
+			}
+		}
+		p.paced[r.ID] = had
+		p.mu.Unlock()
+	}
+	p.mu.Lock()
+	for id := range p.paced { // no longer whole on screen: moving when it comes back
+		if !slices.Contains(here, id) {
+			delete(p.paced, id)
+		}
+	}
+	p.mu.Unlock()
+	return wait, changed
+}
+
+// placeOf is where figure f, whose first row is r, is in a pane w wide at
+// the terminal's column left and row top.
+func placeOf(f figures.Figure, r repl.FigureRow, w, left, top, cellW int) pacedPlace {
+	return pacedPlace{png: &f.PNG[0], line: r.Line, w: w, rows: r.Rows, left: left, y: top + r.Line, cellW: cellW}
+}
+
+// cellSize is the cell's size in pixels, as one number for placeOf (a
+// sixel is encoded for it).
+func (p *Painter) cellSize() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cellW<<16 | p.cellH
+}
+
+// still reports whether Pace last saw figure id at place, still.
+func (p *Painter) still(id uint64, place pacedPlace) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	had, ok := p.paced[id]
+	return ok && had.still && had.samePlace(place)
+}
+
+// stillAt is still for Lines, which knows the figure's place in the pane's
+// screen only (its first line, its size).
+func (p *Painter) stillAt(id uint64, f figures.Figure, line, w, rows int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	had, ok := p.paced[id]
+	return ok && had.still && had.png == &f.PNG[0] && had.line == line && had.w == w && had.rows == rows
 }
 
 // firstOf is the row 0 of r's figure, where it is (or would be) on screen.

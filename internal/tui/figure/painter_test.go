@@ -44,6 +44,26 @@ func rowsOf(id uint64, at, n int) []repl.FigureRow {
 	return rows
 }
 
+// clock is a Painter's time in a test: it moves only when told.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+// withClock gives p a clock of the test's.
+func withClock(p *Painter) *clock {
+	c := &clock{t: time.Unix(1_000_000_000, 0)}
+	p.now = c.now
+	return c
+}
+
+// rest has p see the figures among rows still for Settle (Pace, as the
+// view's Update calls it, before and after), with Overlay's arguments.
+func rest(p *Painter, c *clock, rows []repl.FigureRow, w, left, top, height int) {
+	p.Pace(rows, w, left, top, height)
+	c.t = c.t.Add(Settle)
+	p.Pace(rows, w, left, top, height)
+}
+
 func blank(n, w int) []string {
 	lines := make([]string, n)
 	for i := range lines {
@@ -111,6 +131,7 @@ func TestITerm2OverlayOnlyWhenWhollyOnScreen(t *testing.T) {
 	p := NewPainter(NewDrawer(src), nil, 3)
 	defer p.Close()
 	p.SetProtocol(ITerm2, 0, 0)
+	rest(p, withClock(p), rowsOf(7, 2, 5), 40, 10, 3, 30)
 
 	draw, erase := p.Overlay(rowsOf(7, 2, 5), 40, 10, 3, 30)
 	if !strings.HasPrefix(draw, "\x1b7\x1b[6;11H\x1b]1337;File=inline=1;") || !strings.HasSuffix(draw, "\a\x1b8") {
@@ -137,12 +158,14 @@ func TestITerm2OverlayOnlyWhenWhollyOnScreen(t *testing.T) {
 }
 
 func TestSixelEncodedOffTheRenderPath(t *testing.T) {
-	src := readyFigure(t, 64, 48)
+	src := slotted{readyFigure(t, 64, 48), make(chan struct{}, 1)}
+	src.slots <- struct{}{} // held: the encoding waits until the test lets it go
 	woke := make(chan struct{}, 4)
 	p := NewPainter(NewDrawer(src), func() { woke <- struct{}{} }, 3)
 	defer p.Close()
 	p.SetProtocol(Sixel, 9, 18)
 	rows := rowsOf(7, 0, 4)
+	rest(p, withClock(p), rows, 20, 0, 1, 30) // Pace starts the encoding
 	if d, _ := p.Overlay(rows, 20, 0, 1, 30); d != "" {
 		t.Fatalf("a sixel drawn before it was encoded")
 	}
@@ -151,6 +174,7 @@ func TestSixelEncodedOffTheRenderPath(t *testing.T) {
 	if !strings.Contains(lines[0], "drawing the figure") {
 		t.Errorf("while encoding the row says %q", lines[0])
 	}
+	<-src.slots
 	select {
 	case <-woke:
 	case <-time.After(10 * time.Second):
@@ -205,11 +229,14 @@ func TestOverlayReusedWhileUnchanged(t *testing.T) {
 	p := NewPainter(NewDrawer(readyFigure(t, 64, 48)), nil, 3)
 	defer p.Close()
 	p.SetProtocol(ITerm2, 0, 0)
+	c := withClock(p)
+	rest(p, c, rowsOf(7, 2, 5), 40, 10, 3, 30)
 	d1, _ := p.Overlay(rowsOf(7, 2, 5), 40, 10, 3, 30)
 	d2, _ := p.Overlay(rowsOf(7, 2, 5), 40, 10, 3, 30)
 	if d1 == "" || unsafe.StringData(d1) != unsafe.StringData(d2) {
 		t.Errorf("the same overlay was built again")
 	}
+	rest(p, c, rowsOf(7, 1, 5), 40, 10, 3, 30)
 	d3, _ := p.Overlay(rowsOf(7, 1, 5), 40, 10, 3, 30)
 	if d3 == d1 || !strings.Contains(d3, "\x1b[5;11H") {
 		t.Errorf("moved a row up, the overlay %q", d3[:20])
@@ -239,7 +266,7 @@ func TestSixelWaitsForASharedSlot(t *testing.T) {
 	defer p.Close()
 	p.SetProtocol(Sixel, 9, 18)
 	rows := rowsOf(7, 0, 4)
-	p.Overlay(rows, 20, 0, 1, 30) // starts the encoding
+	rest(p, withClock(p), rows, 20, 0, 1, 30) // starts the encoding
 	select {
 	case <-woke:
 		t.Fatal("encoded without a slot")
@@ -291,6 +318,7 @@ func TestPartlyShownPixelFigureInHalfBlocks(t *testing.T) {
 	p := NewPainter(NewDrawer(readyFigure(t, 64, 48)), nil, 3)
 	defer p.Close()
 	p.SetProtocol(ITerm2, 0, 0)
+	rest(p, withClock(p), rowsOf(7, 2, 5), 40, 0, 0, 30)
 	whole, part := blank(10, 40), blank(10, 40)
 	p.Lines(whole, rowsOf(7, 2, 5), 40)
 	p.Lines(part, rowsOf(7, -2, 5)[2:], 40) // its first two rows above the screen

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -72,6 +73,7 @@ type shared struct {
 	wake    chan struct{}   // the painter has an image ready
 	woken   bool            // changes call the view's wake (NewWoken), not ch
 	painted atomic.Uint64   // counts the images made ready
+	pacing  bool            // a SettledMsg is on its way (Pace)
 }
 
 type viewKey struct {
@@ -254,6 +256,11 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		if msg.owner == m.s {
 			m.s.painter.Confirm(msg.sent)
 			m.s.painted.Add(1) // drawn again, with the images' cells
+		}
+		return m, nil
+	case SettledMsg:
+		if msg.owner == m.s {
+			m.s.pacing = false // the view's Pace, after this message, looks again
 		}
 		return m, nil
 	case tea.KeyPressMsg:
@@ -533,6 +540,10 @@ func (m *Model) SetGraphics(p figure.Protocol, cellW, cellH int) {
 	m.s.painter.SetProtocol(p, cellW, cellH)
 }
 
+// SetTmux says whether the terminal is tmux: kitty's escapes then go
+// through its passthrough (figure/tmux.go).
+func (m *Model) SetTmux(on bool) { m.s.painter.SetTmux(on) }
+
 // Graphics is the protocol this view draws figures with.
 func (m Model) Graphics() figure.Protocol { return m.s.painter.Protocol() }
 
@@ -600,13 +611,14 @@ func (m Model) Transmit() tea.Cmd {
 const transmitPiece = 16 << 10
 
 // pieces cuts seq, a run of escape sequences each ending in ST, into
-// pieces of at most about n bytes, each whole sequences.
+// pieces of at most about n bytes, each whole sequences. An ST after an
+// ESC is within tmux's passthrough (its ESCs doubled), not an end.
 func pieces(seq string, n int) []string {
 	var out []string
 	for len(seq) > n {
-		cut := strings.LastIndex(seq[:n], "\x1b\\")
+		cut := lastEnd(seq[:n])
 		if cut < 0 {
-			cut = strings.Index(seq, "\x1b\\") // one sequence longer than n
+			cut = firstEnd(seq) // one sequence longer than n
 			if cut < 0 {
 				break
 			}
@@ -618,6 +630,30 @@ func pieces(seq string, n int) []string {
 		out = append(out, seq)
 	}
 	return out
+}
+
+// lastEnd is the index of the last ST of s that ends a sequence, or -1.
+func lastEnd(s string) int {
+	for i := strings.LastIndex(s, "\x1b\\"); i >= 0; i = strings.LastIndex(s[:i], "\x1b\\") {
+		if i == 0 || s[i-1] != '\x1b' {
+			return i
+		}
+	}
+	return -1
+}
+
+// firstEnd is the index of the first ST of s that ends a sequence, or -1.
+func firstEnd(s string) int {
+	for from := 0; ; {
+		i := strings.Index(s[from:], "\x1b\\")
+		if i < 0 {
+			return -1
+		}
+		if i += from; i == 0 || s[i-1] != '\x1b' {
+			return i
+		}
+		from = i + 2
+	}
 }
 
 // Overlay returns the pixel images (iTerm2, sixel) of the figures the pane
@@ -633,4 +669,35 @@ func (m Model) Overlay(left, top, height int) (draw, erase string) {
 		return "", ""
 	}
 	return m.s.painter.Overlay(s.Figures, m.width, left, top+off, height)
+}
+
+// SettledMsg wakes the pane when a pixel figure that moved may have stayed
+// still long enough to be drawn (Pace).
+type SettledMsg struct{ owner *shared }
+
+// Pace tells the painter where the pixel figures (iTerm2, sixel) the pane
+// shows are now, with Overlay's arguments, and returns the command that
+// wakes the view once one that moved has stayed still for figure.Settle
+// (nil when none waits, or a wake-up is on its way already: one timer per
+// pane at a time, however fast the output). The view calls it after each
+// message, wherever the overlay is drawn; Overlay then draws only figures
+// at rest, and the rows of those that move show their half blocks.
+func (m Model) Pace(left, top, height int) tea.Cmd {
+	if p := m.s.painter.Protocol(); p != figure.ITerm2 && p != figure.Sixel {
+		return nil
+	}
+	s, off, ok := m.shown()
+	if !ok {
+		return nil
+	}
+	wait, changed := m.s.painter.Pace(s.Figures, m.width, left, top+off, height)
+	if changed {
+		m.s.painted.Add(1) // the rows are drawn again: blank under an image, or half blocks
+	}
+	if wait <= 0 || m.s.pacing {
+		return nil
+	}
+	m.s.pacing = true
+	owner := m.s
+	return tea.Tick(wait, func(time.Time) tea.Msg { return SettledMsg{owner: owner} })
 }

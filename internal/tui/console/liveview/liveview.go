@@ -226,7 +226,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		var cmd tea.Cmd
 		*m.ed, cmd = m.ed.Update(msg)
 		return cmd
-	case replpane.ChangedMsg, replpane.StartedMsg, replpane.SentMsg:
+	case replpane.ChangedMsg, replpane.StartedMsg, replpane.SentMsg, replpane.SettledMsg:
 		var cmd tea.Cmd
 		m.repl, cmd = m.repl.Update(msg)
 		return cmd
@@ -353,6 +353,9 @@ func (m *Model) Cursor() *tea.Cursor {
 // student's figures with (the professor's, as for their own workspace).
 func (m *Model) SetGraphics(p figure.Protocol, cellW, cellH int) { m.repl.SetGraphics(p, cellW, cellH) }
 
+// SetTmux says whether the professor's terminal is tmux (figure/tmux.go).
+func (m *Model) SetTmux(on bool) { m.repl.SetTmux(on) }
+
 // Transmit is the student's Python pane's kitty images this view is about
 // to show (see replpane.Model.Transmit).
 func (m *Model) Transmit() tea.Cmd { return m.repl.Transmit() }
@@ -367,4 +370,13 @@ func (m *Model) Overlay(top, height int) (draw, erase string) {
 	}
 	// Below the title row, the editor's title and rows, Python's title.
 	return m.repl.Overlay(0, top+1+1+eh+1, height)
+}
+
+// Pace is replpane.Model.Pace for the images Overlay(top, height) draws.
+func (m *Model) Pace(top, height int) tea.Cmd {
+	_, eh, _, rh := m.sizes()
+	if rh <= 0 {
+		return nil
+	}
+	return m.repl.Pace(0, top+1+1+eh+1, height)
 }
