@@ -441,12 +441,22 @@ const figureRoundsE = "CLASSROOMD_FIGURE_ROUNDS"
 // measureFigures plots n figures one after the other in the Python pane and
 // logs, for each, the time from Enter to its picture in the page, Python's
 // own time for plt.plot and plt.show (rendering and saving the PNG), the
-// bytes the page received meanwhile and the PNG's size. It measures; it
+// PNG's fetch (request to last byte), the bytes the page received over the
+// WebSocket meanwhile and the PNG's size. It measures; it
 // checks nothing.
 func measureFigures(t *testing.T, br *browser, wsBytes *atomic.Int64, figures string, n int) {
-	var total, py []time.Duration
+	var total, py, fetch []time.Duration
 	var sent, sizes []int64
 	br.keys(t, "import time\r")
+	// The page notes when the workspace first places each figure (its OSC,
+	// before the page's own handler) and when its PNG has loaded.
+	br.eval(t, `(() => { window.__placed = {}; window.__loaded = {};
+		window.classroomd.term.parser.registerOscHandler(7709, (d) => {
+			const f = d.split(';'); if (f[0] === 'place') { const rel = f.slice(6).join(';'); window.__placed[rel] ??= performance.now(); }
+			return false; });
+		document.addEventListener('load', (e) => { if (e.target.tagName === 'IMG') window.__loaded[decodeURIComponent(e.target.src.split('path=')[1])] ??= performance.now(); }, true);
+		return ''; })()`)
+	var placed, loaded []time.Duration
 	var last time.Time
 	for i := range n {
 		// Paced as a class plots, within the figure store's flood limit (a
@@ -455,6 +465,7 @@ func measureFigures(t *testing.T, br *browser, wsBytes *atomic.Int64, figures st
 		last = time.Now()
 		name := fmt.Sprintf("figures/python-%d.png", i+3) // python-1 and -2 are the test's
 		before := wsBytes.Load()
+		br.eval(t, `String(window.__t0 = performance.now())`)
 		start := time.Now()
 		br.keys(t, fmt.Sprintf("t0 = time.perf_counter(); plt.plot(range(%d)); plt.show(); print('round', %d, 'took', round(time.perf_counter() - t0, 4))\r", i+3, i))
 		br.waitFor(t, "the picture of "+name, `(`+figureDrawnJS+`)(`+jsString("[figure saved: ~/"+name+"]")+`)`)
@@ -470,12 +481,20 @@ func measureFigures(t *testing.T, br *browser, wsBytes *atomic.Int64, figures st
 			return err == nil
 		})
 		py = append(py, time.Duration(secs*float64(time.Second)))
+		// The PNG's fetch, from the page's resource timing.
+		var ms float64
+		fmt.Sscanf(br.eval(t, `String((performance.getEntriesByType('resource').filter((e) => e.name.endsWith(`+jsString(url.QueryEscape(name))+`)).pop() || {duration: -1}).duration)`), "%g", &ms)
+		fetch = append(fetch, time.Duration(ms*float64(time.Millisecond)))
+		var at struct{ Placed, Loaded float64 }
+		json.Unmarshal([]byte(br.eval(t, `JSON.stringify({placed: window.__placed[`+jsString(name)+`] - window.__t0, loaded: window.__loaded[`+jsString(name)+`] - window.__t0})`)), &at)
+		placed = append(placed, time.Duration(at.Placed*float64(time.Millisecond)))
+		loaded = append(loaded, time.Duration(at.Loaded*float64(time.Millisecond)))
 		sent = append(sent, wsBytes.Load()-before)
 		if fi, err := os.Stat(filepath.Join(figures, path.Base(name))); err == nil {
 			sizes = append(sizes, fi.Size())
 		}
 	}
-	t.Logf("%d figures: Enter to picture %v; Python's plot+show %v; bytes to the page %v; PNG sizes %v", n, total, py, sent, sizes)
+	t.Logf("%d figures: Enter to picture %v; Python's plot+show %v; Enter to the workspace's place %v; Enter to the PNG loaded %v; the PNG's fetch %v; bytes over the WebSocket %v; PNG sizes %v", n, total, py, placed, loaded, fetch, sent, sizes)
 }
 
 // figureDrawnJS says whether the line text is on the screen with a figure
