@@ -116,20 +116,23 @@ func NewTerminalReader(r io.Reader, termType string) *TerminalReader {
 // readBufSize is the size of the read buffer used to read input events at a time.
 const readBufSize = 4096
 
-// sendBytes reads data from the reader and sends it to the provided channel.
-// It stops when an error occurs or when the context is closed.
-func (d *TerminalReader) sendBytes(ctx context.Context, readc chan []byte) error {
+// sendBytes reads data from the reader and hands it to handle, which parses
+// it and sends its events. It stops when an error occurs or when the context
+// is closed (handle returns false).
+//
+// classroomd patch: handle is called on the reading goroutine instead of the
+// data being sent over a channel to the [TerminalReader.StreamEvents]
+// goroutine, and the read buffer is reused as handle copies what it keeps.
+func (d *TerminalReader) sendBytes(ctx context.Context, handle func([]byte) bool) error {
+	var readBuf [readBufSize]byte
 	for {
-		var readBuf [readBufSize]byte
 		n, err := d.r.Read(readBuf[:])
 		if err != nil {
 			return err //nolint:wrapcheck
 		}
 
-		select {
-		case <-ctx.Done():
+		if !handle(readBuf[:n]) {
 			return nil
-		case readc <- readBuf[:n]:
 		}
 	}
 }
@@ -139,16 +142,64 @@ func (d *TerminalReader) sendBytes(ctx context.Context, readc chan []byte) error
 func (d *TerminalReader) StreamEvents(ctx context.Context, eventc chan<- Event) error {
 	var buf bytes.Buffer
 	errc := make(chan error, 1)
-	readc := make(chan []byte)
 	timeout := time.NewTimer(d.EscTimeout)
 	ttimeout := time.Now().Add(d.EscTimeout)
+
+	// classroomd patch: the goroutine that reads the input parses what it
+	// read and sends the complete events to eventc itself, instead of handing
+	// each read to this goroutine over a channel: one goroutine wake-up less
+	// on every key's way. This goroutine is left with the escape timeout, the
+	// context and errors. mu guards buf, ttimeout, the timer's resets and the
+	// scanner's state, and is held while events are sent, so that events keep
+	// the order of their bytes whichever goroutine sends them. The reading
+	// goroutine gives up a send when ctx is done, as it gave up its hand-off.
+	var mu sync.Mutex
+	handle := func(read []byte) bool {
+		if ctx.Err() != nil {
+			return false
+		}
+
+		mu.Lock()
+		defer mu.Unlock()
+
+		d.logf("input: %q", read)
+		buf.Write(read)
+		ttimeout = time.Now().Add(d.EscTimeout)
+		n, events := d.eventScanner.scanEvents(buf.Bytes(), false)
+		if n > 0 {
+			d.logf("processed %d bytes from buffer", n)
+			buf.Next(n)
+		}
+
+		for _, event := range events {
+			select {
+			case <-ctx.Done():
+				return false
+			case eventc <- event:
+			}
+		}
+
+		if !timeout.Stop() {
+			// drain the channel if it was already running
+			select {
+			case <-timeout.C:
+			default:
+			}
+		}
+
+		if buf.Len() > 0 {
+			d.logf("resetting timeout for remaining buffer after parse")
+			timeout.Reset(d.EscTimeout)
+		}
+		return true
+	}
 
 	var wg sync.WaitGroup
 	wg.Add(1)
 
 	go func() {
 		defer wg.Done()
-		if err := d.streamData(ctx, readc); err != nil {
+		if err := d.streamData(ctx, handle); err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, cancelreader.ErrCanceled) {
 				errc <- nil
 				return
@@ -161,14 +212,19 @@ func (d *TerminalReader) StreamEvents(ctx context.Context, eventc chan<- Event) 
 	for {
 		select {
 		case <-ctx.Done():
+			mu.Lock() // classroomd patch
 			d.sendEvents(eventc, buf.Bytes(), true)
+			mu.Unlock()
 			wg.Wait()
 			return nil
 		case err := <-errc:
+			mu.Lock() // classroomd patch
 			d.sendEvents(eventc, buf.Bytes(), true)
+			mu.Unlock()
 			wg.Wait()
 			return err // return the first error encountered
 		case <-timeout.C:
+			mu.Lock() // classroomd patch
 			d.logf("timeout reached")
 
 			// Timeout reached process the buffer including any incomplete sequences.
@@ -195,29 +251,7 @@ func (d *TerminalReader) StreamEvents(ctx context.Context, eventc chan<- Event) 
 				d.logf("resetting timeout for remaining buffer")
 				timeout.Reset(d.EscTimeout)
 			}
-
-		case read := <-readc:
-			d.logf("input: %q", read)
-			buf.Write(read)
-			ttimeout = time.Now().Add(d.EscTimeout)
-			n := d.sendEvents(eventc, buf.Bytes(), false)
-			if !timeout.Stop() {
-				// drain the channel if it was already running
-				select {
-				case <-timeout.C:
-				default:
-				}
-			}
-
-			if n > 0 {
-				d.logf("processed %d bytes from buffer", n)
-				buf.Next(n)
-			}
-
-			if buf.Len() > 0 {
-				d.logf("resetting timeout for remaining buffer after parse")
-				timeout.Reset(d.EscTimeout)
-			}
+			mu.Unlock()
 		}
 	}
 }

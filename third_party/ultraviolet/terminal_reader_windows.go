@@ -18,11 +18,11 @@ import (
 )
 
 // streamData sends data from the input stream to the event channel.
-func (d *TerminalReader) streamData(ctx context.Context, readc chan []byte) error {
+func (d *TerminalReader) streamData(ctx context.Context, handle func([]byte) bool) error { // classroomd patch: handle, not a channel
 	cc, ok := d.r.(*conInputReader)
 	if !ok {
 		d.logf("streamData: reader is not a conInputReader, falling back to default implementation")
-		return d.sendBytes(ctx, readc)
+		return d.sendBytes(ctx, handle)
 	}
 
 	// Store the value of VT Input Mode for later use.
@@ -61,10 +61,9 @@ func (d *TerminalReader) streamData(ctx context.Context, readc chan []byte) erro
 		// Win32-Input-Mode processing.
 		d.serializeWin32InputRecords(records, &buf)
 
-		select {
-		case <-ctx.Done():
+		// classroomd patch: handle parses and sends on this goroutine.
+		if !handle(buf.Bytes()) {
 			return nil
-		case readc <- buf.Bytes():
 		}
 
 		buf.Reset()
