@@ -28,6 +28,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -59,9 +60,39 @@ func TestBrowserFiles(t *testing.T) {
 	base := "http://" + srv.httpAddr
 	br := newBrowser(t, chromium, base)
 	downloads := t.TempDir()
+	// The browser says when a download has completed: before that, the file
+	// on disk may be there but not yet whole.
+	var doneMu sync.Mutex
+	names, completed := map[string]string{}, map[string]bool{}
+	if err := chromedp.Listen(br.ctx, func(ev any) { // the page's session: SetDownloadBehavior is sent on it
+		doneMu.Lock()
+		defer doneMu.Unlock()
+		switch ev := ev.(type) {
+		case *cdpbrowser.EventDownloadWillBegin:
+			names[ev.GUID] = ev.SuggestedFilename
+		case *cdpbrowser.EventDownloadProgress:
+			if ev.State == cdpbrowser.DownloadProgressStateCompleted {
+				completed[names[ev.GUID]] = true
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitDownload := func(t *testing.T, path string) []byte {
+		t.Helper()
+		if !waitFor(browserStep, nil, func() bool {
+			doneMu.Lock()
+			defer doneMu.Unlock()
+			return completed[filepath.Base(path)]
+		}) {
+			t.Fatalf("the browser did not complete the download of %s within %s", filepath.Base(path), browserStep)
+		}
+		return readDownload(t, path)
+	}
+	events := true
 	ctx, cancel := context.WithTimeout(br.ctx, browserStep)
 	_, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads, EventsEnabled: &events})
 	cancel()
 	if err != nil {
 		t.Fatalf("let the browser download into %s: %v", downloads, err)
@@ -433,7 +464,8 @@ func uidOf(t *testing.T, path string) int {
 
 // waitDownload waits for the browser to finish saving path (chromium writes
 // NAME.crdownload and renames it at the end) and returns its content.
-func waitDownload(t *testing.T, path string) []byte {
+// readDownload reads a file the browser downloaded (once it says so).
+func readDownload(t *testing.T, path string) []byte {
 	t.Helper()
 	var got []byte
 	if !waitFor(browserStep, nil, func() bool {
