@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -719,6 +720,10 @@ func (r *REPL) readOutput(inc *incarnation, done chan struct{}) {
 			}
 			r.outBytes.Add(int64(n))
 			r.touch()
+			// The views woken by changedLocked wait in this P's run-next
+			// slot while this goroutine goes on into its next read (a
+			// syscall, which keeps the P for a while): let them draw first.
+			runtime.Gosched()
 			if d := budget.spend(t1.Sub(t0), t1); d > 0 && err == nil {
 				if wait == nil {
 					wait = time.NewTimer(d)
@@ -788,6 +793,10 @@ func (r *REPL) queueInput(b []byte) {
 	r.inMu.Unlock()
 	select {
 	case r.inWake <- struct{}{}:
+		// The writer now waits in this P's run-next slot until the caller
+		// (a view's event loop, going on to draw its frame) blocks: the key
+		// would reach Python a frame late. Yield, so the writer runs first.
+		runtime.Gosched()
 	default:
 	}
 }
