@@ -112,17 +112,18 @@ type itermImage struct {
 // pacedPlace is where a pixel figure is: its first line in the pane's
 // screen, its size, and its place on the terminal.
 type pacedPlace struct {
-	png            *byte
-	line, w, rows  int
-	left, y, cellW int
-	since          time.Time // when it came to this place
-	still          bool      // it stayed there for Settle: its image may be drawn
+	png           *byte
+	line, w, rows int
+	left, y       int
+	cell          int       // the cell's size in pixels (cellSize): a sixel is encoded for it
+	since         time.Time // when it came to this place
+	still         bool      // it stayed there for Settle: its image may be drawn
 }
 
 // samePlace reports whether a and b are the same figure at the same place.
 func (a pacedPlace) samePlace(b pacedPlace) bool {
 	return a.png == b.png && a.line == b.line && a.w == b.w && a.rows == b.rows &&
-		a.left == b.left && a.y == b.y && a.cellW == b.cellW
+		a.left == b.left && a.y == b.y && a.cell == b.cell
 }
 
 // Settle is how long a pixel figure (iTerm2, sixel) must stay at one place
@@ -575,8 +576,8 @@ func (p *Painter) Pace(rows []repl.FigureRow, w, left, top, height int) (wait ti
 
 // placeOf is where figure f, whose first row is r, is in a pane w wide at
 // the terminal's column left and row top.
-func placeOf(f figures.Figure, r repl.FigureRow, w, left, top, cellW int) pacedPlace {
-	return pacedPlace{png: &f.PNG[0], line: r.Line, w: w, rows: r.Rows, left: left, y: top + r.Line, cellW: cellW}
+func placeOf(f figures.Figure, r repl.FigureRow, w, left, top, cell int) pacedPlace {
+	return pacedPlace{png: &f.PNG[0], line: r.Line, w: w, rows: r.Rows, left: left, y: top + r.Line, cell: cell}
 }
 
 // cellSize is the cell's size in pixels, as one number for placeOf (a
