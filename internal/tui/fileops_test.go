@@ -161,6 +161,9 @@ func TestOperationsFollowTabs(t *testing.T) {
 		fs := sp.ws.Files()
 		return len(fs) == 1 && fs[0].Path() == "hello.py"
 	})
+	// The rename's notice comes after the tab follows; a notice stays until
+	// a key, so F3 pressed before it would leave it over the editor's status.
+	d.shows("Renamed welcome.py to hello.py.")
 	d.press(keyF3)
 	d.until("the editor on hello.py", func(string) bool { return strings.HasPrefix(d.status(), "hello.py") })
 
