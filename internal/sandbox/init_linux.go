@@ -53,11 +53,15 @@ type initConfig struct {
 	ptsName string // set by buildRoot
 }
 
-// MaybeRunInit runs the sandbox init and exits if this process was started
-// as one (os.Args[1] is the hidden marker); otherwise it returns at once.
+// MaybeRunInit runs the sandbox init, or the spawner that starts inits (see
+// spawner_linux.go), and exits if this process was started as one
+// (os.Args[1] is a hidden marker); otherwise it returns at once.
 // main and every TestMain that starts sandboxes call it first, before
 // parsing flags or starting goroutines.
 func MaybeRunInit() {
+	if len(os.Args) == 2 && os.Args[1] == spawnerMarker {
+		runSpawner()
+	}
 	if len(os.Args) < 2 || os.Args[1] != initMarker {
 		return
 	}

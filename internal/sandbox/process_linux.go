@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,9 +20,9 @@ import (
 // Process is one running sandbox: its init, the student's program under it,
 // the pty (or pipes) and the cgroup. Its methods are safe for concurrent use.
 type Process struct {
-	cmd *exec.Cmd
-	pty *os.File // master; nil with pipes
-	cg  *cgroup
+	init *spawned // the init, as the spawner started it
+	pty  *os.File // master; nil with pipes
+	cg   *cgroup
 
 	out     *tokenBucket  // output throttle; nil = none
 	closing chan struct{} // closed by Close: wakes throttled readers and the quota watcher
@@ -122,16 +121,9 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 	}
 	childFiles = append(childFiles, ctlChild)
 
-	cmd := &exec.Cmd{
-		Path: "/proc/self/exe",
-		Args: []string{"classroomd-sandbox", initMarker},
-		// Nothing of the daemon's environment. One P is plenty for an init
-		// and keeps its threads (which pids.max counts) few.
-		Env:        []string{"GOMAXPROCS=1"},
-		ExtraFiles: []*os.File{cfgR, statusW, home, ctlChild},
-	}
+	extra := []*os.File{cfgR, statusW, home, ctlChild}
 	if course != nil {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, course)
+		extra = append(extra, course)
 	}
 	var stdio [3]*os.File
 	if s.usesPipes() {
@@ -164,7 +156,6 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 		}
 		stdio = [3]*os.File{slave, slave, slave}
 	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio[0], stdio[1], stdio[2]
 
 	var cg *cgroup
 	if !rootless {
@@ -173,7 +164,7 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 		}
 	}
 	p.cg = cg
-	cmd.SysProcAttr = &syscall.SysProcAttr{
+	sys := &syscall.SysProcAttr{
 		Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS |
 			syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS,
 		// Root inside is host root (the init needs it for the mounts and
@@ -196,36 +187,40 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 		// inside as the student's. The init keeps the capabilities it needs
 		// for building the root as ambient ones (it is not uid 0 inside)
 		// and drops them before it starts the program.
-		a := cmd.SysProcAttr
+		a := sys
 		a.UidMappings = []syscall.SysProcIDMap{{ContainerID: s.UID, HostID: os.Geteuid(), Size: 1}}
 		a.GidMappings = []syscall.SysProcIDMap{{ContainerID: s.GID, HostID: os.Getegid(), Size: 1}}
 		a.GidMappingsEnableSetgroups = false
 		a.Credential = nil
 		a.AmbientCaps = rootlessCaps
 	}
+	var cgroupDir *os.File
 	if cg != nil && cg.v2 != "" {
-		dir, err := os.Open(cg.v2)
-		if err != nil {
+		if cgroupDir, err = os.Open(cg.v2); err != nil {
 			return nil, fmt.Errorf("open cgroup %s: %w", cg.v2, err)
 		}
-		childFiles = append(childFiles, dir)
-		cmd.SysProcAttr.UseCgroupFD = true
-		cmd.SysProcAttr.CgroupFD = int(dir.Fd())
+		childFiles = append(childFiles, cgroupDir)
 	}
-	if err := cmd.Start(); err != nil {
+	// Not exec.Cmd: see spawner_linux.go for why the daemon does not fork
+	// the init itself. Nothing of the daemon's environment reaches it; one
+	// P is plenty for an init and keeps its threads (which pids.max
+	// counts) few.
+	files := append([]*os.File{stdio[0], stdio[1], stdio[2]}, extra...)
+	init, err := spawn(ctx, []string{"classroomd-sandbox", initMarker}, []string{"GOMAXPROCS=1"}, files, cgroupDir, sys)
+	if err != nil {
 		if rootless && (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.ENOSPC)) {
 			return nil, fmt.Errorf("%w: an unprivileged user may not create namespaces here: %v", ErrUnavailable, err)
 		}
 		return nil, fmt.Errorf("start the sandbox: %w", err)
 	}
-	p.cmd = cmd
+	p.init = init
 	closeChildFiles()
 	go p.wait()
 
 	// The init waits for its configuration; send it only once the init is
 	// in every v1 cgroup, so no student code ever runs outside them.
 	if cg != nil {
-		if err := cg.addV1(cmd.Process.Pid); err != nil {
+		if err := cg.addV1(init.pid); err != nil {
 			return nil, err
 		}
 	}
@@ -520,29 +515,27 @@ func (p *Process) pipes(s *Spec, childFiles *[]*os.File) ([3]*os.File, error) {
 
 // wait reaps the init and records how it ended.
 func (p *Process) wait() {
-	err := p.cmd.Wait()
+	ws, err := p.init.wait()
 	p.copies.Wait()
-	st := p.cmd.ProcessState
 	switch {
-	case st == nil:
+	case err != nil:
 		p.exitCode, p.waitErr = -1, err
-	case st.Exited():
-		p.exitCode = st.ExitCode()
+	case ws.Exited():
+		p.exitCode = ws.ExitStatus()
+	case ws.Signaled():
+		p.exitCode = 128 + int(ws.Signal())
 	default:
-		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			p.exitCode = 128 + int(ws.Signal())
-		} else {
-			p.exitCode, p.waitErr = -1, err
-		}
+		p.exitCode, p.waitErr = -1, fmt.Errorf("the sandbox's init ended with wait status %#x", uint32(ws))
 	}
 	close(p.done)
 }
 
 // abort undoes a failed Start.
 func (p *Process) abort() {
-	if p.cmd != nil && p.cmd.Process != nil {
+	if p.init != nil {
 		p.Kill()
 		<-p.done
+		p.init.close()
 	}
 	if p.cg != nil {
 		p.cg.remove(2 * time.Second)
@@ -556,7 +549,7 @@ func (p *Process) abort() {
 }
 
 // Pid is the host pid of the sandbox's init.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
+func (p *Process) Pid() int { return p.init.pid }
 
 // Read reads the program's terminal output. It returns io.EOF once the
 // sandbox has ended and everything it wrote has been read. It is throttled
@@ -626,7 +619,7 @@ func (p *Process) Interrupt() error {
 		}
 		return nil
 	}
-	return p.cmd.Process.Signal(syscall.SIGINT) // the init passes it on
+	return p.init.signal(syscall.SIGINT) // the init passes it on
 }
 
 // Kill kills every process of the sandbox at once. It does not wait: Wait or
@@ -635,7 +628,7 @@ func (p *Process) Kill() error {
 	p.cg.kill()
 	// The init is pid 1 of the sandbox's pid namespace: when it dies, the
 	// kernel kills everything else in it, and no process can leave it.
-	err := p.cmd.Process.Signal(syscall.SIGKILL)
+	err := p.init.signal(syscall.SIGKILL)
 	if errors.Is(err, os.ErrProcessDone) {
 		return nil
 	}
@@ -664,6 +657,7 @@ func (p *Process) Close() error {
 		close(p.closing)
 		p.Kill()
 		<-p.done
+		p.init.close()
 		p.closeErr = p.cg.remove(5 * time.Second)
 		p.ctl.Close()
 		if p.pty != nil {
