@@ -10,7 +10,7 @@
 #   sudo LEVELS= STORM=0 BURST=50 scripts/bench.sh  # only the start of a class (#13)
 #
 # Run it as root: students' programs then get the full sandbox (their own uid,
-# cgroups), as in production. Results: $OUT/levels.txt and .json, $OUT/storm.txt
+# cgroups), as in production. Results: $OUT/levels.txt, .json and .samples (every sample), $OUT/storm.txt
 # and .json (with WEB=1 also $OUT/web.txt and .json), the server's log in $OUT/server.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +35,7 @@ WEB=${WEB:-0}
 web_flags=()
 case "$WEB" in 1|yes) WEB=1; web_flags=(--trusted-proxy 127.0.0.1) ;; *) WEB=0 ;; esac
 # A professor who opens the console during each hold (issue #7's figure).
-PROFESSOR=${PROFESSOR:-teacher}
+PROFESSOR=${PROFESSOR-teacher}  # empty: no professor
 # Students' uids are this plus their user id; keep it away from other servers'.
 export CLASSROOMD_UID_BASE=${CLASSROOMD_UID_BASE:-500000}
 
@@ -84,7 +84,7 @@ if [ -n "$LEVELS" ]; then
   echo "==> the levels $LEVELS${floor:+, then the floor}"
   "$OUT/classroom-load" --addr "127.0.0.1:$SSH_PORT" --server-pid $server \
     --students "$LEVELS" --ramp "$RAMP" --duration "$HOLD" --typing "$TYPING" --cpu "$CPU" --timeout "$TIMEOUT" --professor "$PROFESSOR" \
-    "${floor[@]}" --json "$OUT/levels.json" --verbose 2>"$OUT/levels.errors" | tee "$OUT/levels.txt"
+    "${floor[@]}" --json "$OUT/levels.json" --samples "$OUT/levels.samples" --verbose 2>"$OUT/levels.errors" | tee "$OUT/levels.txt"
 fi
 
 if [ "$BURST" -gt 0 ]; then

@@ -56,6 +56,7 @@ type options struct {
 	dataDir        string
 
 	jsonFile string
+	samples  string
 	verbose  bool
 }
 
@@ -156,6 +157,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.classroomd, "classroomd", "", "with --create-accounts: import the roster with this classroomd binary (user import -, the roster on its standard input)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "with --classroomd: the server's --data-dir (PostgreSQL: set CLASSROOMD_DATABASE_URL)")
 	fs.StringVar(&o.jsonFile, "json", "", "also write the results to this JSON file (rewritten after each level)")
+	fs.StringVar(&o.samples, "samples", "", "also write every sample that counts to this file, a line each: when its key was sent (µs since the epoch), the measure, how long it took (µs)")
 	fs.BoolVar(&o.verbose, "verbose", false, "print the first error of each kind with the screen it left")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

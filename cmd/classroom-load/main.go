@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/classroomd/classroomd/internal/loadgen"
 )
 
 func main() {
@@ -37,6 +39,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if o.createAccounts > 0 {
 		return createAccounts(ctx, o, stdout)
+	}
+	if o.samples != "" {
+		f, err := os.Create(o.samples)
+		if err != nil {
+			return fmt.Errorf("--samples: %w", err)
+		}
+		defer f.Close()
+		loadgen.LogSamples(f)
+		defer loadgen.LogSamples(nil)
 	}
 	r := newRunner(o, args, stdout, stderr)
 	return r.run(ctx)

@@ -246,5 +246,25 @@ func cgroupMemory(pid int) (bytes uint64, groups int) {
 func ServerRSS(pid int) (uint64, error) { return procRSS(pid) }
 
 // Sandboxes counts the processes below pid: a classroomd's students'
-// sandboxes (or an sshd's sessions).
-func Sandboxes(pid int) int { return len(descendants(pid)) }
+// sandboxes (or an sshd's sessions). classroomd's sandbox spawner, which
+// lives as long as the server, is not one.
+func Sandboxes(pid int) int {
+	n := 0
+	for _, p := range descendants(pid) {
+		if !isSpawner(p) {
+			n++
+		}
+	}
+	return n
+}
+
+// isSpawner reports whether process p is classroomd's sandbox spawner (its
+// argv[0], as internal/sandbox names it).
+func isSpawner(p int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/cmdline")
+	if err != nil {
+		return false
+	}
+	argv0, _, _ := strings.Cut(string(b), "\x00")
+	return argv0 == "classroomd-sandbox-spawner"
+}

@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"fmt"
+	"io"
 	"math"
 	"slices"
 	"sync"
@@ -73,7 +75,21 @@ func (r *Recorder) Add(measure string, sent time.Time, d time.Duration) {
 		return
 	}
 	r.samples[measure] = append(r.samples[measure], d)
+	if sampleLog != nil {
+		fmt.Fprintf(sampleLog, "%d %q %d\n", sent.UnixMicro(), measure, d.Microseconds())
+	}
 }
+
+// sampleLog, when set, gets every sample that counts as a line: the time
+// its key was sent (µs since the epoch), the measure, and the time it took
+// (µs). With them, slow samples can be lined up with what else happened
+// (#13: slow echoes came in clusters, each during a Python start).
+var sampleLog io.Writer
+
+// LogSamples makes every recorder write its samples to w (nil: none). Call
+// it before a run; writes are serialised by the recorders' locks only, so w
+// must be safe for concurrent use (an *os.File is).
+func LogSamples(w io.Writer) { sampleLog = w }
 
 // Fail counts an error of a kind ("save: not shown within 15s"), with the
 // first full message of each kind kept for the report.
