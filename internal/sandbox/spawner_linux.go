@@ -339,6 +339,8 @@ func runSpawner() {
 	// Every init is forked from this thread, the one their Pdeathsig
 	// watches: it never exits while the spawner runs.
 	runtime.LockOSThread()
+	// Inherited without close-on-exec: no init may get it.
+	unix.CloseOnExec(fdSpawner)
 	var mu sync.Mutex
 	children := map[int]int{} // pid -> reply socket
 	sigs := make(chan os.Signal, 16)
