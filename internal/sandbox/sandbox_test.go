@@ -838,8 +838,8 @@ func TestInterruptWithPipes(t *testing.T) {
 	needSandbox(t)
 	s := testSpec(t, "alice", aliceUID, DefaultPython, "-c", `
 import time
-print("ready", flush=True)
 try:
+    print("ready", flush=True)  # inside the try: the interrupt may come at once
     time.sleep(100)
 except KeyboardInterrupt:
     print("caught", flush=True)
