@@ -144,8 +144,29 @@ func New(o Options) (*Workspace, error) {
 		w.figures = figures.New(figures.Options{Home: o.Home, Slots: o.FigureSlots, OnChange: o.REPL.Invalidate})
 		o.REPL.SetFigures(w.figures)
 	}
+	w.recovered = w.dropSaved(rec)
 	go w.journalLoop(ctx, o.JournalEvery)
 	return w, nil
+}
+
+// dropSaved removes from rec, and from the journal, every entry whose text
+// is what its file holds: a kill after a save's rename but before the
+// journal was cleared leaves such an entry, and asking the student to
+// recover changes they already saved would only confuse them.
+func (w *Workspace) dropSaved(rec []Recovered) []Recovered {
+	out := rec[:0]
+	for _, r := range rec {
+		if h, rel, err := w.homeFor(r.Path); err == nil {
+			if data, err := h.ReadFile(rel); err == nil && string(data) == r.Text {
+				if err := w.journal.remove(r.Path); err != nil {
+					w.log.Warn("journal: could not drop an entry that matches the saved file", "user", w.Username, "path", r.Path, "err", err)
+				}
+				continue
+			}
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // Home is the student's home, through which every file operation goes.

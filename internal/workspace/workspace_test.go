@@ -202,6 +202,46 @@ func TestJournalRecoversUnsavedEditsAfterACrash(t *testing.T) {
 	}
 }
 
+// A crash after a save's rename but before the journal was cleared leaves
+// an entry that is the file as saved: it is dropped, not offered.
+func TestJournalEntryAlreadySavedIsNotOffered(t *testing.T) {
+	fx := newFixture(t)
+	ws, err := fx.open(context.Background(), "erin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ws.Open("welcome.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Buf.InsertText(f.Buf.AddCursor(), "x = 21\n")
+	edited := f.Buf.Text()
+	ws.flushJournal()
+	// The save's rename happened, the journal's clearing did not.
+	path := filepath.Join(fx.homes, "erin", "welcome.py")
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ws2, err := fx.open(context.Background(), "erin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := ws2.Recovered(); len(rec) != 0 {
+		t.Fatalf("the saved text is offered for recovery: %+v", rec)
+	}
+	ws2.Close()
+	// Nor at the next start: the entry left the journal.
+	ws3, err := fx.open(context.Background(), "erin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws3.Close()
+	if rec := ws3.Recovered(); len(rec) != 0 {
+		t.Fatalf("the entry is still in the journal: %+v", rec)
+	}
+	ws.Close()
+}
+
 func TestShutdownEndsEverything(t *testing.T) {
 	fx := newFixture(t)
 	m := NewManager(fx.open, time.Hour, nil)
