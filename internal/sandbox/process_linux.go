@@ -206,21 +206,21 @@ func Start(ctx context.Context, s Spec) (_ *Process, err error) {
 	// P is plenty for an init and keeps its threads (which pids.max
 	// counts) few.
 	files := append([]*os.File{stdio[0], stdio[1], stdio[2]}, extra...)
-	init, err := spawn(ctx, []string{"classroomd-sandbox", initMarker}, []string{"GOMAXPROCS=1"}, files, cgroupDir, sys)
+	child, err := spawn(ctx, []string{"classroomd-sandbox", initMarker}, []string{"GOMAXPROCS=1"}, files, cgroupDir, sys)
 	if err != nil {
 		if rootless && (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.ENOSPC)) {
 			return nil, fmt.Errorf("%w: an unprivileged user may not create namespaces here: %v", ErrUnavailable, err)
 		}
 		return nil, fmt.Errorf("start the sandbox: %w", err)
 	}
-	p.init = init
+	p.init = child
 	closeChildFiles()
 	go p.wait()
 
 	// The init waits for its configuration; send it only once the init is
 	// in every v1 cgroup, so no student code ever runs outside them.
 	if cg != nil {
-		if err := cg.addV1(init.pid); err != nil {
+		if err := cg.addV1(child.pid); err != nil {
 			return nil, err
 		}
 	}

@@ -65,6 +65,7 @@ type spawnRequest struct {
 type spawnReply struct {
 	Pid    int    `json:",omitempty"`
 	Error  string `json:",omitempty"`
+	Errno  int    `json:",omitempty"` // the error's errno, if it has one: callers test for EPERM
 	Exited bool   `json:",omitempty"`
 	Status uint32 `json:",omitempty"` // a syscall.WaitStatus
 }
@@ -257,6 +258,8 @@ func spawn(ctx context.Context, args, env []string, files []*os.File, cgroupDir 
 		case <-time.After(time.Second):
 		}
 	}
+	// Only the spawner may hold the other end now: if it dies before it
+	// answers, the read below ends rather than waits for ctx.
 	theirs.Close()
 
 	stop := context.AfterFunc(ctx, func() { _ = reply.SetReadDeadline(time.Now()) })
@@ -278,6 +281,9 @@ func spawn(ctx context.Context, args, env []string, files []*os.File, cgroupDir 
 	}
 	if r.Error != "" {
 		reply.Close()
+		if r.Errno != 0 {
+			return nil, syscall.Errno(r.Errno)
+		}
 		return nil, errors.New(r.Error)
 	}
 	got, err := parseRights(oob[:oobn])
@@ -386,7 +392,12 @@ func runSpawner() {
 		mu.Lock()
 		pid, pidfd, err := spawnOne(buf[:n], fds[1:])
 		if err != nil {
-			msg, _ := json.Marshal(spawnReply{Error: err.Error()})
+			rep := spawnReply{Error: err.Error()}
+			var errno syscall.Errno
+			if errors.As(err, &errno) {
+				rep.Errno = int(errno)
+			}
+			msg, _ := json.Marshal(rep)
 			_ = unix.Sendmsg(fds[0], msg, nil, nil, unix.MSG_NOSIGNAL)
 			unix.Close(fds[0])
 		} else {
@@ -409,14 +420,14 @@ func runSpawner() {
 func spawnOne(msg []byte, fds []int) (pid, pidfd int, err error) {
 	var req spawnRequest
 	if err := json.Unmarshal(msg, &req); err != nil {
-		return 0, 0, fmt.Errorf("start the sandbox: a bad request: %w", err)
+		return 0, 0, fmt.Errorf("a bad request: %w", err)
 	}
 	want := req.Files
 	if req.CgroupFD {
 		want++
 	}
 	if req.Files < 3 || len(fds) != want || len(req.Args) == 0 {
-		return 0, 0, fmt.Errorf("start the sandbox: a bad request (%d descriptors)", len(fds))
+		return 0, 0, fmt.Errorf("a bad request (%d descriptors)", len(fds))
 	}
 	sys := req.Sys
 	if req.CgroupFD {
@@ -430,11 +441,11 @@ func spawnOne(msg []byte, fds []int) (pid, pidfd int, err error) {
 	}
 	pid, _, err = syscall.StartProcess("/proc/self/exe", req.Args, &syscall.ProcAttr{Env: req.Env, Files: files, Sys: &sys})
 	if err != nil {
-		return 0, 0, fmt.Errorf("start the sandbox: %w", err)
+		return 0, 0, err // an errno: Start says what failed
 	}
 	if pidfd < 0 {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
-		return 0, 0, errors.New("start the sandbox: the kernel gave no pidfd")
+		return 0, 0, errors.New("the kernel gave no pidfd (Linux 5.2 or later is needed)")
 	}
 	return pid, pidfd, nil
 }

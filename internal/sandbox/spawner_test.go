@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"strconv"
@@ -124,5 +125,22 @@ func TestSpawnerReplaced(t *testing.T) {
 	r := run(t, testSpec(t, "bob", bobUID, "echo", "again"), "", 30*time.Second)
 	if r.code != 0 || r.stdout != "again\n" {
 		t.Fatalf("after the spawner died: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestSpawnKeepsTheErrno: a start the kernel refuses comes back as its errno
+// (Start maps EPERM and EACCES to ErrUnavailable on rootless hosts).
+func TestSpawnKeepsTheErrno(t *testing.T) {
+	needSandbox(t)
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	// CLONE_NEWUSER with CLONE_FS is refused with EINVAL (clone(2)).
+	sys := &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_FS}
+	_, err = spawn(t.Context(), []string{"classroomd-sandbox", initMarker}, nil, []*os.File{null, null, null}, nil, sys)
+	if !errors.Is(err, syscall.EINVAL) {
+		t.Fatalf("spawn with refused clone flags: %v, want EINVAL", err)
 	}
 }
